@@ -1,0 +1,185 @@
+"""The terminal report: findings grouped by file, with the new code and where the original is.
+
+    billing/invoice.py
+      error    billing/invoice.py:12-30  duplication/clone
+        parse_iso_date re-implements parse_date from billing/dates.py; reuse it.
+          12 │ def parse_iso_date(value: str) -> date:
+          13 │     year, month, day = value.split("-")
+             ┆ … 17 more lines
+        ↳ billing/dates.py:12-30 parse_date (similarity 0.94, renamed)
+
+    1 finding in 1 file: 1 error
+
+Colour (ANSI SGR codes, no dependency) only when asked for. Whatever the repository put in a
+path, a message or a line of code is shown with control and bidirectional-override characters
+escaped, so a hostile file can neither drive the terminal nor hide code from the reviewer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Protocol
+
+from app.report.labels import (
+    CLONE_KINDS,
+    SEVERITY_ORDER,
+    clone_key,
+    evidence_label,
+    finding_key,
+    kind_counts,
+    likeness,
+    location,
+    plural,
+    rule_id,
+    severity_counts,
+)
+from checks.clones import ClonePair, UnitRef
+from checks.finding import Finding, Severity
+
+#: Lines of new code shown under a finding, the "… more lines" marker included.
+EXCERPT_LINES = 8
+
+_RESET = "\x1b[0m"
+_BOLD = "1"
+_DIM = "2"
+_SEVERITY_SGR = {Severity.ERROR: "1;31", Severity.WARNING: "33", Severity.NOTICE: "36"}
+_KIND_SGR = {"exact": "1;31", "renamed": "33", "near-miss": "36"}
+_LABEL_WIDTH = max(len(s.value) for s in SEVERITY_ORDER)
+_KIND_WIDTH = max(len(k) for k in CLONE_KINDS)
+
+# C0/C1 controls (tab excepted) and the Unicode bidi overrides behind "Trojan Source".
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class SourceLines(Protocol):
+    """Lines ``start..end`` (1-based, inclusive) of ``path`` in the head revision, or None."""
+
+    def __call__(self, path: str, start: int, end: int, /) -> list[str] | None: ...
+
+
+def render_review(findings: Sequence[Finding], *, source: SourceLines | None, color: bool) -> str:
+    """The findings of a review for a terminal; no trailing newline."""
+    paint = _Painter(color)
+    blocks: list[str] = []
+    ordered = sorted(findings, key=finding_key)
+    for path, group in groupby(ordered, key=lambda f: f.path):
+        lines = [paint(safe(path), _BOLD)]
+        for index, finding in enumerate(group):
+            if index:
+                lines.append("")
+            lines.extend(_finding_lines(finding, source, paint))
+        blocks.append("\n".join(lines))
+    blocks.append(_review_summary(ordered))
+    return "\n\n".join(blocks)
+
+
+def render_scan(clones: Sequence[ClonePair], *, color: bool) -> str:
+    """The clone pairs of a scan for a terminal, grouped by ``a``'s file; no trailing newline."""
+    paint = _Painter(color)
+    blocks: list[str] = []
+    ordered = sorted(clones, key=clone_key)
+    for path, group in groupby(ordered, key=lambda c: c.a.path):
+        lines = [paint(safe(path), _BOLD)]
+        for pair in group:
+            label = paint(pair.kind, _KIND_SGR.get(pair.kind, _BOLD))
+            padding = " " * max(0, _KIND_WIDTH - len(pair.kind))
+            lines.append(f"  {label}{padding}  {_unit(pair.a)}")
+            details = likeness(pair.similarity, "")
+            suffix = f" ({details})" if details else ""
+            lines.append(f"  {' ' * _KIND_WIDTH}  {paint('↔', _DIM)} {_unit(pair.b)}{suffix}")
+        blocks.append("\n".join(lines))
+    blocks.append(_scan_summary(ordered))
+    return "\n\n".join(blocks)
+
+
+def safe(text: str) -> str:
+    """``text`` with control and bidi-override characters shown as escapes (``\\x1b``)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class _Painter:
+    """Wraps text in an SGR sequence, or leaves it alone when colour is off."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, sgr: str) -> str:
+        return f"\x1b[{sgr}m{text}{_RESET}" if self.color and text else text
+
+
+def _finding_lines(finding: Finding, source: SourceLines | None, paint: _Painter) -> list[str]:
+    severity = finding.severity
+    label = paint(severity.value, _SEVERITY_SGR[severity])
+    padding = " " * (_LABEL_WIDTH - len(severity.value))
+    where = safe(location(finding.path, finding.start_line, finding.end_line))
+    rule = safe(rule_id(finding.check, finding.rule))
+    lines = [f"  {label}{padding}  {where}  {paint(rule, _DIM)}"]
+    lines.extend(f"    {safe(line)}" for line in finding.message.splitlines() or [""])
+    if source is not None:
+        lines.extend(_excerpt(finding, source, paint))
+    for evidence in finding.evidence:
+        lines.append(f"    {paint('↳', _DIM)} {safe(evidence_label(evidence))}")
+    return lines
+
+
+def _excerpt(finding: Finding, source: SourceLines, paint: _Painter) -> list[str]:
+    start, end = finding.start_line, max(finding.end_line, finding.start_line)
+    if start < 1:
+        return []
+    total = end - start + 1
+    shown = total if total <= EXCERPT_LINES else EXCERPT_LINES - 1
+    code = source(finding.path, start, start + shown - 1)
+    if not code:
+        return []
+    code = code[:shown]
+    width = len(str(start + len(code) - 1))
+    gutter = paint("│", _DIM)
+    lines = [
+        f"      {paint(str(number).rjust(width), _DIM)} {gutter} {_code(text)}"
+        for number, text in enumerate(code, start)
+    ]
+    rest = total - len(code)
+    if rest > 0:
+        marker = f"… {plural(rest, 'more line')}"
+        lines.append(f"      {' ' * width} {paint('┆', _DIM)} {paint(marker, _DIM)}")
+    return lines
+
+
+def _code(line: str) -> str:
+    # Tabs expanded so the gutter stays aligned whatever the terminal's tab stops.
+    return safe(line.rstrip("\r\n").expandtabs(4))
+
+
+def _unit(unit: UnitRef) -> str:
+    text = location(unit.path, unit.start_line, unit.end_line)
+    if unit.name:
+        text = f"{text} {unit.name}"
+    if unit.kind:
+        text = f"{text} [{unit.kind}]"
+    return safe(text)
+
+
+def _review_summary(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "No findings."
+    files = len({f.path for f in findings})
+    counts = severity_counts(findings)
+    tally = ", ".join(plural(n, severity) for severity, n in counts.items() if n)
+    return f"{plural(len(findings), 'finding')} in {plural(files, 'file')}: {tally}"
+
+
+def _scan_summary(clones: Sequence[ClonePair]) -> str:
+    if not clones:
+        return "No clone pairs."
+    files = len({c.a.path for c in clones})
+    tally = ", ".join(
+        f"{n} {safe(kind)}" for kind, n in kind_counts(c.kind for c in clones).items() if n
+    )
+    return f"{plural(len(clones), 'clone pair')} in {plural(files, 'file')}: {tally}"
