@@ -1,0 +1,144 @@
+"""JSON documents for ``--format json``: plain dicts with a stable, versioned schema.
+
+Every key below is always present; ``version`` changes only when a key is removed or changes
+meaning (new keys may be added within a version). Lists are in a fixed order, so the same
+input always serialises to the same bytes.
+
+Review (``cairn review``), from :func:`review_document`::
+
+    {
+      "version": 1,
+      "findings": [                       # by path, start_line, end_line, most severe first
+        {
+          "check": "duplication",         # "duplication" | "patterns" | "decisions"
+          "rule": "clone",
+          "severity": "warning",          # "notice" | "warning" | "error"
+          "path": "billing/invoice.py",   # relative to the repository root, "/"-separated
+          "start_line": 12,               # 1-based, inclusive, in the head revision
+          "end_line": 30,
+          "message": "…",
+          "fingerprint": "3f9a…",         # stable across pushes; "" when the check gave none
+          "evidence": [                   # in the order the check ranked them
+            {
+              "path": "billing/dates.py",
+              "start_line": 12,
+              "end_line": 30,
+              "name": "parse_date",       # "" when not a named unit
+              "similarity": 0.94,         # 0..1, or null
+              "kind": "renamed",          # "exact" | "renamed" | "near-miss", or ""
+              "note": ""
+            }
+          ]
+        }
+      ],
+      "summary": {
+        "total": 1,
+        "by_severity": {"error": 0, "warning": 1, "notice": 0},   # all three, always
+        "by_check": {"duplication": 1}                            # checks with findings, by name
+      }
+    }
+
+Scan (``cairn scan``), from :func:`scan_document`::
+
+    {
+      "version": 1,
+      "clones": [                          # by a.path, a.start_line, a.end_line, then b
+        {
+          "a": {"path": "billing/dates.py", "start_line": 12, "end_line": 30,
+                "name": "parse_date", "kind": "function"},      # kind: unit kind, or ""
+          "b": {"path": "…", "start_line": …, "end_line": …, "name": "…", "kind": "…"},
+          "similarity": 0.94,              # 0..1, or null
+          "kind": "renamed"                # "exact" | "renamed" | "near-miss"
+        }
+      ],
+      "summary": {
+        "total": 1,
+        "by_kind": {"exact": 0, "renamed": 1, "near-miss": 0}   # the three, then any other
+      }
+    }
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from app.report.labels import clone_key, finding_key, finite, kind_counts, severity_counts
+from checks.clones import ClonePair, UnitRef
+from checks.finding import Evidence, Finding
+
+#: The schema version of both documents.
+VERSION = 1
+
+
+def review_document(findings: Sequence[Finding]) -> dict[str, Any]:
+    """The findings of a review as a JSON-ready document (schema in the module docstring)."""
+    ordered = sorted(findings, key=finding_key)
+    by_check = Counter(f.check for f in ordered)
+    return {
+        "version": VERSION,
+        "findings": [_finding(f) for f in ordered],
+        "summary": {
+            "total": len(ordered),
+            "by_severity": severity_counts(ordered),
+            "by_check": {check: by_check[check] for check in sorted(by_check)},
+        },
+    }
+
+
+def scan_document(clones: Sequence[ClonePair]) -> dict[str, Any]:
+    """The clone pairs of a scan as a JSON-ready document (schema in the module docstring)."""
+    ordered = sorted(clones, key=clone_key)
+    return {
+        "version": VERSION,
+        "clones": [
+            {
+                "a": _unit(pair.a),
+                "b": _unit(pair.b),
+                "similarity": finite(pair.similarity),
+                "kind": pair.kind,
+            }
+            for pair in ordered
+        ],
+        "summary": {
+            "total": len(ordered),
+            "by_kind": kind_counts(pair.kind for pair in ordered),
+        },
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "check": finding.check,
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "path": finding.path,
+        "start_line": finding.start_line,
+        "end_line": finding.end_line,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+        "evidence": [_evidence(e) for e in finding.evidence],
+    }
+
+
+def _evidence(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "path": evidence.path,
+        "start_line": evidence.start_line,
+        "end_line": evidence.end_line,
+        "name": evidence.name,
+        "similarity": finite(evidence.similarity),
+        "kind": evidence.kind,
+        "note": evidence.note,
+    }
+
+
+def _unit(unit: UnitRef) -> dict[str, Any]:
+    return {
+        "path": unit.path,
+        "start_line": unit.start_line,
+        "end_line": unit.end_line,
+        "name": unit.name,
+        "kind": unit.kind,
+    }
