@@ -1,0 +1,193 @@
+"""The two clone detectors under test, Cairn and jscpd 5: how to call them, how to read them.
+
+Both are reduced to the same shape, a ``Clone`` between two line ranges, so the speed and
+quality benchmarks score them with one piece of code. Cairn is called through its CLI
+contract only (``cairn index``/``scan``/``review``, JSON output), never imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import env
+import measure
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    path: str  # relative to the repository root, forward slashes
+    start_line: int  # 1-based, inclusive
+    end_line: int
+
+    def overlaps(self, other: Span) -> bool:
+        return (
+            self.path == other.path
+            and self.start_line <= other.end_line
+            and other.start_line <= self.end_line
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Clone:
+    a: Span
+    b: Span
+    kind: str
+
+
+# ----------------------------------------------------------------------------------- jscpd
+
+
+@dataclass(frozen=True)
+class JscpdConfig:
+    """A named set of jscpd flags."""
+
+    name: str
+    flags: tuple[str, ...]
+
+
+JSCPD_DEFAULT = JscpdConfig("jscpd", ("--min-tokens", "50"))
+JSCPD_TUNED = JscpdConfig(
+    "jscpd tuned",
+    (
+        "--min-tokens",
+        "50",
+        "--mode",
+        "weak",
+        "--ignore-identifiers",
+        "--ignore-literals",
+        "--similarity",
+        "0.8",
+    ),
+)
+JSCPD_CONFIGS = (JSCPD_DEFAULT, JSCPD_TUNED)
+
+
+def _relative(path: str, root: Path) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        p = p.relative_to(root)
+    return p.as_posix().removeprefix("./")
+
+
+def parse_jscpd(report: dict[str, object], root: Path) -> list[Clone]:
+    """The clones of a jscpd JSON report, paths made relative to ``root``."""
+    clones: list[Clone] = []
+    duplicates = report.get("duplicates", [])
+    assert isinstance(duplicates, list)
+    for dup in duplicates:
+        sides = []
+        for key in ("firstFile", "secondFile"):
+            side = dup[key]
+            start = side.get("startLoc", {}).get("line", side.get("start"))
+            end = side.get("endLoc", {}).get("line", side.get("end"))
+            sides.append(Span(_relative(side["name"], root), int(start), int(end)))
+        clones.append(Clone(sides[0], sides[1], str(dup.get("kind", "exact"))))
+    return clones
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A detector's measured run and the clones it reported."""
+
+    run: measure.Run
+    clones: list[Clone]
+    error: str = ""
+
+
+def run_jscpd(config: JscpdConfig, root: Path) -> Detection:
+    """jscpd over the files of ``root``, with its JSON reporter."""
+    with tempfile.TemporaryDirectory(prefix="jscpd-") as out:
+        cmd = [str(env.JSCPD), *config.flags, "--reporters", "json", "--output", out]
+        cmd += ["--silent", "--no-tips", "."]
+        result = measure.run(cmd, cwd=root)
+        report_path = Path(out) / "jscpd-report.json"
+        if not result.ok or not report_path.exists():
+            return Detection(
+                result, [], f"jscpd exited {result.returncode}: {result.stderr[-500:]}"
+            )
+        report = json.loads(report_path.read_text())
+    return Detection(result, parse_jscpd(report, root))
+
+
+# ----------------------------------------------------------------------------------- cairn
+
+
+def cairn_env(home: Path) -> dict[str, str]:
+    """The environment of a Cairn run: its own data directory, the embedded Postgres."""
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ["CAIRN_HOME"] = str(home)
+    return environ
+
+
+def run_cairn(args: Sequence[str], home: Path) -> measure.Run:
+    """One ``cairn`` command, measured together with the Postgres it runs under ``home``."""
+    return measure.run([str(env.CAIRN), *args], env=cairn_env(home), watch=str(home))
+
+
+def _json_document(stdout: str) -> dict[str, object]:
+    """The JSON object a command printed, tolerating log lines before it."""
+    start = stdout.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the output")
+    document = json.loads(stdout[start:])
+    if not isinstance(document, dict):
+        raise ValueError("the output is not a JSON object")
+    return document
+
+
+def _span(side: dict[str, object]) -> Span:
+    return Span(str(side["path"]), int(str(side["start_line"])), int(str(side["end_line"])))
+
+
+def parse_cairn_scan(stdout: str) -> list[Clone]:
+    """The clones of ``cairn scan --format json``."""
+    document = _json_document(stdout)
+    clones = document.get("clones", [])
+    assert isinstance(clones, list)
+    return [Clone(_span(c["a"]), _span(c["b"]), str(c.get("kind", ""))) for c in clones]
+
+
+@dataclass(frozen=True)
+class ReviewFinding:
+    check: str
+    rule: str
+    span: Span
+    evidence: tuple[Span, ...]
+
+
+def parse_cairn_review(stdout: str) -> list[ReviewFinding]:
+    """The findings of ``cairn review --format json``."""
+    document = _json_document(stdout)
+    findings = document.get("findings", [])
+    assert isinstance(findings, list)
+    return [
+        ReviewFinding(
+            str(f.get("check", "")),
+            str(f.get("rule", "")),
+            _span(f),
+            tuple(_span(e) for e in f.get("evidence", []) if "path" in e),
+        )
+        for f in findings
+    ]
+
+
+def cairn_index_and_scan(repo: Path, home: Path) -> tuple[Detection, measure.Run]:
+    """``cairn index`` then ``cairn scan``: the scan's clones, and the index run."""
+    index = run_cairn(["index", "--repo", str(repo)], home)
+    if not index.ok:
+        error = f"cairn index exited {index.returncode}: {index.stderr[-800:]}"
+        return Detection(index, [], error), index
+    scan = run_cairn(["scan", "--repo", str(repo), "--format", "json"], home)
+    if not scan.ok:
+        error = f"cairn scan exited {scan.returncode}: {scan.stderr[-800:]}"
+        return Detection(scan, [], error), index
+    try:
+        clones = parse_cairn_scan(scan.stdout)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Detection(scan, [], f"cairn scan printed no usable JSON: {exc}"), index
+    return Detection(scan, clones), index

@@ -1,0 +1,95 @@
+"""Run the whole benchmark — corpus, speed, quality — and write ``bench/RESULTS.md``.
+
+Usage: ``python bench/run.py [--repeat 3] [--per-type 150] [--corpus django js-ts go]``
+
+Any Python ≥ 3.11 starts it: it creates ``bench/.work/venv`` (jscpd 5.4.2, psutil, and Cairn
+installed editable from this checkout), then runs each step in that venv, each printing its
+own table, and collects their JSON figures into the report. Needs network access to PyPI, npm
+and Debian's package archive on the first run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import env
+import report
+
+BENCH = Path(__file__).resolve().parent
+FIGURES = BENCH / ".work" / "figures"
+RESULTS = BENCH / "RESULTS.md"
+
+
+def _step(script: str, *args: str) -> None:
+    cmd = [str(env.PYTHON), str(BENCH / script), *args]
+    print(f"\n$ {shlex.join(['python', f'bench/{script}', *args])}", flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def _load(name: str) -> dict[str, object] | list[object] | None:
+    path = FIGURES / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per speed figure")
+    parser.add_argument("--per-type", type=int, default=150, help="quality pairs per type/group")
+    parser.add_argument("--corpus", nargs="*", help="speed: only these corpora")
+    parser.add_argument("--skip", nargs="*", default=[], choices=("speed", "quality"))
+    args = parser.parse_args()
+    command = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
+
+    setup = env.ensure()
+    if not setup.cairn_ok:
+        print(f"Cairn could not be installed; measuring without it.\n{setup.cairn_error}")
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    for stale in FIGURES.glob("*.json"):
+        stale.unlink()
+    _step("corpus.py", "--json", str(FIGURES / "corpus.json"))
+    no_cairn = [] if setup.cairn_ok else ["--no-cairn"]
+    if "speed" not in args.skip:
+        corpora = ["--corpus", *args.corpus] if args.corpus else []
+        _step(
+            "speed.py",
+            "--repeat",
+            str(args.repeat),
+            *corpora,
+            *no_cairn,
+            "--json",
+            str(FIGURES / "speed.json"),
+        )
+    if "quality" not in args.skip:
+        _step(
+            "quality.py",
+            "--per-type",
+            str(args.per_type),
+            *no_cairn,
+            "--json",
+            str(FIGURES / "quality.json"),
+        )
+
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = report.Report(command, when, env.machine())
+    corpus_figures = _load("corpus")
+    assert isinstance(corpus_figures, dict)
+    out.corpus(corpus_figures)
+    speed = _load("speed")
+    if isinstance(speed, list):
+        out.speed(speed, args.repeat)  # type: ignore[arg-type]
+    quality = _load("quality")
+    if isinstance(quality, dict):
+        out.quality(quality)
+    notes = [] if setup.cairn_ok else [f"Cairn could not be installed: {setup.cairn_error}"]
+    RESULTS.write_text(out.render(notes))
+    print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    main()
