@@ -4,8 +4,9 @@ Peak memory is sampled every 50 ms over the command's process tree plus any proc
 command line mentions ``watch`` (Cairn's embedded Postgres is started under ``CAIRN_HOME`` and
 may be detached from the tree). Two figures are kept:
 
-* ``peak_tree_pss``: the largest sum of proportional set sizes (PSS) over those processes at
-  one instant — shared pages (Postgres' shared buffers, shared libraries) counted once;
+* ``peak_tree_pss``: the largest sum of proportional set sizes (PSS) over those processes and
+  their children at one instant — shared pages (Postgres' shared buffers, shared libraries)
+  counted once;
 * ``max_rss``: the largest resident set of a single process, as ``/usr/bin/time -v`` reports,
   from the kernel's own accounting of the waited-for command (``wait4``) and the samples.
 """
@@ -76,8 +77,13 @@ class _Sampler(threading.Thread):
                 procs[child.pid] = child
         except psutil.Error:
             pass
-        for proc in self._watched():
-            procs.setdefault(proc.pid, proc)
+        for proc in self._watched():  # a server and its backends (whose titles change)
+            try:
+                family = [proc, *proc.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for member in family:
+                procs.setdefault(member.pid, member)
         total = 0
         for proc in procs.values():
             try:

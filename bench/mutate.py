@@ -20,130 +20,16 @@ next random numbers, and after a few tries the function is given up (``None``).
 from __future__ import annotations
 
 import itertools
-import keyword
 import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from functions import COMMENTS, STRINGISH, Function, leaves, normalised, parse, raw_tokens
+from names import WORDS, fresh_name, is_reference, local_names, new_number, walk, words
 from tree_sitter import Node, Tree
 
 TRIES = 6
-WORDS = (
-    "account",
-    "amount",
-    "batch",
-    "buffer",
-    "cache",
-    "channel",
-    "cursor",
-    "delta",
-    "entry",
-    "event",
-    "field",
-    "filter",
-    "frame",
-    "group",
-    "handle",
-    "header",
-    "index",
-    "item",
-    "label",
-    "layer",
-    "limit",
-    "marker",
-    "metric",
-    "node",
-    "offset",
-    "owner",
-    "packet",
-    "page",
-    "payload",
-    "query",
-    "queue",
-    "range",
-    "record",
-    "region",
-    "report",
-    "result",
-    "route",
-    "sample",
-    "scope",
-    "segment",
-    "session",
-    "signal",
-    "slot",
-    "source",
-    "stage",
-    "state",
-    "store",
-    "stream",
-    "target",
-    "ticket",
-    "token",
-    "total",
-    "unit",
-    "value",
-    "vector",
-    "window",
-    "worker",
-)
-JS_RESERVED = frozenset(
-    {
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "continue",
-        "debugger",
-        "default",
-        "delete",
-        "do",
-        "else",
-        "enum",
-        "export",
-        "extends",
-        "false",
-        "finally",
-        "for",
-        "function",
-        "if",
-        "import",
-        "in",
-        "instanceof",
-        "new",
-        "null",
-        "return",
-        "super",
-        "switch",
-        "this",
-        "throw",
-        "true",
-        "try",
-        "typeof",
-        "var",
-        "void",
-        "while",
-        "with",
-        "yield",
-        "let",
-        "static",
-        "implements",
-        "interface",
-        "package",
-        "private",
-        "protected",
-        "public",
-        "await",
-        "async",
-        "of",
-        "undefined",
-        "arguments",
-        "eval",
-    }
-)
 PY_SIMPLE = frozenset(
     {
         "expression_statement",
@@ -209,18 +95,6 @@ def _apply(source: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return out
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
-def _words(rng: random.Random, count: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(count))
-
-
 class _Rows:
     """Per-row facts of a parsed text: where lines may be inserted, re-indented, extended."""
 
@@ -228,7 +102,7 @@ class _Rows:
         self.lines = text.split("\n")
         self.inside: set[int] = set()  # rows that start inside a multi-line token
         self.open_end: set[int] = set()  # rows that end inside a multi-line token
-        for node in _walk(tree.root_node):
+        for node in walk(tree.root_node):
             if node.type in STRINGISH or node.type in COMMENTS:
                 first, last = node.start_point.row, node.end_point.row
                 self.inside.update(range(first + 1, last + 1))
@@ -265,7 +139,7 @@ class _Rows:
 
 def _statements(root: Node) -> Iterator[Node]:
     """Statements that are children of a block: the ones that own a place in the code."""
-    for node in _walk(root):
+    for node in walk(root):
         parent = node.parent
         in_block = parent is not None and parent.type in BLOCKS
         if in_block and node.is_named and node.type not in COMMENTS:
@@ -350,11 +224,11 @@ def _layout_once(function: Function, rng: random.Random) -> Variant | None:
                 out.append("")
                 added_blanks += 1
             if rng.random() < 0.15:
-                out.append(f"{indent}{marker} {_words(rng, rng.randint(2, 6))}")
+                out.append(f"{indent}{marker} {words(rng, rng.randint(2, 6))}")
                 added_comments += 1
         text = indent + line[lead:] if line.strip() else line
         if row in statement_ends and rows.can_extend(row) and rng.random() < 0.1:
-            text += f"  {marker} {_words(rng, rng.randint(1, 4))}"
+            text += f"  {marker} {words(rng, rng.randint(1, 4))}"
             added_comments += 1
         out.append(text)
     variant = "\n".join(out)
@@ -378,149 +252,21 @@ def layout(function: Function, rng: random.Random) -> Variant | None:
 # ------------------------------------------------------------------------------- type 2
 
 
-def _targets(node: Node) -> Iterator[Node]:
-    """The identifiers a binding position binds (not attributes, subscripts or properties)."""
-    if node.type == "identifier":
-        yield node
-    elif node.type in (
-        "pattern_list",
-        "tuple_pattern",
-        "list_pattern",
-        "tuple",
-        "list",
-        "list_splat_pattern",
-        "dictionary_splat_pattern",
-        "parenthesized_expression",
-        "as_pattern_target",
-        "array_pattern",
-        "rest_pattern",
-        "assignment_pattern",
-        "pair_pattern",
-        "object_pattern",
-    ):
-        for child in node.named_children:
-            if node.type == "pair_pattern" and child == node.child_by_field_name("key"):
-                continue
-            if node.type == "assignment_pattern" and child != node.child_by_field_name("left"):
-                continue
-            yield from _targets(child)
-
-
-def _bound_nodes(node: Node) -> Iterator[Node]:
-    kind = node.type
-    field = node.child_by_field_name
-    if kind in ("function_definition", "function_declaration", "generator_function_declaration"):
-        name = field("name")
-        if name is not None:
-            yield name
-    elif kind in ("parameters", "lambda_parameters", "formal_parameters"):
-        for child in node.named_children:
-            if child.type in ("default_parameter", "typed_default_parameter"):
-                name = field_of(child, "name")
-                if name is not None:
-                    yield from _targets(name)
-            elif child.type == "typed_parameter":
-                yield from _targets(child.named_children[0])
-            elif child.type in ("required_parameter", "optional_parameter"):
-                pattern = field_of(child, "pattern")
-                if pattern is not None:
-                    yield from _targets(pattern)
-            else:
-                yield from _targets(child)
-    elif kind in ("assignment", "augmented_assignment", "for_statement", "for_in_clause"):
-        left = field("left")
-        if left is not None:
-            yield from _targets(left)
-    elif kind == "named_expression":
-        name = field("name")
-        if name is not None:
-            yield from _targets(name)
-    elif kind in ("as_pattern", "with_item", "except_clause"):
-        for child in node.named_children:
-            if child.type == "as_pattern_target":
-                yield from _targets(child)
-        alias = field("alias")
-        if alias is not None:
-            yield from _targets(alias)
-    elif kind == "variable_declarator":
-        name = field("name")
-        if name is not None:
-            yield from _targets(name)
-    elif kind == "for_in_statement":
-        left = field("left")
-        if left is not None:
-            yield from _targets(left)
-    elif kind in ("catch_clause", "arrow_function"):
-        parameter = field("parameter")
-        if parameter is not None:
-            yield from _targets(parameter)
-
-
-def field_of(node: Node, name: str) -> Node | None:
-    return node.child_by_field_name(name)
-
-
-def _is_reference(node: Node) -> bool:
-    """An identifier that names a variable (not an attribute or a keyword argument's name)."""
-    parent = node.parent
-    if parent is None:
-        return True
-    if parent.type == "attribute" and node == parent.child_by_field_name("attribute"):
-        return False
-    if parent.type == "keyword_argument" and node == parent.child_by_field_name("name"):
-        return False
-    return parent.type not in ("dotted_name", "aliased_import", "import_from_statement")
-
-
-def local_names(tree: Tree, python: bool) -> set[str]:
-    """The names bound inside the function that can be renamed consistently."""
-    bound: set[str] = set()
-    blocked: set[str] = set()
-    for node in _walk(tree.root_node):
-        for target in _bound_nodes(node):
-            bound.add((target.text or b"").decode())
-        if node.type in ("global_statement", "nonlocal_statement"):
-            blocked.update((c.text or b"").decode() for c in node.named_children)
-        if node.type.startswith("shorthand_property_identifier"):
-            blocked.add((node.text or b"").decode())
-    blocked.update({"self", "cls", "_", "this", "arguments"})
-    return {n for n in bound - blocked if n and not n.startswith("__")}
-
-
-def _fresh_name(rng: random.Random, python: bool, taken: set[str]) -> str:
-    while True:
-        first, second = rng.choice(WORDS), rng.choice(WORDS)
-        name = f"{first}_{second}" if python else f"{first}{second.capitalize()}"
-        if name not in taken and not keyword.iskeyword(name) and name not in JS_RESERVED:
-            taken.add(name)
-            return name
-
-
-def _new_number(text: str, rng: random.Random) -> str:
-    while True:
-        if "." in text and not text.startswith(("0x", "0X")):
-            candidate = f"{rng.uniform(0.1, 99.9):.2f}"
-        else:
-            candidate = str(rng.randint(2, 999))
-        if candidate != text:
-            return candidate
-
-
 def _rename_once(function: Function, rng: random.Random) -> Variant | None:
     python = _is_python(function.language)
     source = function.text.encode()
     tree = parse(function.language, function.text)
     names = local_names(tree, python)
-    taken = {(leaf.text or b"").decode() for leaf in _walk(tree.root_node)}
-    mapping = {name: _fresh_name(rng, python, taken) for name in sorted(names)}
+    taken = {(leaf.text or b"").decode() for leaf in walk(tree.root_node)}
+    mapping = {name: fresh_name(rng, python, taken) for name in sorted(names)}
     edits: list[tuple[int, int, bytes]] = []
     literals = 0
-    for node in _walk(tree.root_node):
+    for node in walk(tree.root_node):
         text = (node.text or b"").decode()
-        if node.type == "identifier" and text in mapping and _is_reference(node):
+        if node.type == "identifier" and text in mapping and is_reference(node):
             edits.append((node.start_byte, node.end_byte, mapping[text].encode()))
         elif node.type in ("integer", "float", "number"):
-            edits.append((node.start_byte, node.end_byte, _new_number(text, rng).encode()))
+            edits.append((node.start_byte, node.end_byte, new_number(text, rng).encode()))
             literals += 1
         elif node.type in ("string_content", "string_fragment") and re.search("[A-Za-z]", text):
             replaced = re.sub("[A-Za-z]+", lambda _: rng.choice(WORDS), text)
@@ -548,19 +294,19 @@ def rename(function: Function, rng: random.Random) -> Variant | None:
 def _change(statement: Node, rng: random.Random, python: bool) -> tuple[int, int, bytes] | None:
     """One token-level edit inside a statement, on one row."""
     options: list[tuple[int, int, bytes]] = []
-    for node in _walk(statement):
+    for node in walk(statement):
         if node.start_point.row != node.end_point.row:
             continue
         text = (node.text or b"").decode()
-        if node.type == "identifier" and _is_reference(node):
+        if node.type == "identifier" and is_reference(node):
             new = f"{rng.choice(WORDS)}_{rng.choice(WORDS)}" if python else rng.choice(WORDS) + "X"
             options.append((node.start_byte, node.end_byte, new.encode()))
         elif node.type in ("integer", "float", "number"):
-            options.append((node.start_byte, node.end_byte, _new_number(text, rng).encode()))
+            options.append((node.start_byte, node.end_byte, new_number(text, rng).encode()))
         elif node.type in ("string", "template_string") and not any(
             c.type in ("interpolation", "template_substitution") for c in node.children
         ):
-            options.append((node.start_byte, node.end_byte, f'"{_words(rng, 2)}"'.encode()))
+            options.append((node.start_byte, node.end_byte, f'"{words(rng, 2)}"'.encode()))
         elif not node.is_named and text in OPERATOR_SWAPS and node.parent is not None:
             if node.parent.type in (
                 "binary_operator",
@@ -581,14 +327,14 @@ def _change(statement: Node, rng: random.Random, python: bool) -> tuple[int, int
 def _new_statement(
     indent: str, unit: str, names: list[str], rng: random.Random, python: bool, taken: set[str]
 ) -> str:
-    new = _fresh_name(rng, python, taken)
+    new = fresh_name(rng, python, taken)
     name = rng.choice(names) if names else None
     if python:
         templates = [f"{new} = None", f"{new} = {rng.randint(2, 99)}"]
         if name:
             templates += [
                 f"{new} = {name}",
-                f'logger.debug("{_words(rng, 2)}: %r", {name})',
+                f'logger.debug("{words(rng, 2)}: %r", {name})',
                 f"assert {name} is not None",
                 f"if {name} is None:\n{indent}{unit}return None",
                 f"{new} = len({name})",
@@ -598,7 +344,7 @@ def _new_statement(
         if name:
             templates += [
                 f"const {new} = {name};",
-                f'console.debug("{_words(rng, 2)}", {name});',
+                f'console.debug("{words(rng, 2)}", {name});',
                 f"if ({name} == null) {{\n{indent}{unit}return undefined;\n{indent}}}",
                 f"const {new} = String({name});",
             ]
@@ -622,7 +368,7 @@ def _edit_once(function: Function, rng: random.Random) -> Variant | None:
         return None
     chosen = sorted(rng.sample(candidates, count), key=lambda s: s.start_byte)
     names = sorted(local_names(tree, python))
-    taken = {(leaf.text or b"").decode() for leaf in _walk(tree.root_node)}
+    taken = {(leaf.text or b"").decode() for leaf in walk(tree.root_node)}
     indent_unit = " " * (4 if python else 2)
     left_in_block: dict[int, int] = {}
     edits: list[tuple[int, int, bytes]] = []

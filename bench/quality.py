@@ -25,6 +25,7 @@ import detectors
 import functions
 import gitrepo
 import mutate
+import names
 from detectors import Span
 from scoring import CATEGORIES, NEGATIVE, Pair, Score, score
 
@@ -51,8 +52,8 @@ class Side:
 def _padded(text: str, language: str, rng: random.Random) -> tuple[str, int, int]:
     """The text between comment lines: the file's content and the text's line range in it."""
     marker = "#" if language == "python" else "//"
-    head = [f"{marker} {mutate._words(rng, rng.randint(3, 9))}" for _ in range(rng.randint(2, 25))]
-    tail = [f"{marker} {mutate._words(rng, rng.randint(3, 9))}" for _ in range(rng.randint(0, 6))]
+    head = [f"{marker} {names.words(rng, rng.randint(3, 9))}" for _ in range(rng.randint(2, 25))]
+    tail = [f"{marker} {names.words(rng, rng.randint(3, 9))}" for _ in range(rng.randint(0, 6))]
     body = text.rstrip("\n").split("\n")
     start = len(head) + 2  # the head, one blank line, then the function (1-based)
     content = "\n".join([*head, "", *body, "", *tail]) + "\n"
