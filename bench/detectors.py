@@ -97,6 +97,7 @@ class Detection:
     run: measure.Run
     clones: list[Clone]
     error: str = ""
+    coverage: str = ""  # what the tool says it read, e.g. "1918 files, 487118 lines"
 
 
 def run_jscpd(config: JscpdConfig, root: Path) -> Detection:
@@ -111,7 +112,9 @@ def run_jscpd(config: JscpdConfig, root: Path) -> Detection:
                 result, [], f"jscpd exited {result.returncode}: {result.stderr[-500:]}"
             )
         report = json.loads(report_path.read_text())
-    return Detection(result, parse_jscpd(report, root))
+    total = report.get("statistics", {}).get("total", {})
+    coverage = f"{total.get('sources', '?')} files, {total.get('lines', '?')} lines"
+    return Detection(result, parse_jscpd(report, root), coverage=coverage)
 
 
 # ----------------------------------------------------------------------------------- cairn

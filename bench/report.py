@@ -135,7 +135,8 @@ class Report:
             summary = data["summary"]
             rows.append(
                 [
-                    f"{tool} (`{data['flags']}`): {data['clones']:,} clones",
+                    f"{tool} (`{data['flags']}`): {data['clones']:,} clones; read "
+                    f"{data.get('read', '?')}",
                     _s(summary["median_s"]),
                     _mib(max(summary["peak_tree_pss"], summary["max_rss"])),
                     "",

@@ -113,6 +113,7 @@ def _jscpd(repo: Path, repeat: int) -> dict[str, dict[str, object]]:
             "flags": " ".join(config.flags),
             "summary": asdict(measure.summarize(runs)),
             "clones": len(detections[-1].clones),
+            "read": detections[-1].coverage,
             "error": detections[-1].error,
         }
     return figures
