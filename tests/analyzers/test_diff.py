@@ -1,0 +1,142 @@
+"""Unified diffs produced by real git (tests/fixtures/diffs/make.sh recreates them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers.diff import FileDiff, parse_unified_diff
+
+DIFFS = Path(__file__).parent.parent / "fixtures" / "diffs"
+
+
+def read(name: str) -> str:
+    # Bytes, then decode: text mode would turn the CRLF file's "\r\n" into "\n".
+    return (DIFFS / name).read_bytes().decode("utf-8")
+
+
+PULL_REQUEST = [
+    FileDiff(None, ".gitmodules", "added", added=((1, 3),)),
+    FileDiff(None, "assets/logo copy.bin", "added", binary=True),
+    FileDiff("billing/constants.py", "billing/consts.py", "renamed"),
+    FileDiff(
+        "billing/loader.py", "billing/loading.py", "renamed", added=((6, 6),), removed=((6, 6),)
+    ),
+    FileDiff(
+        "billing/money.py",
+        "billing/money.py",
+        "modified",
+        added=((4, 4), (8, 10)),
+        removed=((4, 4), (8, 13)),
+    ),
+    FileDiff("billing/obsolete.py", None, "deleted", removed=((1, 2),)),
+    FileDiff("crlf.txt", "crlf.txt", "modified", added=((2, 2),), removed=((2, 2),)),
+    FileDiff(None, "docs/café.py", "added", added=((1, 2),)),
+    FileDiff(
+        "docs/meeting notes.md",
+        "docs/meeting notes.md",
+        "modified",
+        added=((3, 4),),
+        removed=((3, 3),),
+    ),
+    FileDiff(None, "empty.py", "added"),
+    FileDiff("logo.png", "logo.png", "modified", binary=True),
+    FileDiff("no_newline.py", "no_newline.py", "modified", added=((1, 1),), removed=((1, 1),)),
+    FileDiff("run.sh", "run.sh", "modified"),
+    FileDiff(None, "vendor/sub", "added", submodule=True),
+]
+
+
+def test_pull_request_diff() -> None:
+    assert parse_unified_diff(read("pull_request.diff")) == PULL_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [pytest.param(diff.path, diff, id=diff.path) for diff in PULL_REQUEST],
+)
+def test_each_file_of_the_pull_request(path: str, expected: FileDiff) -> None:
+    found = {diff.path: diff for diff in parse_unified_diff(read("pull_request.diff"))}
+    assert found[path] == expected
+
+
+def test_context_lines_give_the_same_ranges() -> None:
+    (with_context,) = parse_unified_diff(read("context.diff"))
+    money = next(diff for diff in PULL_REQUEST if diff.path == "billing/money.py")
+    assert with_context == money
+
+
+def test_copy() -> None:
+    assert parse_unified_diff(read("copy.diff")) == [
+        FileDiff("billing/money.py", "billing/money_copy.py", "copied", added=((11, 11),))
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "\n", "commit 3946f15\nAuthor: someone\n"])
+def test_nothing_to_parse(text: str) -> None:
+    assert parse_unified_diff(text) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "old", "new"),
+    [
+        pytest.param(
+            '"a/tab\\there.py" "b/tab\\there.py"', "tab\there.py", "tab\there.py", id="tab"
+        ),
+        pytest.param(
+            '"a/caf\\303\\251 \\"q\\".py" "b/caf\\303\\251 \\"q\\".py"',
+            'café "q".py',
+            'café "q".py',
+            id="octal-and-quote",
+        ),
+        pytest.param(
+            "a/with space.bin b/with space.bin", "with space.bin", "with space.bin", id="space"
+        ),
+        pytest.param('a/plain.bin "b/new\\tname.bin"', "plain.bin", "new\tname.bin", id="mixed"),
+    ],
+)
+def test_paths_from_the_diff_header(header: str, old: str, new: str) -> None:
+    # A binary modification has no ---/+++ lines: the header is all there is.
+    text = f"diff --git {header}\nindex 1..2 100644\nBinary files differ\n"
+    (diff,) = parse_unified_diff(text)
+    assert (diff.old_path, diff.new_path, diff.binary) == (old, new, True)
+
+
+def test_lines_that_look_like_headers_inside_a_hunk() -> None:
+    text = (
+        "diff --git a/x.md b/x.md\n"
+        "--- a/x.md\n"
+        "+++ b/x.md\n"
+        "@@ -1,2 +1,2 @@\n"
+        "--- old\n"
+        "-diff --cc\n"
+        "+++ new\n"
+        "+@@ -9 +9 @@\n"
+    )
+    (diff,) = parse_unified_diff(text)
+    assert (diff.old_path, diff.new_path) == ("x.md", "x.md")
+    assert (diff.added, diff.removed) == (((1, 2),), ((1, 2),))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        pytest.param(1, 3, False, id="before"),
+        pytest.param(1, 4, True, id="reaches-first"),
+        pytest.param(4, 4, True, id="exactly"),
+        pytest.param(5, 7, False, id="between"),
+        pytest.param(9, 20, True, id="overlaps-second"),
+        pytest.param(7, 12, True, id="covers-second"),
+        pytest.param(11, 30, False, id="after"),
+    ],
+)
+def test_touches(start: int, end: int, expected: bool) -> None:
+    diff = FileDiff("a.py", "a.py", "modified", added=((4, 4), (8, 10)))
+    assert diff.touches(start, end) is expected
+
+
+def test_a_deletion_touches_nothing() -> None:
+    deleted = next(diff for diff in PULL_REQUEST if diff.status == "deleted")
+    assert deleted.path == "billing/obsolete.py"
+    assert not deleted.touches(1, 1000)
