@@ -1,0 +1,156 @@
+"""Per-repository configuration: ``.cairn.yml`` parsed into typed, frozen settings.
+
+Every error is collected with its location and reported together; a broken file never
+crashes a review. Defaults come from the clone benchmark (``bench/RESULTS.md``):
+
+* ``min_tokens: 50`` — below ~50 normalised tokens, unrelated functions (getters, one-line
+  delegations, ``__str__``) share the same shape too often; jscpd uses the same floor.
+* ``min_lines: 5`` — a unit must span at least five lines to be worth reusing.
+* ``threshold: 0.70`` — token-alignment similarity (``analyzers.fingerprint.similarity``)
+  from which a pair is reported. Measured on Django, clones with 10/20/30 % of their
+  statements edited score 0.91/0.83/0.75 on average, unrelated units of similar size 0.36
+  (0.50 at the 99th percentile): 0.70 keeps type-3 clones and leaves a wide margin.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from analyzers.errors import CairnError
+
+CONFIG_FILE = ".cairn.yml"
+
+
+class ConfigError(CairnError):
+    """``.cairn.yml`` is invalid; ``problems`` lists every error with its location."""
+
+    def __init__(self, problems: list[str], source: str = CONFIG_FILE) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicationConfig:
+    """Settings of the duplication check."""
+
+    min_tokens: int = 50
+    min_lines: int = 5
+    threshold: float = 0.70
+    exclude: tuple[str, ...] = ()
+
+    def excludes(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class CairnConfig:
+    """Everything ``.cairn.yml`` can say."""
+
+    duplication: DuplicationConfig = field(default_factory=DuplicationConfig)
+
+
+_SECTIONS = ("duplication",)
+_DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
+# The index keeps units from this size up; a lower min_tokens would find nothing more.
+MIN_TOKENS_FLOOR = 10
+
+
+def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
+    """Parse ``.cairn.yml`` text (None or empty: defaults); raise ConfigError with every problem."""
+    if text is None or not text.strip():
+        return CairnConfig()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {_yaml_problem(exc)}"], source) from exc
+    if data is None:
+        return CairnConfig()
+    if not isinstance(data, Mapping):
+        raise ConfigError([f"the top level must be a mapping, not {_type(data)}"], source)
+    problems: list[str] = []
+    _unknown(data, _SECTIONS, "", problems)
+    duplication = _duplication(data.get("duplication"), problems)
+    if problems:
+        raise ConfigError(problems, source)
+    return CairnConfig(duplication=duplication)
+
+
+def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
+    default = DuplicationConfig()
+    if raw is None:
+        return default
+    if not isinstance(raw, Mapping):
+        problems.append(f"duplication: must be a mapping, not {_type(raw)}")
+        return default
+    _unknown(raw, _DUPLICATION_KEYS, "duplication.", problems)
+    min_tokens = _int(raw, "min_tokens", default.min_tokens, MIN_TOKENS_FLOOR, problems)
+    min_lines = _int(raw, "min_lines", default.min_lines, 1, problems)
+    threshold = raw.get("threshold", default.threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        problems.append(f"duplication.threshold: must be a number, not {_type(threshold)}")
+        threshold = default.threshold
+    elif not 0.5 <= threshold <= 1.0:
+        problems.append(f"duplication.threshold: must be between 0.5 and 1.0, not {threshold}")
+        threshold = default.threshold
+    exclude = raw.get("exclude", [])
+    globs: list[str] = []
+    if not isinstance(exclude, list):
+        problems.append(f"duplication.exclude: must be a list of globs, not {_type(exclude)}")
+    else:
+        for i, glob in enumerate(exclude):
+            if not isinstance(glob, str) or not glob:
+                problems.append(f"duplication.exclude[{i}]: must be a glob string")
+            elif _bad_glob(glob):
+                problems.append(f"duplication.exclude[{i}]: {glob!r} is not a valid glob")
+            else:
+                globs.append(glob)
+    return DuplicationConfig(
+        min_tokens=min_tokens, min_lines=min_lines, threshold=float(threshold), exclude=tuple(globs)
+    )
+
+
+def _int(raw: Mapping[str, Any], key: str, default: int, low: int, problems: list[str]) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(f"duplication.{key}: must be a whole number, not {_type(value)}")
+        return default
+    if value < low:
+        problems.append(f"duplication.{key}: must be at least {low}, not {value}")
+        return default
+    return value
+
+
+def _unknown(data: Mapping[Any, Any], known: tuple[str, ...], prefix: str, out: list[str]) -> None:
+    for key in data:
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            suffix = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
+            out.append(f"{prefix}{key}: unknown key{suffix}")
+
+
+def _bad_glob(glob: str) -> bool:
+    try:
+        re.compile(fnmatch.translate(glob))
+    except re.error:
+        return True
+    return glob.count("[") != glob.count("]")
+
+
+def _type(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(problem)
