@@ -1,0 +1,205 @@
+"""Read a git repository: trees and blobs at a ref (never the working copy), diffs, merge bases.
+
+Everything goes through the ``git`` executable; ``cat-file --batch`` streams blobs without a
+process per file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import EnvironmentProblem, GitError
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """One file of a tree: ``git ls-tree -r -l``."""
+
+    mode: str
+    kind: str  # "blob" | "commit" (a submodule)
+    sha: str
+    size: int  # -1 for submodules
+    path: str
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
+
+
+class GitRepo:
+    """A local git repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def discover(cls, path: Path) -> GitRepo:
+        """The repository containing ``path``; GitError when there is none."""
+        if not path.exists():
+            raise GitError(f"{path} does not exist")
+        if not path.is_dir():
+            raise GitError(f"{path} is not a directory")
+        out = _run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], check=False)
+        if out.returncode != 0:
+            raise GitError(
+                f"{path} is not a git repository (or any parent up to the filesystem root)"
+            )
+        return cls(Path(out.stdout.decode().strip()))
+
+    def _git(self, *args: str, input: bytes | None = None) -> bytes:
+        proc = _run(["git", "-C", str(self.root), *args], input=input, check=False)
+        if proc.returncode != 0:
+            message = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
+        return proc.stdout
+
+    def has_commits(self) -> bool:
+        return (
+            _run(
+                ["git", "-C", str(self.root), "rev-parse", "-q", "--verify", "HEAD"], check=False
+            ).returncode
+            == 0
+        )
+
+    def resolve(self, ref: str) -> str:
+        """The commit sha a ref names; GitError naming the ref when it names none."""
+        if ref == "HEAD" and not self.has_commits():
+            raise GitError(f"{self.root} has no commits yet: nothing to index or review")
+        proc = _run(
+            [
+                "git",
+                "-C",
+                str(self.root),
+                "rev-parse",
+                "-q",
+                "--verify",
+                "--end-of-options",
+                f"{ref}^{{commit}}",
+            ],
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise GitError(f"unknown ref {ref!r} in {self.root}")
+        return proc.stdout.decode().strip()
+
+    def default_branch(self) -> str | None:
+        """origin's HEAD branch, else a local main/master/trunk/develop; None when unknown."""
+        proc = _run(
+            [
+                "git",
+                "-C",
+                str(self.root),
+                "symbolic-ref",
+                "-q",
+                "--short",
+                "refs/remotes/origin/HEAD",
+            ],
+            check=False,
+        )
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.decode().strip()
+        for name in ("main", "master", "trunk", "develop"):
+            for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+                if (
+                    _run(
+                        ["git", "-C", str(self.root), "show-ref", "-q", "--verify", ref],
+                        check=False,
+                    ).returncode
+                    == 0
+                ):
+                    return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+        return None
+
+    def merge_base(self, a: str, b: str) -> str:
+        out = _run(["git", "-C", str(self.root), "merge-base", a, b], check=False)
+        if out.returncode != 0:
+            raise GitError(f"{a} and {b} have no common ancestor; pass --base explicitly")
+        return out.stdout.decode().strip()
+
+    def tree(self, commit: str) -> list[TreeEntry]:
+        """Every file of the commit's tree, recursively (submodules as kind "commit")."""
+        out = self._git("ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+        entries = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, sha, size = meta.split()
+            entries.append(
+                TreeEntry(
+                    mode=mode.decode(),
+                    kind=kind.decode(),
+                    sha=sha.decode(),
+                    size=int(size) if size != b"-" else -1,
+                    path=raw_path.decode("utf-8", errors="replace"),
+                )
+            )
+        return entries
+
+    def blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """Stream (sha, content) for the given blob shas with one ``git cat-file --batch``."""
+        wanted = list(shas)
+        if not wanted:
+            return
+        proc = subprocess.Popen(
+            ["git", "-C", str(self.root), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            # Feed in chunks and read as we go, so neither pipe fills up and blocks the other.
+            for start in range(0, len(wanted), 256):
+                chunk = wanted[start : start + 256]
+                proc.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                proc.stdin.flush()
+                for sha in chunk:
+                    header = proc.stdout.readline().split()
+                    if len(header) != 3:
+                        raise GitError(f"git cat-file: object {sha} is missing")
+                    size = int(header[2])
+                    data = proc.stdout.read(size)
+                    proc.stdout.read(1)  # the newline after each object
+                    yield sha, data
+        finally:
+            proc.stdin.close()
+            proc.stdout.close()
+            proc.wait()
+
+    def file_at(self, commit: str, path: str) -> bytes | None:
+        """A file's content at a commit, or None when it does not exist there."""
+        proc = _run(
+            ["git", "-C", str(self.root), "cat-file", "blob", f"{commit}:{path}"], check=False
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
+    def diff(self, base: str, head: str) -> str:
+        """``git diff --unified=0 -M`` of base..head, the input of ``analyzers.diff``."""
+        out = self._git(
+            "-c",
+            "core.quotePath=true",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--unified=0",
+            "-M",
+            "--submodule=short",
+            base,
+            head,
+        )
+        return out.decode("utf-8", errors="replace")
+
+
+def _run(
+    args: list[str], *, input: bytes | None = None, check: bool
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(args, input=input, capture_output=True, check=check)
+    except FileNotFoundError as exc:
+        raise EnvironmentProblem("git is not installed or not on PATH") from exc

@@ -1,0 +1,244 @@
+"""Index the git tree at a commit, incrementally: only blobs the index has never seen are parsed.
+
+The tree switch is one transaction, so an interrupted index leaves the previous tree intact
+(blobs already stored are reused by the next run). A per-repository advisory lock keeps two
+processes from indexing the same repository at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from analyzers import fingerprint as fp
+from analyzers.files import skip_reason
+from analyzers.languages import language_for_path
+from analyzers.parse import parse_file
+from analyzers.units import CodeUnit
+from app.git import GitRepo, TreeEntry
+from app.store import ParsedBlob, Repository, Store, StoredUnit
+from checks.config import MIN_TOKENS_FLOOR
+
+logger = logging.getLogger(__name__)
+
+# Below this many new blobs, worker processes cost more to start than they save.
+PARALLEL_FROM = 200
+BATCH = 500  # blobs stored per transaction
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What an index run did."""
+
+    commit: str
+    files: int = 0  # source files in the indexed tree
+    parsed: int = 0  # blobs parsed this run (the rest were already indexed)
+    units: int = 0  # units stored this run
+    skipped: Counter[str] = field(default_factory=Counter)  # reason → files
+    seconds: float = 0.0
+
+    def skipped_summary(self) -> str:
+        if not self.skipped:
+            return "none skipped"
+        parts = [
+            f"{n} {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])
+        ]
+        return f"{sum(self.skipped.values())} skipped ({', '.join(parts)})"
+
+
+def fingerprinted(unit: CodeUnit) -> StoredUnit:
+    """A unit with the fingerprints the index keeps (MinHash, LSH bands, embedding)."""
+    signature = fp.minhash(unit.tokens)
+    return StoredUnit(
+        unit=unit,
+        minhash=signature.astype("<u4").tobytes(),
+        bands=tuple(fp.lsh_bands(signature)),
+        embedding=fp.embed(unit.tokens),
+    )
+
+
+def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
+    """Parse one blob into stored units, or say why it was skipped. Runs in worker processes."""
+    reason = skip_reason(path, len(data), data[:8192])
+    if reason is not None:
+        return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped=reason)
+    parsed = parse_file(path, data)
+    if parsed is None:
+        return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
+    kept = [u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR]
+    sketches = fp.sketch([u.tokens for u in kept])
+    keys = fp.band_keys(sketches.signatures).tolist()
+    units = tuple(
+        StoredUnit(
+            unit=unit,
+            minhash=sketches.signatures[i].astype("<u4").tobytes(),
+            bands=tuple(keys[i]),
+            embedding=sketches.vectors[i],
+        )
+        for i, unit in enumerate(kept)
+    )
+    return ParsedBlob(
+        sha=sha,
+        language=parsed.language,
+        lines=parsed.lines,
+        error_nodes=parsed.error_nodes,
+        skipped=None,
+        units=units,
+    )
+
+
+def _parse_batch(items: list[tuple[str, str, bytes]]) -> list[ParsedBlob]:
+    return [parse_blob(sha, path, data) for sha, path, data in items]
+
+
+class Progress:
+    """A one-line progress counter on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty() and total > 0
+        self._last = 0.0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self._last > 0.1 or self.done >= self.total):
+            self._last = now
+            width = 30
+            filled = int(width * self.done / self.total)
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\rindexing [{bar}] {self.done}/{self.total} files")
+            if self.done >= self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def select_sources(entries: Iterable[TreeEntry]) -> tuple[dict[str, TreeEntry], Counter[str]]:
+    """The entries worth reading, by path; and what was passed over without reading, by reason."""
+    chosen: dict[str, TreeEntry] = {}
+    skipped: Counter[str] = Counter()
+    for entry in entries:
+        if entry.kind != "blob":
+            skipped["submodule"] += 1
+        elif entry.is_symlink:
+            skipped["symlink"] += 1
+        elif language_for_path(entry.path) is None:
+            continue  # not source code: docs, data, images — not counted as skipped
+        else:
+            reason = skip_reason(entry.path, entry.size, b"")
+            if reason is None:
+                chosen[entry.path] = entry
+            else:
+                skipped[reason] += 1
+    return chosen, skipped
+
+
+async def index_commit(
+    store: Store,
+    repo: Repository,
+    git: GitRepo,
+    commit: str,
+    *,
+    progress_stream: TextIO | None = None,
+) -> IndexReport:
+    """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs."""
+    started = time.monotonic()
+    async with store.pool.acquire() as lock_conn:
+        await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
+        try:
+            report = await _index(store, repo, git, commit, progress_stream)
+        finally:
+            await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
+    report.seconds = time.monotonic() - started
+    logger.info(
+        "indexed %s at %s: %d files, %d parsed, %s",
+        repo.full_name,
+        commit[:12],
+        report.files,
+        report.parsed,
+        report.skipped_summary(),
+        extra={"repo": repo.full_name, "sha": commit},
+    )
+    return report
+
+
+async def _index(
+    store: Store, repo: Repository, git: GitRepo, commit: str, progress_stream: TextIO | None
+) -> IndexReport:
+    chosen, skipped = select_sources(git.tree(commit))
+    known = await store.known_blobs(repo.id)
+    todo: dict[str, str] = {}  # blob sha → one path it has (its language decides the parser)
+    for path, entry in chosen.items():
+        if entry.sha not in known:
+            todo.setdefault(entry.sha, path)
+    report = IndexReport(commit=commit, skipped=skipped)
+    progress = Progress(len(todo), progress_stream)
+    for batch in _parsed(git, todo, progress):
+        await store.save_blobs(repo.id, batch)
+        report.parsed += len(batch)
+        report.units += sum(len(b.units) for b in batch)
+    await store.set_tree(repo.id, {p: e.sha for p, e in chosen.items()}, commit)
+    by_content = await store.skipped(repo.id)
+    report.skipped.update(by_content)
+    report.files = len(chosen) - sum(by_content.values())
+    return report
+
+
+def _parsed(git: GitRepo, todo: dict[str, str], progress: Progress) -> Iterator[list[ParsedBlob]]:
+    contents = ((sha, todo[sha], data) for sha, data in git.blobs(todo))
+    if len(todo) < PARALLEL_FROM:
+        batch: list[ParsedBlob] = []
+        for sha, path, data in contents:
+            batch.append(parse_blob(sha, path, data))
+            progress.advance(1)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    workers = max(1, min(os.cpu_count() or 1, 8))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for batch in _chunked_map(pool, _parse_batch, _chunks(contents, 64), window=workers * 4):
+            progress.advance(len(batch))
+            yield batch
+
+
+def _chunks(
+    items: Iterable[tuple[str, str, bytes]], size: int
+) -> Iterator[list[tuple[str, str, bytes]]]:
+    chunk: list[tuple[str, str, bytes]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _chunked_map(
+    pool: ProcessPoolExecutor,
+    fn: Callable[[list[tuple[str, str, bytes]]], list[ParsedBlob]],
+    chunks: Iterator[list[tuple[str, str, bytes]]],
+    window: int,
+) -> Iterator[list[ParsedBlob]]:
+    """Map in order with at most ``window`` chunks in flight, so memory stays bounded."""
+    pending = []
+    for chunk in chunks:
+        pending.append(pool.submit(fn, chunk))
+        if len(pending) >= window:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()

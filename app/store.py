@@ -1,0 +1,317 @@
+"""The index in Postgres: the only module that speaks SQL.
+
+Every query takes the repository id and filters on it; nothing here can return rows of
+another repository than the one asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import numpy as np
+
+from analyzers.units import CodeUnit
+from checks.context import LocatedUnit
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """A repository as the index knows it."""
+
+    id: int
+    full_name: str
+    indexed_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUnit:
+    """A unit with the fingerprints the index keeps for it."""
+
+    unit: CodeUnit
+    minhash: bytes  # uint32 little-endian
+    bands: tuple[int, ...]
+    embedding: np.ndarray[Any, np.dtype[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBlob:
+    """What indexing one blob produced; ``skipped`` says why it has no units."""
+
+    sha: str
+    language: str | None
+    lines: int
+    error_nodes: int
+    skipped: str | None
+    units: tuple[StoredUnit, ...] = ()
+
+
+def local_repository_id(full_name: str) -> int:
+    """A stable negative id for a repository that is not on GitHub (GitHub's ids are positive)."""
+    digest = hashlib.blake2b(full_name.encode(), digest_size=8).digest()
+    return -(int.from_bytes(digest, "big") >> 2) - 1
+
+
+_UNIT_COLUMNS = (
+    "repo_id",
+    "blob_sha",
+    "ordinal",
+    "kind",
+    "name",
+    "qualname",
+    "start_line",
+    "end_line",
+    "token_count",
+    "raw_hash",
+    "exact_hash",
+    "tokens",
+    "minhash",
+    "bands",
+    "embedding",
+)
+_SELECT_UNIT = (
+    "f.path, u.kind, u.name, u.qualname, u.start_line, u.end_line, u.raw_hash, u.exact_hash,"
+    " u.tokens, u.bands"
+)
+
+
+class Store:
+    """Reads and writes the index of repositories."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def repository(
+        self,
+        full_name: str,
+        *,
+        repo_id: int | None = None,
+        installation_id: int | None = None,
+        default_branch: str | None = None,
+    ) -> Repository:
+        """Get or create the repository's row."""
+        rid = repo_id if repo_id is not None else local_repository_id(full_name)
+        row = await self.pool.fetchrow(
+            """
+            INSERT INTO repositories (id, full_name, installation_id, default_branch)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (id) DO UPDATE SET
+                full_name = EXCLUDED.full_name,
+                installation_id = COALESCE(EXCLUDED.installation_id, repositories.installation_id),
+                default_branch = COALESCE(EXCLUDED.default_branch, repositories.default_branch)
+            RETURNING id, full_name, indexed_sha
+            """,
+            rid,
+            full_name,
+            installation_id,
+            default_branch,
+        )
+        return Repository(id=row["id"], full_name=row["full_name"], indexed_sha=row["indexed_sha"])
+
+    async def delete_repository(self, repo_id: int) -> None:
+        await self.pool.execute("DELETE FROM repositories WHERE id = $1", repo_id)
+
+    async def known_blobs(self, repo_id: int) -> set[str]:
+        rows = await self.pool.fetch("SELECT blob_sha FROM blobs WHERE repo_id = $1", repo_id)
+        return {r["blob_sha"] for r in rows}
+
+    async def tree(self, repo_id: int) -> dict[str, str]:
+        rows = await self.pool.fetch("SELECT path, blob_sha FROM files WHERE repo_id = $1", repo_id)
+        return {r["path"]: r["blob_sha"] for r in rows}
+
+    async def save_blobs(self, repo_id: int, blobs: Sequence[ParsedBlob]) -> None:
+        """Store parsed blobs and their units in one transaction (idempotent per blob)."""
+        if not blobs:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            existing = {
+                r["blob_sha"]
+                for r in await conn.fetch(
+                    "SELECT blob_sha FROM blobs WHERE repo_id = $1 AND blob_sha = ANY($2::text[])",
+                    repo_id,
+                    [b.sha for b in blobs],
+                )
+            }
+            fresh = [b for b in blobs if b.sha not in existing]
+            await conn.copy_records_to_table(
+                "blobs",
+                columns=("repo_id", "blob_sha", "language", "lines", "error_nodes", "skipped"),
+                records=[
+                    (repo_id, b.sha, b.language, b.lines, b.error_nodes, b.skipped) for b in fresh
+                ],
+            )
+            await conn.copy_records_to_table(
+                "units", columns=_UNIT_COLUMNS, records=_unit_records(repo_id, fresh)
+            )
+
+    async def set_tree(self, repo_id: int, tree: dict[str, str], commit: str) -> None:
+        """Make ``tree`` (path → blob sha) the repository's indexed tree at ``commit``."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            current = {
+                r["path"]: r["blob_sha"]
+                for r in await conn.fetch(
+                    "SELECT path, blob_sha FROM files WHERE repo_id = $1", repo_id
+                )
+            }
+            gone = [p for p, sha in current.items() if tree.get(p) != sha]
+            if gone:
+                await conn.execute(
+                    "DELETE FROM files WHERE repo_id = $1 AND path = ANY($2::text[])", repo_id, gone
+                )
+            added = [(repo_id, p, sha) for p, sha in tree.items() if current.get(p) != sha]
+            if added:
+                await conn.copy_records_to_table(
+                    "files", columns=("repo_id", "path", "blob_sha"), records=added
+                )
+            await conn.execute(
+                "UPDATE repositories SET indexed_sha = $2, indexed_at = now() WHERE id = $1",
+                repo_id,
+                commit,
+            )
+            if gone:
+                # Blobs no tree refers to any more (their units cascade).
+                await conn.execute(
+                    """
+                    DELETE FROM blobs b WHERE b.repo_id = $1 AND NOT EXISTS (
+                        SELECT 1 FROM files f
+                        WHERE f.repo_id = b.repo_id AND f.blob_sha = b.blob_sha)
+                    """,
+                    repo_id,
+                )
+
+    async def skipped(self, repo_id: int) -> dict[str, int]:
+        """How many files of the indexed tree were not parsed, by reason."""
+        rows = await self.pool.fetch(
+            """
+            SELECT b.skipped, count(*) AS n FROM files f
+            JOIN blobs b ON b.repo_id = f.repo_id AND b.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND b.skipped IS NOT NULL GROUP BY b.skipped
+            """,
+            repo_id,
+        )
+        return {r["skipped"]: r["n"] for r in rows}
+
+    async def counts(self, repo_id: int) -> tuple[int, int]:
+        """(files, units) of the indexed tree."""
+        row = await self.pool.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM files WHERE repo_id = $1) AS files,
+                   (SELECT count(*) FROM files f JOIN units u
+                      ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+                    WHERE f.repo_id = $1) AS units
+            """,
+            repo_id,
+        )
+        return row["files"], row["units"]
+
+    async def units(self, repo_id: int, *, min_tokens: int = 0) -> list[LocatedUnit]:
+        """Every unit of the indexed tree (a blob at two paths counts twice)."""
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_SELECT_UNIT} FROM files f
+            JOIN units u ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND u.token_count >= $2
+            """,
+            repo_id,
+            min_tokens,
+        )
+        return [_located(r) for r in rows]
+
+    async def candidates(
+        self, repo_id: int, probes: Sequence[StoredUnit], *, min_tokens: int, neighbours: int = 8
+    ) -> list[list[LocatedUnit]]:
+        """For each probe, units of the indexed tree that may duplicate it (unverified).
+
+        Three sources: the same normalised hash, a shared LSH band, and the nearest
+        embeddings by cosine distance (pgvector HNSW).
+        """
+        if not probes:
+            return []
+        async with self.pool.acquire() as conn:
+            by_hash = await conn.fetch(
+                f"""
+                SELECT {_SELECT_UNIT} FROM units u
+                JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
+                WHERE u.repo_id = $1 AND u.exact_hash = ANY($2::bigint[]) AND u.token_count >= $3
+                """,
+                repo_id,
+                list({p.unit.exact_hash for p in probes}),
+                min_tokens,
+            )
+            by_band = await conn.fetch(
+                f"""
+                SELECT {_SELECT_UNIT} FROM units u
+                JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
+                WHERE u.repo_id = $1 AND u.bands && $2::bigint[] AND u.token_count >= $3
+                """,
+                repo_id,
+                list({band for p in probes for band in p.bands}),
+                min_tokens,
+            )
+            nearest = []
+            for probe in probes:
+                nearest.append(
+                    await conn.fetch(
+                        f"""
+                        SELECT {_SELECT_UNIT} FROM (
+                            SELECT * FROM units WHERE repo_id = $1 AND token_count >= $4
+                            ORDER BY embedding <=> $2 LIMIT $3) u
+                        JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
+                        """,
+                        repo_id,
+                        probe.embedding,
+                        neighbours,
+                        min_tokens,
+                    )
+                )
+        hashed = [_located(r) for r in by_hash]
+        banded = [_located(r) for r in by_band]
+        out = []
+        for probe, near in zip(probes, nearest, strict=True):
+            bands = set(probe.bands)
+            found = [u for u in hashed if u.unit.exact_hash == probe.unit.exact_hash]
+            found += [u for u in banded if bands.intersection(u.bands)]
+            found += [_located(r) for r in near]
+            out.append(found)
+        return out
+
+
+def _located(row: asyncpg.Record) -> LocatedUnit:
+    tokens = tuple(np.frombuffer(row["tokens"], dtype="<u4").tolist())
+    unit = CodeUnit(
+        kind=row["kind"],
+        name=row["name"],
+        qualname=row["qualname"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        tokens=tokens,
+        raw_hash=row["raw_hash"],
+        exact_hash=row["exact_hash"],
+    )
+    return LocatedUnit(path=row["path"], unit=unit, bands=tuple(row["bands"]))
+
+
+def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[Any, ...]]:
+    for blob in blobs:
+        for ordinal, stored in enumerate(blob.units):
+            u = stored.unit
+            yield (
+                repo_id,
+                blob.sha,
+                ordinal,
+                u.kind,
+                u.name,
+                u.qualname,
+                u.start_line,
+                u.end_line,
+                u.token_count,
+                u.raw_hash,
+                u.exact_hash,
+                np.asarray(u.tokens, dtype="<u4").tobytes(),
+                stored.minhash,
+                list(stored.bands),
+                stored.embedding,
+            )
