@@ -1,0 +1,151 @@
+"""The review pipeline: index base, diff base..head, find the changed units, run the checks.
+
+The CLI runs it in-process; the App's worker and the Action reuse it with other edges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from analyzers.diff import FileDiff, parse_unified_diff
+from analyzers.files import skip_reason
+
+from analyzers.languages import language_for_path
+from analyzers.parse import parse_file
+from analyzers.units import CodeUnit
+from app.git import GitRepo
+from app.indexer import IndexReport, fingerprinted, index_commit
+from app.store import Repository, Store
+from checks.clones import ClonePair
+from checks.config import CairnConfig
+from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
+from checks.duplication import DuplicationCheck, find_clones
+from checks.finding import Finding
+
+logger = logging.getLogger(__name__)
+
+CHECKS: tuple[Check, ...] = (DuplicationCheck(),)
+
+
+@dataclass(slots=True)
+class ReviewResult:
+    """Findings of one review, and what the review had to pass over."""
+
+    base: str
+    head: str
+    findings: list[Finding]
+    index: IndexReport
+    changed_files: int = 0
+    changed_units: int = 0
+    skipped_files: dict[str, str] = field(default_factory=dict)  # path → reason
+
+
+class PrefetchedIndex:
+    """The IndexPort of a review: candidates fetched in one round of queries beforehand."""
+
+    def __init__(self, candidates: dict[int, Sequence[LocatedUnit]]) -> None:
+        self._candidates = candidates
+
+    def candidates(self, unit: CodeUnit) -> Sequence[LocatedUnit]:
+        return self._candidates.get(id(unit), ())
+
+
+async def review(
+    store: Store,
+    repo: Repository,
+    git: GitRepo,
+    base: str,
+    head: str,
+    config: CairnConfig,
+    *,
+    progress_stream: TextIO | None = None,
+) -> ReviewResult:
+    """Review head against base: findings on the lines head adds or modifies."""
+    report = await index_commit(store, repo, git, base, progress_stream=progress_stream)
+    diffs = parse_unified_diff(git.diff(base, head))
+    units, skipped = changed_units(git, base, head, diffs)
+    probes = [fingerprinted(cu.unit) for cu in units]
+    found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
+    index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
+    change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
+    ctx = CheckContext(index=index, config=config)
+    findings: list[Finding] = []
+    for check in CHECKS:
+        findings.extend(check.run(change, ctx))
+    findings.sort(key=lambda f: (f.path, f.start_line, f.check, f.rule))
+    return ReviewResult(
+        base=base,
+        head=head,
+        findings=findings,
+        index=report,
+        changed_files=len(diffs),
+        changed_units=len(units),
+        skipped_files=skipped,
+    )
+
+
+def changed_units(
+    git: GitRepo, base: str, head: str, diffs: Sequence[FileDiff]
+) -> tuple[list[ChangedUnit], dict[str, str]]:
+    """Units at head that the diff adds or modifies, each with its own version at base."""
+    units: list[ChangedUnit] = []
+    skipped: dict[str, str] = {}
+    for diff in diffs:
+        path = diff.new_path
+        if path is None or not diff.added or language_for_path(path) is None:
+            continue
+        if diff.binary or diff.submodule:
+            skipped[path] = "submodule" if diff.submodule else "binary"
+            continue
+        data = git.file_at(head, path)
+        if data is None:
+            skipped[path] = "unreadable"
+            continue
+        reason = skip_reason(path, len(data), data[:8192])
+        if reason is not None:
+            skipped[path] = reason
+            continue
+        parsed = parse_file(path, data)
+        if parsed is None:
+            continue
+        previous = _previous_units(git, base, diff)
+        for unit in parsed.units:
+            if diff.touches(unit.start_line, unit.end_line):
+                units.append(ChangedUnit(path=path, unit=unit, previous=_match(unit, previous)))
+    return units, skipped
+
+
+def _previous_units(git: GitRepo, base: str, diff: FileDiff) -> list[CodeUnit]:
+    if diff.old_path is None:
+        return []
+    data = git.file_at(base, diff.old_path)
+    if data is None or skip_reason(diff.old_path, len(data), data[:8192]) is not None:
+        return []
+    parsed = parse_file(diff.old_path, data)
+    return list(parsed.units) if parsed else []
+
+
+def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
+    """The unit's own previous version: same qualname and kind, nearest in the file."""
+    same = [p for p in previous if p.qualname == unit.qualname and p.kind == unit.kind]
+    if not same:
+        return None
+    return min(same, key=lambda p: abs(p.start_line - unit.start_line))
+
+
+async def scan(
+    store: Store,
+    repo: Repository,
+    git: GitRepo,
+    commit: str,
+    config: CairnConfig,
+    *,
+    progress_stream: TextIO | None = None,
+) -> tuple[list[ClonePair], IndexReport]:
+    """Every clone pair in the repository at ``commit``: its baseline of duplication."""
+    report = await index_commit(store, repo, git, commit, progress_stream=progress_stream)
+    units = await store.units(repo.id, min_tokens=config.duplication.min_tokens)
+    return find_clones(units, config.duplication), report

@@ -1,0 +1,84 @@
+"""What a check gets: the change under review, and ports onto the index and the config.
+
+A check never calls GitHub or the database: the app fills these in and the check returns
+findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from analyzers.diff import FileDiff
+
+from analyzers.units import CodeUnit
+from checks.config import CairnConfig
+from checks.finding import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedUnit:
+    """A code unit and the path of the file it lives in."""
+
+    path: str
+    unit: CodeUnit
+    bands: tuple[int, ...] = ()  # LSH band keys, when the index already computed them
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedUnit:
+    """A unit the change adds or modifies, at head, with its own previous version at base."""
+
+    path: str
+    unit: CodeUnit
+    previous: CodeUnit | None = None  # same file (or rename source) and qualname at base
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A diff from base to head, and the units it adds or modifies."""
+
+    base_sha: str
+    head_sha: str
+    files: tuple[FileDiff, ...] = ()
+    units: tuple[ChangedUnit, ...] = ()
+    _by_old_path: dict[str, FileDiff] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for diff in self.files:
+            if diff.old_path is not None:
+                self._by_old_path[diff.old_path] = diff
+
+    def rewrites(self, path: str, start_line: int, end_line: int) -> bool:
+        """Whether the change deletes, moves or edits these lines of the base revision."""
+        diff = self._by_old_path.get(path)
+        if diff is None:
+            return False
+        if diff.status == "deleted" or diff.status == "renamed":
+            return True
+        return any(lo <= end_line and start_line <= hi for lo, hi in diff.removed)
+
+
+class IndexPort(Protocol):
+    """The repository's index at base, as a check sees it."""
+
+    def candidates(self, unit: CodeUnit) -> Sequence[LocatedUnit]:
+        """Units at base that may duplicate ``unit`` (unverified, best first)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """Everything a check may consult besides the change."""
+
+    index: IndexPort
+    config: CairnConfig
+
+
+class Check(Protocol):
+    """A check turns a change into findings; it never raises for a violation."""
+
+    name: ClassVar[str]
+
+    def run(self, change: Change, ctx: CheckContext) -> list[Finding]: ...
