@@ -1,0 +1,282 @@
+"""``cairn``: index a repository, review a branch, scan for existing duplication.
+
+Exit codes: 0 nothing blocking; 1 findings at or above ``--fail-on``; 2 usage, configuration
+or environment error (not a repository, unknown ref, database unreachable, bad .cairn.yml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TextIO
+
+from app import database
+from app.errors import CairnError, ConfigError
+from app.git import GitRepo
+from app.report import document, sarif, text
+from app.review import review, scan
+from app.settings import Settings
+from app.store import Repository, Store
+from checks.config import CONFIG_FILE, CairnConfig, parse_config
+from checks.finding import Finding, Severity
+
+logger = logging.getLogger(__name__)
+
+FAIL_ON = ("notice", "warning", "error", "never")
+
+
+def cairn_version() -> str:
+    try:
+        return version("cairn-review")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cairn",
+        description="Review changes against what the repository already has.",
+    )
+    parser.add_argument("--version", action="version", version=f"cairn {cairn_version()}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("review", help="review a branch: duplication it adds against the base")
+    _repo_arg(p)
+    p.add_argument("--base", help="base ref (default: merge base with the default branch)")
+    p.add_argument("--head", default="HEAD", help="head ref (default: HEAD)")
+    _output_args(p)
+    p.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="warning",
+        help="exit 1 when a finding is at least this severe (default: warning)",
+    )
+    p.set_defaults(run=_review)
+
+    p = sub.add_parser("scan", help="every clone pair in the repository (its baseline)")
+    _repo_arg(p)
+    p.add_argument("--ref", default="HEAD", help="the commit to scan (default: HEAD)")
+    _output_args(p)
+    p.set_defaults(run=_scan)
+
+    p = sub.add_parser("index", help="index the tree at a ref (incremental)")
+    _repo_arg(p)
+    p.add_argument("--ref", default="HEAD", help="the commit to index (default: HEAD)")
+    p.set_defaults(run=_index)
+
+    p = sub.add_parser("db", help="database maintenance")
+    db_sub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="apply pending migrations")
+    up.set_defaults(run=_db_upgrade)
+
+    p = sub.add_parser(
+        "demo", help="build a sample repository with a planted duplicate and review it"
+    )
+    p.add_argument("--dir", type=Path, help="where to create it (default: a temporary directory)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(run=_demo)
+    return parser
+
+
+def _repo_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", type=Path, default=Path.cwd(), help="repository path (default: .)")
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
+    p.add_argument(
+        "--config", type=Path, help=f"configuration file (default: {CONFIG_FILE} at the ref)"
+    )
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    level = [settings.log_level, "INFO", "DEBUG"][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    run: Callable[[argparse.Namespace, Settings], Coroutine[None, None, int]] = args.run
+    try:
+        return asyncio.run(run(args, settings))
+    except ConfigError as exc:
+        _error(f"invalid configuration in {exc.source}:")
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except CairnError as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted; the index is unchanged where it was not finished")
+        return 130
+
+
+def _error(message: str) -> None:
+    print(f"cairn: error: {message}", file=sys.stderr)
+
+
+def _color(args: argparse.Namespace, stream: TextIO) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or getattr(args, "output", None):
+        return False
+    return stream.isatty()
+
+
+def _load_config(args: argparse.Namespace, git: GitRepo, commit: str) -> CairnConfig:
+    if args.config is not None:
+        try:
+            return parse_config(args.config.read_text(encoding="utf-8"), str(args.config))
+        except OSError as exc:
+            raise ConfigError([f"cannot read it: {exc.strerror}"], str(args.config)) from exc
+    data = git.file_at(commit, CONFIG_FILE)
+    return parse_config(data.decode("utf-8", errors="replace") if data is not None else None)
+
+
+async def _repository(store: Store, git: GitRepo) -> Repository:
+    return await store.repository(f"local:{git.root}", default_branch=git.default_branch())
+
+
+async def _review(args: argparse.Namespace, settings: Settings) -> int:
+    git = GitRepo.discover(args.repo)
+    head = git.resolve(args.head)
+    if args.base:
+        base = git.resolve(args.base)
+    else:
+        branch = git.default_branch()
+        if branch is None:
+            raise CairnError("cannot tell the default branch; pass --base REF")
+        base = git.merge_base(git.resolve(branch), head)
+    config = _load_config(args, git, head)
+    async with database.connect(settings) as pool:
+        store = Store(pool)
+        repo = await _repository(store, git)
+        result = await review(store, repo, git, base, head, config)
+    _status(
+        f"reviewed {base[:10]}..{head[:10]}: {result.changed_files} files, "
+        f"{result.changed_units} changed units; index {result.index.files} files "
+        f"({result.index.parsed} parsed now, {result.index.skipped_summary()})"
+    )
+    for path, reason in sorted(result.skipped_files.items()):
+        _status(f"skipped {path}: {reason}")
+    out = _render_review(args, git, head, result.findings)
+    _emit(args, out)
+    return _exit_code(result.findings, args.fail_on)
+
+
+def _render_review(
+    args: argparse.Namespace, git: GitRepo, head: str, findings: list[Finding]
+) -> str:
+    if args.format == "json":
+        return json.dumps(document.review_document(findings), indent=2) + "\n"
+    if args.format == "sarif":
+        return (
+            json.dumps(sarif.review_sarif(findings, tool_version=cairn_version()), indent=2) + "\n"
+        )
+    return text.render_review(
+        findings, source=_source_at(git, head), color=_color(args, sys.stdout)
+    )
+
+
+def _source_at(git: GitRepo, commit: str) -> Callable[[str, int, int], list[str] | None]:
+    @lru_cache(maxsize=64)
+    def lines_of(path: str) -> list[str] | None:
+        data = git.file_at(commit, path)
+        return None if data is None else data.decode("utf-8", errors="replace").splitlines()
+
+    def source(path: str, start: int, end: int) -> list[str] | None:
+        lines = lines_of(path)
+        return None if lines is None else lines[start - 1 : end]
+
+    return source
+
+
+def _exit_code(findings: list[Finding], fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    floor = Severity(fail_on).rank
+    return 1 if any(f.severity.rank >= floor for f in findings) else 0
+
+
+async def _scan(args: argparse.Namespace, settings: Settings) -> int:
+    git = GitRepo.discover(args.repo)
+    commit = git.resolve(args.ref)
+    config = _load_config(args, git, commit)
+    async with database.connect(settings) as pool:
+        store = Store(pool)
+        repo = await _repository(store, git)
+        clones, report = await scan(store, repo, git, commit, config, progress_stream=sys.stderr)
+    _status(f"scanned {commit[:10]}: {report.files} files, {report.skipped_summary()}")
+    if args.format == "json":
+        out = json.dumps(document.scan_document(clones), indent=2) + "\n"
+    elif args.format == "sarif":
+        out = json.dumps(sarif.scan_sarif(clones, tool_version=cairn_version()), indent=2) + "\n"
+    else:
+        out = text.render_scan(clones, color=_color(args, sys.stdout))
+    _emit(args, out)
+    return 0
+
+
+async def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from app.indexer import index_commit
+
+    git = GitRepo.discover(args.repo)
+    commit = git.resolve(args.ref)
+    async with database.connect(settings) as pool:
+        store = Store(pool)
+        repo = await _repository(store, git)
+        report = await index_commit(store, repo, git, commit, progress_stream=sys.stderr)
+        files, units = await store.counts(repo.id)
+    print(
+        f"indexed {commit[:10]}: {files} files, {units} units "
+        f"({report.parsed} blobs parsed now, {report.units} units added) in {report.seconds:.2f}s; "
+        f"{report.skipped_summary()}"
+    )
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async with database.connect(settings, migrate=False) as pool:
+        applied = await database.upgrade(pool)
+    print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.demo import build_demo
+
+    root = build_demo(args.dir)
+    print(f"sample repository: {root}", file=sys.stderr)
+    git = GitRepo(root)
+    base, head = git.resolve("main"), git.resolve("feature/export")
+    async with database.connect(settings) as pool:
+        store = Store(pool)
+        repo = await _repository(store, git)
+        result = await review(store, repo, git, base, head, CairnConfig())
+    print(f"$ cairn review --repo {root} --base main --head feature/export\n", file=sys.stderr)
+    out = text.render_review(
+        result.findings, source=_source_at(git, head), color=_color(args, sys.stdout)
+    )
+    sys.stdout.write(out)
+    return 0 if result.findings else 1
+
+
+def _status(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _emit(args: argparse.Namespace, out: str) -> None:
+    if args.output:
+        args.output.write_text(out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)

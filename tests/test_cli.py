@@ -1,0 +1,152 @@
+"""End to end: the ``cairn`` executable on real git repositories and the embedded Postgres."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.conftest import FIXTURES, GitRepoBuilder
+
+CAIRN = Path(sys.executable).parent / "cairn"
+
+
+def cairn(
+    env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CAIRN), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=240
+    )
+
+
+@pytest.fixture
+def planted(repo: GitRepoBuilder) -> GitRepoBuilder:
+    repo.write(
+        {"billing/dates.py": module(PARSE_DATE), "billing/invoices.py": module(INVOICE_TOTAL)}
+    )
+    repo.commit("billing")
+    repo.branch("feature/export")
+    repo.write({"exports/csv.py": module(PARSE_DATE_RENAMED, UNRELATED)})
+    repo.commit("export")
+    return repo
+
+
+def test_review_flags_the_planted_duplicate(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    proc = cairn(cairn_env, "review", "--repo", str(planted.root), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    [finding] = doc["findings"]
+    assert finding["path"] == "exports/csv.py"
+    assert finding["check"] == "duplication"
+    assert finding["evidence"][0]["path"] == "billing/dates.py"
+    assert finding["evidence"][0]["name"] == "parse_iso_date"
+    assert finding["evidence"][0]["kind"] == "renamed"
+    assert finding["fingerprint"]
+
+    again = cairn(cairn_env, "review", "--repo", str(planted.root), "--format", "json")
+    assert json.loads(again.stdout)["findings"][0]["fingerprint"] == finding["fingerprint"]
+
+
+def test_review_text_and_fail_on(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
+    proc = cairn(cairn_env, "review", "--fail-on", "error", cwd=planted.root)
+    assert proc.returncode == 0, proc.stderr
+    assert "exports/csv.py" in proc.stdout and "billing/dates.py" in proc.stdout
+    assert "\x1b[" not in proc.stdout  # not a terminal: no colour
+    assert "to_day" in proc.stdout  # the excerpt of the new code
+
+
+def test_review_sarif_is_valid(
+    cairn_env: dict[str, str], planted: GitRepoBuilder, tmp_path: Path
+) -> None:
+    out = tmp_path / "cairn.sarif"
+    proc = cairn(
+        cairn_env, "review", "--repo", str(planted.root), "--format", "sarif", "-o", str(out)
+    )
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(out.read_text())
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
+    [result] = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "exports/csv.py"
+    assert (
+        result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "billing/dates.py"
+    )
+
+
+def test_scan_json(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
+    proc = cairn(cairn_env, "scan", "--repo", str(planted.root), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    clones = json.loads(proc.stdout)["clones"]
+    assert [(c["a"]["path"], c["b"]["path"], c["kind"]) for c in clones] == [
+        ("billing/dates.py", "exports/csv.py", "renamed")
+    ]
+
+
+def test_index_then_incremental(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
+    first = cairn(cairn_env, "index", "--repo", str(planted.root), "--ref", "main")
+    assert first.returncode == 0, first.stderr
+    assert "2 files" in first.stdout
+    second = cairn(cairn_env, "index", "--repo", str(planted.root), "--ref", "main")
+    assert "0 blobs parsed now" in second.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["review", "--base", "nope"], "unknown ref 'nope'", id="unknown-ref"),
+        pytest.param(["scan", "--ref", "v9.9"], "unknown ref 'v9.9'", id="unknown-scan-ref"),
+    ],
+)
+def test_bad_refs_exit_2(
+    cairn_env: dict[str, str], planted: GitRepoBuilder, args: list[str], message: str
+) -> None:
+    proc = cairn(cairn_env, *args, "--repo", str(planted.root))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_not_a_repository_and_empty_repository(cairn_env: dict[str, str], tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = cairn(cairn_env, "review", "--repo", str(plain))
+    assert proc.returncode == 2 and "is not a git repository" in proc.stderr
+    empty = GitRepoBuilder(tmp_path / "empty")
+    proc = cairn(cairn_env, "index", "--repo", str(empty.root))
+    assert proc.returncode == 2 and "no commits yet" in proc.stderr
+
+
+def test_broken_config_lists_every_error(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    planted.write({".cairn.yml": "duplication:\n  min_tokens: lots\n  treshold: 0.9\n"}).commit(
+        "config"
+    )
+    proc = cairn(cairn_env, "review", "--repo", str(planted.root), "--base", "main")
+    assert proc.returncode == 2
+    assert "min_tokens: must be a whole number" in proc.stderr
+    assert "treshold: unknown key (did you mean 'threshold'?)" in proc.stderr
+
+
+def test_database_without_pgvector_exits_2(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    env = dict(cairn_env, DATABASE_URL="postgresql://postgres@127.0.0.1:5432/postgres")
+    proc = cairn(env, "index", "--repo", str(planted.root))
+    assert proc.returncode == 2
+    assert "no 'vector' extension" in proc.stderr
+
+
+def test_demo(cairn_env: dict[str, str], tmp_path: Path) -> None:
+    proc = cairn(cairn_env, "demo", "--dir", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "exports/csv_export.py" in proc.stdout
+    assert "billing/dates.py" in proc.stdout and "parse_iso_date" in proc.stdout
