@@ -196,8 +196,11 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     2·LCS / (len(a') + len(b')). An alignment tolerates statements added, removed or changed
     anywhere (type-3 clones) and is symmetric by construction. Bigrams rather than tokens
     because normalised streams have a tiny alphabet: measured on Django, unrelated functions of
-    similar size score 0.55 on average on plain tokens (0.64 at the 99th percentile), 0.36 on
-    bigrams (0.50); clones with 10/20/30% of their statements edited average 0.91/0.83/0.75.
+    similar size score 0.55 on average on plain tokens (0.64 at the 99th percentile) and 0.36
+    on bigrams (0.50), while clones with 10/20/30% of their statements edited score 0.91/0.83/
+    0.75 on bigrams. Trigrams separate more (unrelated: 0.23) but drop 30%-edited clones to
+    0.70. Cost: 0.05 ms for two 80-token functions, 0.15 ms at 220 tokens, 1.6 ms at 1,400
+    (``difflib.SequenceMatcher.ratio``, which is not symmetric: 0.4, 3 and 150 ms).
     """
     if tuple(a) == tuple(b):
         return 1.0
@@ -217,8 +220,8 @@ def _bigrams(tokens: Sequence[int]) -> list[int]:
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common subsequence, bit-parallel (Hyyrö 2004) on Python ints.
 
-    O(len(a) · len(b) / 30) machine operations with one Python-level step per item of the
-    shorter sequence: about 0.1 ms for two 300-token functions, 1 ms for two 2,000-token ones.
+    O(len(a) · len(b) / 30) machine operations (Python ints have 30-bit digits) and one
+    Python-level step per item of the shorter sequence.
     """
     if len(a) < len(b):
         a, b = b, a  # bits for the longer, a Python loop over the shorter
@@ -241,7 +244,7 @@ def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def clone_kind(a: CodeUnit, b: CodeUnit) -> str:
-    """ "exact" (same text up to layout and comments), "renamed" (same tokens), or "near-miss"."""
+    """The clone's type: "exact" (layout, comments aside), "renamed" (same tokens), "near-miss"."""
     if a.raw_hash == b.raw_hash:
         return "exact"
     if a.exact_hash == b.exact_hash:
