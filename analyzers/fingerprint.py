@@ -37,7 +37,9 @@ EMBED_SHINGLE = 3
 
 _U64 = np.uint64
 _MASK63 = (1 << 63) - 1
-_MIX = _U64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: the multiplier of Fibonacci hashing
+_MIX_INT = 0x9E3779B97F4A7C15  # 2^64 / golden ratio: the multiplier of Fibonacci hashing
+_MIX = _U64(_MIX_INT)
+_MASK64 = (1 << 64) - 1
 _CHUNK = 4096  # shingles permuted per block: caps the (NUM_PERM, block) buffer at 2 MiB
 _EMPTY = np.iinfo(np.uint32).max  # the signature value of a stream without shingles
 
@@ -129,14 +131,25 @@ class _Flat:
         owners = np.repeat(np.arange(self.count), runs)
         first_run = np.cumsum(runs) - runs
         positions = np.arange(len(owners)) + np.repeat(self.starts - first_run, runs)
-        width_of = width[owners].astype(np.uint64)
-        hashes = width_of.copy()
-        short = bool(((lengths > 0) & (lengths < k)).any())
+        # Every run of k tokens in the flat array, streams' boundaries ignored, by k contiguous
+        # passes; then the runs that start inside a stream and end in it are picked out.
+        ids, count = self.ids, max(len(self.ids) - k + 1, 0)
+        every = np.full(count, _U64(k), dtype=np.uint64)
         for offset in range(k):
-            mixed = (hashes ^ self.ids[np.minimum(positions + offset, len(self.ids) - 1)]) * _MIX
-            if short:
-                mixed = np.where(width_of > _U64(offset), mixed, hashes)
-            hashes = mixed
+            every ^= ids[offset : offset + count]
+            every *= _MIX
+        if count:
+            hashes = every[np.minimum(positions, count - 1)]
+        else:
+            hashes = np.zeros(len(owners), dtype=np.uint64)
+        for index in np.flatnonzero(width[owners] < k).tolist():
+            # A stream shorter than k is one run over all of it: rare, hashed alone, in Python
+            # ints (numpy warns about uint64 scalar overflow; arrays wrap silently).
+            start, length = int(positions[index]), int(width[owners[index]])
+            value = length
+            for token in ids[start : start + length].tolist():
+                value = ((value ^ token) * _MIX_INT) & _MASK64
+            hashes[index] = value
         hashes ^= hashes >> _U64(29)  # fold the well-mixed high bits into the low ones
         return hashes, owners
 

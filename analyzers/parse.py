@@ -46,8 +46,9 @@ def _units(tokens: FileTokens, language: Language) -> list[CodeUnit]:
         start_byte, end_byte = node.byte_range
         while enclosing and enclosing[-1][0] <= start_byte:
             enclosing.pop()
-        declared = language.units[node.type]
-        name = language.namer(node.type)(node)
+        node_type = node.type
+        declared = language.units[node_type]
+        name = language.namer(node_type)(node)
         if not name:
             continue  # an anonymous function, a type alias: not a unit; its insides may be
         owner = language.owner(node) if language.owner is not None else None
