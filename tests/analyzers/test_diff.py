@@ -40,6 +40,13 @@ PULL_REQUEST = [
         added=((3, 4),),
         removed=((3, 3),),
     ),
+    FileDiff(
+        "docs/résumé final.py",
+        "docs/résumé final.py",
+        "modified",
+        added=((2, 2),),
+        removed=((2, 2),),
+    ),
     FileDiff(None, "empty.py", "added"),
     FileDiff("logo.png", "logo.png", "modified", binary=True),
     FileDiff("no_newline.py", "no_newline.py", "modified", added=((1, 1),), removed=((1, 1),)),
