@@ -173,7 +173,7 @@ def _header_paths(rest: str) -> tuple[str | None, str | None]:
     if rest.startswith('"'):
         old, remainder = _split_quoted(rest)
         new = _unquote(remainder.lstrip(" "))
-    elif rest.endswith('"'):
+    elif rest.endswith('"') and ' "' in rest:
         quote = rest.index(' "')
         old, new = rest[:quote], _unquote(rest[quote + 1 :])
     else:

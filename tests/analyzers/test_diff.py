@@ -147,3 +147,18 @@ def test_a_deletion_touches_nothing() -> None:
     deleted = next(diff for diff in PULL_REQUEST if diff.status == "deleted")
     assert deleted.path == "billing/obsolete.py"
     assert not deleted.touches(1, 1000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('diff --git a/x"\n', id="stray-quote"),
+        pytest.param("diff --git \n@@ -a +b @@\n+x\n", id="bad-hunk-header"),
+        pytest.param('diff --git "a/unterminated\\\n', id="unterminated-quote"),
+        pytest.param("diff --git a/x b/x\n@@ -1,5 +1,5 @@\n-a\n", id="hunk-cut-short"),
+        pytest.param("diff --git a/x b/x\n@@@ -1 -1 +1 @@@\n- a\n", id="combined-diff"),
+    ],
+)
+def test_malformed_input_never_raises(text: str) -> None:
+    (diff,) = parse_unified_diff(text)
+    assert diff.status == "modified"
