@@ -66,6 +66,8 @@ def _js_binding(node: tree_sitter.Node) -> str | None:
         target = parent.child_by_field_name("property")
     elif parent.type == "public_field_definition":
         target = parent.child_by_field_name("name")
+    elif parent.type == "export_statement":
+        return "default"  # `export default function () {}`: imported under that name
     else:
         return None
     if target is None or target.type.endswith("pattern"):

@@ -177,6 +177,32 @@ def test_a_class_holds_the_tokens_of_its_methods() -> None:
     assert starts, "the method's tokens are a slice of its class's"
 
 
+@pytest.mark.parametrize("path", ["a.js", "a.ts"])
+def test_anonymous_default_exports_are_named_default(path: str) -> None:
+    source = b"export default class { m() { return 1 } }\nexport default () => [2]\n"
+    parsed = parse_file(path, source)
+    assert parsed is not None
+    units = [(u.kind, u.qualname, u.start_line) for u in parsed.units]
+    assert units == [
+        ("class", "default", 1),
+        ("method", "default.m", 1),
+        ("function", "default", 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(b"items.map((item) => item.id)", id="callback"),
+        pytest.param(b"const { a, b } = () => 1", id="destructuring"),
+        pytest.param(b"(function () { return 1 })()", id="iife"),
+    ],
+)
+def test_unbound_functions_are_not_units(source: bytes) -> None:
+    parsed = parse_file("a.js", source)
+    assert parsed is not None and parsed.units == ()
+
+
 def test_unknown_extension_is_not_parsed() -> None:
     assert parse_file("README.md", b"# Cairn\n") is None
 
