@@ -230,6 +230,61 @@ def _bigrams(tokens: Sequence[int]) -> list[int]:
     return [(x << 32) | y for x, y in itertools.pairwise(tokens)]
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A stream made ready for many ``prepared_similarity`` calls: its bigrams and bit masks."""
+
+    tokens: tuple[int, ...]
+    grams: tuple[int, ...]
+    masks: dict[int, int]  # bigram → bit i set where grams[i] is that bigram
+
+
+def prepare(tokens: Sequence[int]) -> Prepared:
+    """Bigrams and LCS bit masks of a stream, computed once for every pair it is part of."""
+    grams = tuple(_bigrams(tokens)) if tokens else ()
+    masks: dict[int, int] = {}
+    bit = 1
+    for item in grams:
+        masks[item] = masks.get(item, 0) | bit
+        bit <<= 1
+    return Prepared(tuple(tokens), grams, masks)
+
+
+def prepared_similarity(a: Prepared, b: Prepared) -> float:
+    """``similarity`` of two prepared streams: the same value, without rebuilding either."""
+    if a.tokens == b.tokens:
+        return 1.0
+    if not a.grams or not b.grams:
+        return 0.0
+    if len(a.grams) < len(b.grams):
+        a, b = b, a  # bits for the longer, a Python loop over the shorter
+    full = (1 << len(a.grams)) - 1
+    row = full
+    matches = a.masks.get
+    for item in b.grams:
+        match = matches(item)
+        if match:
+            low = row & match
+            row = ((row + low) | (row - low)) & full
+    common = len(a.grams) - row.bit_count()
+    return 2.0 * common / (len(a.grams) + len(b.grams))
+
+
+def jaccard_estimates(
+    signatures: Signature, pairs: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """MinHash estimates of the shingle Jaccard of each (i, j) row of ``pairs``, vectorised."""
+    if len(pairs) == 0:
+        return np.zeros(0)
+    out = np.empty(len(pairs))
+    for start in range(0, len(pairs), 65536):  # bounded (block, NUM_PERM) temporaries
+        block = pairs[start : start + 65536]
+        out[start : start + len(block)] = np.mean(
+            signatures[block[:, 0]] == signatures[block[:, 1]], axis=1
+        )
+    return out
+
+
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common subsequence, bit-parallel (Hyyrö 2004) on Python ints.
 

@@ -267,7 +267,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     out = text.render_review(
         result.findings, source=_source_at(git, head), color=_color(args, sys.stdout)
     )
-    sys.stdout.write(out)
+    _emit(args, out)
     return 0 if result.findings else 1
 
 
@@ -276,7 +276,10 @@ def _status(message: str) -> None:
 
 
 def _emit(args: argparse.Namespace, out: str) -> None:
-    if args.output:
-        args.output.write_text(out, encoding="utf-8")
+    if not out.endswith("\n"):
+        out += "\n"
+    output: Path | None = getattr(args, "output", None)
+    if output is not None:
+        output.write_text(out, encoding="utf-8")
     else:
         sys.stdout.write(out)

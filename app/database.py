@@ -71,6 +71,8 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     has_vector = await conn.fetchval("SELECT 1 FROM pg_type WHERE typname = 'vector'")
     if has_vector:
         await register_vector(conn)
+        # Keep walking the HNSW graph when the repository filter drops the nearest rows.
+        await conn.execute("SET hnsw.iterative_scan = relaxed_order")
 
 
 async def register_vector(conn: asyncpg.Connection) -> None:

@@ -55,6 +55,9 @@ def local_repository_id(full_name: str) -> int:
     return -(int.from_bytes(digest, "big") >> 2) - 1
 
 
+# Units this large are in the ANN (HNSW) index; must match the index's predicate.
+VECTOR_MIN_TOKENS = 50
+
 _UNIT_COLUMNS = (
     "repo_id",
     "blob_sha",
@@ -74,7 +77,7 @@ _UNIT_COLUMNS = (
 )
 _SELECT_UNIT = (
     "f.path, u.kind, u.name, u.qualname, u.start_line, u.end_line, u.raw_hash, u.exact_hash,"
-    " u.tokens, u.bands"
+    " u.tokens, u.bands, u.minhash"
 )
 
 
@@ -251,20 +254,23 @@ class Store:
                 list({band for p in probes for band in p.bands}),
                 min_tokens,
             )
-            nearest = []
+            nearest: list[list[asyncpg.Record]] = []
             for probe in probes:
+                if probe.unit.token_count < VECTOR_MIN_TOKENS:
+                    nearest.append([])
+                    continue
+                # The literal predicate matches the partial HNSW index (migrations/0001).
                 nearest.append(
                     await conn.fetch(
                         f"""
                         SELECT {_SELECT_UNIT} FROM (
-                            SELECT * FROM units WHERE repo_id = $1 AND token_count >= $4
+                            SELECT * FROM units WHERE repo_id = $1 AND token_count >= 50
                             ORDER BY embedding <=> $2 LIMIT $3) u
                         JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
                         """,
                         repo_id,
                         probe.embedding,
                         neighbours,
-                        min_tokens,
                     )
                 )
         hashed = [_located(r) for r in by_hash]
@@ -291,7 +297,9 @@ def _located(row: asyncpg.Record) -> LocatedUnit:
         raw_hash=row["raw_hash"],
         exact_hash=row["exact_hash"],
     )
-    return LocatedUnit(path=row["path"], unit=unit, bands=tuple(row["bands"]))
+    return LocatedUnit(
+        path=row["path"], unit=unit, bands=tuple(row["bands"]), minhash=row["minhash"]
+    )
 
 
 def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[Any, ...]]:

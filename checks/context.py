@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from analyzers.diff import FileDiff
-
 from analyzers.units import CodeUnit
 from checks.config import CairnConfig
 from checks.finding import Finding
@@ -24,6 +23,7 @@ class LocatedUnit:
     path: str
     unit: CodeUnit
     bands: tuple[int, ...] = ()  # LSH band keys, when the index already computed them
+    minhash: bytes = b""  # MinHash signature (uint32 little-endian), likewise
 
 
 @dataclass(frozen=True, slots=True)

