@@ -7,13 +7,13 @@ may be detached from the tree). Two figures are kept:
 * ``peak_tree_pss``: the largest sum of proportional set sizes (PSS) over those processes and
   their children at one instant — shared pages (Postgres' shared buffers, shared libraries)
   counted once;
-* ``max_rss``: the largest resident set of a single process, as ``/usr/bin/time -v`` reports,
-  from the kernel's own accounting of the waited-for command (``wait4``) and the samples.
+* ``max_rss``: the largest resident set of a single process: the kernel's own figure as
+  ``/usr/bin/time`` reports it for the command and its waited-for children, or the samples'
+  (Postgres, detached from the tree, is only sampled).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import tempfile
@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 
 _INTERVAL_S = 0.05
+TIME = "/usr/bin/time"  # GNU time: Debian's ``time`` package
 
 
 @dataclass(frozen=True)
@@ -112,23 +113,32 @@ def run(
     watch: str | None = None,
 ) -> Run:
     """Run ``cmd`` to completion, its output going to temporary files, and measure it."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.NamedTemporaryFile("r", prefix="maxrss-") as maxrss,
+    ):
+        # The kernel's max RSS of a child counts the memory of the process that forked it
+        # (it survives exec), so the command is started by the small /usr/bin/time, not by
+        # this Python process; without /usr/bin/time only the samples count.
+        wrapper = [TIME, "-f", "%M", "-o", maxrss.name] if Path(TIME).exists() else []
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env, cwd=cwd)
+        proc = subprocess.Popen([*wrapper, *cmd], stdout=out, stderr=err, env=env, cwd=cwd)
         sampler = _Sampler(proc.pid, watch)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = proc.wait()
         wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
         out.seek(0)
         err.seek(0)
+        reported = maxrss.read().split()
+        kernel_max_rss = int(reported[-1]) * 1024 if reported and reported[-1].isdigit() else 0
         return Run(
             cmd=tuple(cmd),
-            returncode=proc.returncode,
+            returncode=returncode,
             wall_s=wall,
             peak_tree_pss=sampler.peak_tree_pss,
-            max_rss=max(sampler.max_rss, usage.ru_maxrss * 1024),
+            max_rss=max(sampler.max_rss, kernel_max_rss),
             stdout=out.read(),
             stderr=err.read(),
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -47,6 +48,10 @@ def _load(name: str) -> dict[str, object] | list[object] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _load_text(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in load)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per speed figure")
@@ -56,6 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     command = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
 
+    load_before = os.getloadavg()
     setup = env.ensure()
     if not setup.cairn_ok:
         print(f"Cairn could not be installed; measuring without it.\n{setup.cairn_error}")
@@ -86,7 +92,12 @@ def main() -> None:
         )
 
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    out = report.Report(command, when, env.machine())
+    machine = env.machine()
+    machine["load average (1, 5, 15 min)"] = (
+        f"{_load_text(load_before)} before the run, {_load_text(os.getloadavg())} after "
+        "(the 2 cores are shared with other work: figures move with it)"
+    )
+    out = report.Report(command, when, machine)
     corpus_figures = _load("corpus")
     assert isinstance(corpus_figures, dict)
     out.corpus(corpus_figures)
