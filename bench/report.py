@@ -217,6 +217,14 @@ class Report:
             *_table(["figure", "time", "memory", "target", ""], rows),
             "",
         ]
+        if total is not None and j_default and j_tuned and index and scan:
+            self.lines += [
+                f"Cairn's index + scan takes {total / j_default:.1f}× the time of jscpd and "
+                f"{total / j_tuned:.1f}× that of jscpd tuned here, and "
+                f"{total / r['floor_s']:.1f}× the single-process parse floor; the scan is "
+                f"{_summary_s(scan) or 0:.1f} s of it.",
+                "",
+            ]
         if setup := c.get("setup_s"):
             self.lines += [
                 f"Cairn's one-time setup (initialising its embedded Postgres and indexing a "

@@ -18,6 +18,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import env
 import report
@@ -43,7 +44,7 @@ def _step(script: str, *args: str) -> None:
     subprocess.run(cmd, check=True)
 
 
-def _load(name: str) -> dict[str, object] | list[object] | None:
+def _load(name: str) -> Any:
     path = FIGURES / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -52,15 +53,9 @@ def _load_text(load: tuple[float, float, float]) -> str:
     return " / ".join(f"{value:.2f}" for value in load)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per speed figure")
-    parser.add_argument("--per-type", type=int, default=150, help="quality pairs per type/group")
-    parser.add_argument("--corpus", nargs="*", help="speed: only these corpora")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("speed", "quality"))
-    args = parser.parse_args()
+def _measure(args: argparse.Namespace) -> None:
+    """Run every step; the figures land in ``bench/.work/figures/*.json``."""
     command = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
-
     load_before = os.getloadavg()
     setup = env.ensure()
     if not setup.cairn_ok:
@@ -72,46 +67,60 @@ def main() -> None:
     no_cairn = [] if setup.cairn_ok else ["--no-cairn"]
     if "speed" not in args.skip:
         corpora = ["--corpus", *args.corpus] if args.corpus else []
-        _step(
-            "speed.py",
-            "--repeat",
-            str(args.repeat),
-            *corpora,
-            *no_cairn,
-            "--json",
-            str(FIGURES / "speed.json"),
-        )
+        speed_json = str(FIGURES / "speed.json")
+        _step("speed.py", "--repeat", str(args.repeat), *corpora, *no_cairn, "--json", speed_json)
     if "quality" not in args.skip:
-        _step(
-            "quality.py",
-            "--per-type",
-            str(args.per_type),
-            *no_cairn,
-            "--json",
-            str(FIGURES / "quality.json"),
-        )
-
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        quality_json = str(FIGURES / "quality.json")
+        _step("quality.py", "--per-type", str(args.per_type), *no_cairn, "--json", quality_json)
     machine = env.machine()
     machine["load average (1, 5, 15 min)"] = (
         f"{_load_text(load_before)} before the run, {_load_text(os.getloadavg())} after "
         "(the 2 cores are shared with other work: figures move with it)"
     )
-    out = report.Report(command, when, machine)
+    run = {
+        "command": command,
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine,
+        "repeat": args.repeat,
+        "cairn_error": setup.cairn_error,
+    }
+    (FIGURES / "run.json").write_text(json.dumps(run, indent=2))
+
+
+def _write_report() -> None:
+    """``bench/RESULTS.md`` from the figures of the last run."""
+    run = _load("run")
     corpus_figures = _load("corpus")
-    assert isinstance(corpus_figures, dict)
+    if not isinstance(run, dict) or not isinstance(corpus_figures, dict):
+        raise SystemExit("no figures: run `python bench/run.py` first")
+    out = report.Report(run["command"], run["when"], run["machine"])
     out.corpus(corpus_figures)
     speed = _load("speed")
     if isinstance(speed, list):
-        out.speed(speed, args.repeat)  # type: ignore[arg-type]
+        out.speed(speed, run["repeat"])
     quality = _load("quality")
     if isinstance(quality, dict):
         out.quality(quality)
     notes = list(NOTES)
-    if not setup.cairn_ok:
-        notes.append(f"Cairn could not be installed: {setup.cairn_error}")
+    if run.get("cairn_error"):
+        notes.append(f"Cairn could not be installed: {run['cairn_error']}")
     RESULTS.write_text(out.render(notes))
     print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per speed figure")
+    parser.add_argument("--per-type", type=int, default=150, help="quality pairs per type/group")
+    parser.add_argument("--corpus", nargs="*", help="speed: only these corpora")
+    parser.add_argument("--skip", nargs="*", default=[], choices=("speed", "quality"))
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite RESULTS.md from the last figures"
+    )
+    args = parser.parse_args()
+    if not args.report_only:
+        _measure(args)
+    _write_report()
 
 
 if __name__ == "__main__":
