@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 # Below this many new blobs, worker processes cost more to start than they save.
 PARALLEL_FROM = 200
+# After storing this many units, refresh the planner's statistics: a first index leaves them
+# empty, and the planner then joins 2,800 files as if they were 24 (0.3 s a query on Django).
+ANALYZE_FROM = 2000
 BATCH = 500  # blobs stored per transaction
 
 
@@ -188,6 +191,8 @@ async def _index(
         report.parsed += len(batch)
         report.units += sum(len(b.units) for b in batch)
     await store.set_tree(repo.id, {p: e.sha for p, e in chosen.items()}, commit)
+    if report.units >= ANALYZE_FROM:
+        await store.analyze()
     by_content = await store.skipped(repo.id)
     report.skipped.update(by_content)
     report.files = len(chosen) - sum(by_content.values())
