@@ -12,7 +12,6 @@ from typing import TextIO
 
 from analyzers.diff import FileDiff, parse_unified_diff
 from analyzers.files import skip_reason
-
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit

@@ -150,3 +150,30 @@ def test_demo(cairn_env: dict[str, str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "exports/csv_export.py" in proc.stdout
     assert "billing/dates.py" in proc.stdout and "parse_iso_date" in proc.stdout
+
+
+def test_two_processes_index_the_same_repository_at_once(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    procs = [
+        subprocess.Popen(
+            [str(CAIRN), "index", "--repo", str(planted.root)],
+            env=cairn_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    parsed = sorted(int(out.split("(")[1].split(" blobs")[0]) for out, _ in outputs)
+    assert parsed == [0, 3]  # one of them parsed the three blobs; the other found them indexed
+
+
+def test_unreachable_database_exits_2(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
+    env = dict(cairn_env, DATABASE_URL="postgresql://cairn@127.0.0.1:9/cairn")
+    proc = cairn(env, "review", "--repo", str(planted.root))
+    assert proc.returncode == 2
+    assert "cannot connect to DATABASE_URL" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -37,6 +37,9 @@ async def test_index_reads_the_tree_at_the_ref_and_skips_what_it_should(
     )
     (repo.root / "link.py").symlink_to("billing/dates.py")
     repo.commit("initial")
+    # A submodule: a gitlink entry pointing at a commit of another repository.
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{'a' * 40},libs/shared")
+    repo.git("commit", "-q", "-m", "add a submodule")
     # The working copy differs from HEAD: the index must not see this.
     (repo.root / "billing/dates.py").write_text(module(UNRELATED))
 
@@ -58,6 +61,7 @@ async def test_index_reads_the_tree_at_the_ref_and_skips_what_it_should(
     assert report.skipped["minified"] == 1
     assert report.skipped["binary"] == 1
     assert report.skipped["too-large"] == 1
+    assert report.skipped["submodule"] == 1
     assert report.files == 5  # dates, invoices, debounce, broken.py and latin1.py are parsed
     units = {(u.path, u.unit.name) for u in await store.units(row.id)}
     assert ("billing/dates.py", "parse_iso_date") in units  # from HEAD, not the working copy
