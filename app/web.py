@@ -1,0 +1,142 @@
+"""The webhook endpoint: verify, record, enqueue, answer. Nothing else.
+
+No GitHub call and no analysis happens in the request: a delivery is recorded in Postgres
+(with the jobs it implies) before the answer, so a delivery that Redis could not take is
+still there to enqueue later, and a redelivered id enqueues nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.settings import Secret
+from app.webhooks import Delivery, route
+
+logger = logging.getLogger(__name__)
+
+# GitHub caps webhook payloads at 25 MB and drops larger ones; anything bigger is not GitHub.
+# https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap
+MAX_BODY = 25 * 1024 * 1024
+
+
+def create_app(
+    pool: asyncpg.Pool, redis: ArqRedis, secret: Secret, *, review_drafts: bool = False
+) -> Starlette:
+    """The ASGI app, with its dependencies passed in (no globals)."""
+
+    async def webhooks(request: Request) -> Response:
+        body = await _read_limited(request)
+        if body is None:
+            return _answer(413, "payload larger than 25 MB")
+        if not _signed(body, request.headers.get("x-hub-signature-256"), secret):
+            return _answer(401, "missing or wrong X-Hub-Signature-256")
+        event = request.headers.get("x-github-event")
+        delivery_id = request.headers.get("x-github-delivery")
+        if not event or not delivery_id:
+            return _answer(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _answer(400, "the body is not JSON")
+        if not isinstance(payload, dict):
+            return _answer(400, "the body is not a JSON object")
+        delivery = route(event, payload, delivery_id, review_drafts=review_drafts)
+        log = {"delivery": delivery_id, "event": event, "repo": delivery.repo_id}
+        if not await _record(pool, delivery_id, delivery):
+            state = await pool.fetchval("SELECT state FROM deliveries WHERE id = $1", delivery_id)
+            if state != "received":
+                logger.info("delivery %s seen before: nothing enqueued", delivery_id, extra=log)
+                return _answer(202, "duplicate delivery")
+            # Recorded earlier while Redis was down: this redelivery queues it (job ids dedupe).
+        if not delivery.jobs:
+            return _answer(202, "nothing to do")
+        try:
+            for job in delivery.jobs:
+                await redis.enqueue_job(job.function, *job.args, _job_id=job.job_id)
+        except (RedisError, OSError) as exc:
+            # Recorded as 'received': enqueued again once Redis is back.
+            logger.warning("delivery %s recorded, not queued: %s", delivery_id, exc, extra=log)
+            return _answer(202, "recorded")
+        await pool.execute("UPDATE deliveries SET state = 'queued' WHERE id = $1", delivery_id)
+        return _answer(202, "queued")
+
+    async def healthz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            await pool.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except (OSError, asyncpg.PostgresError) as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await redis.ping()
+            checks["redis"] = "ok"
+        except (RedisError, OSError) as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in checks.values())
+        return JSONResponse(checks, status_code=200 if healthy else 503)
+
+    return Starlette(
+        routes=[
+            Route("/webhooks", webhooks, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    """The body, or None as soon as it is known to exceed MAX_BODY (never buffered whole)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signed(body: bytes, header: str | None, secret: Secret) -> bool:
+    """Whether ``header`` is ``sha256=`` + the HMAC of the body, compared in constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.reveal().encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+async def _record(pool: asyncpg.Pool, delivery_id: str, delivery: Delivery) -> bool:
+    """Record the delivery; False when its id was recorded before (a redelivery)."""
+    state = "received" if delivery.jobs else "ignored"
+    inserted = await pool.fetchval(
+        """
+        INSERT INTO deliveries (id, event, action, installation_id, repo_id, state, jobs)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+        ON CONFLICT (id) DO NOTHING RETURNING true
+        """,
+        delivery_id,
+        delivery.event,
+        delivery.action,
+        delivery.installation_id,
+        delivery.repo_id,
+        state,
+        json.dumps([job.as_json() for job in delivery.jobs]),
+    )
+    return bool(inserted)
+
+
+def _answer(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"message": message, **extra}, status_code=status)
