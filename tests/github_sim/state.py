@@ -1,0 +1,402 @@
+"""The simulator's in-memory GitHub: installations, git objects, pull requests, checks, reviews.
+
+Tests build the world with the helpers here (``add_installation``, ``commit``,
+``open_pull_request``), arm faults (``fail_next``, ``secondary_rate_limit``), and read back
+what a reviewer would see (``check_run``, ``comments_at``, ``threads``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.github_sim.patch import count_changes, unified_patch
+
+FILES_CAP = 3000  # GitHub lists at most 3000 files of a pull request
+
+
+def blob_sha(content: bytes) -> str:
+    """Git's object id of a blob."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+@dataclass
+class TreeEntry:
+    name: str
+    mode: str  # "100644", "100755", "040000"
+    type: str  # "blob" | "tree"
+    sha: str
+
+
+@dataclass
+class Commit:
+    sha: str
+    tree: str
+    parents: list[str]
+    message: str
+
+
+@dataclass
+class Repo:
+    id: int
+    owner: str
+    name: str
+    installation_id: int
+    default_branch: str = "main"
+    private: bool = True
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    trees: dict[str, list[TreeEntry]] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)  # name -> commit sha
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def tree_of(self, ref: str) -> str | None:
+        """A tree sha from a branch, a commit or a tree sha (GitHub accepts all three)."""
+        ref = self.branches.get(ref, ref)
+        if ref in self.commits:
+            return self.commits[ref].tree
+        return ref if ref in self.trees else None
+
+    def walk(self, tree: str, prefix: str = "") -> list[tuple[str, TreeEntry]]:
+        """Every entry under a tree, depth first, with its full path."""
+        out: list[tuple[str, TreeEntry]] = []
+        for entry in self.trees[tree]:
+            path = prefix + entry.name
+            out.append((path, entry))
+            if entry.type == "tree":
+                out.extend(self.walk(entry.sha, path + "/"))
+        return out
+
+    def snapshot(self, ref: str) -> dict[str, str]:
+        """path -> blob sha of every file at a commit."""
+        tree = self.tree_of(ref)
+        if tree is None:
+            raise KeyError(ref)
+        return {path: e.sha for path, e in self.walk(tree) if e.type == "blob"}
+
+
+@dataclass
+class PullFile:
+    filename: str
+    status: str  # added | removed | modified | renamed
+    sha: str
+    additions: int
+    deletions: int
+    patch: str | None
+    previous_filename: str | None = None
+
+
+@dataclass
+class PullRequest:
+    number: int
+    title: str
+    body: str
+    head_sha: str
+    base_sha: str
+    head_ref: str
+    base_ref: str
+    author: str
+    files: list[PullFile]
+    state: str = "open"
+    draft: bool = False
+
+
+@dataclass
+class CheckRun:
+    id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None
+    title: str | None = None
+    summary: str | None = None
+    text: str | None = None
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    external_id: str | None = None
+    details_url: str | None = None
+
+
+@dataclass
+class ReviewComment:
+    id: int
+    node_id: str
+    review_id: int | None
+    number: int
+    path: str
+    line: int
+    side: str
+    start_line: int | None
+    start_side: str | None
+    body: str
+    commit_id: str
+    author: str
+    in_reply_to_id: int | None = None
+
+
+@dataclass
+class Thread:
+    id: str  # GraphQL node id, "PRRT_..."
+    number: int
+    comment_ids: list[int]
+    is_resolved: bool = False
+
+
+@dataclass
+class Review:
+    id: int
+    number: int
+    commit_id: str
+    body: str
+    event: str
+    author: str
+
+
+@dataclass
+class Token:
+    value: str
+    installation_id: int
+    expires_at: float
+
+
+@dataclass
+class Fault:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class RateBucket:
+    limit: int = 5000
+    remaining: int = 5000
+    reset: int = 0
+
+
+class State:
+    """Everything the simulated GitHub knows; thread-safe through ``lock``."""
+
+    def __init__(self, token_lifetime: float = 3600.0) -> None:
+        self.lock = threading.RLock()
+        self.token_lifetime = token_lifetime
+        self.apps: dict[int, str] = {}  # app id -> public key PEM
+        self.installations: dict[int, int] = {}  # installation id -> app id
+        self.repos: dict[str, Repo] = {}
+        self.tokens: dict[str, Token] = {}
+        self.tokens_issued: list[int] = []  # installation ids, one per token exchange
+        self.pulls: dict[tuple[str, int], PullRequest] = {}
+        self.check_runs: dict[str, list[CheckRun]] = {}
+        self.reviews: dict[tuple[str, int], list[Review]] = {}
+        self.comments: dict[tuple[str, int], list[ReviewComment]] = {}
+        self.thread_list: dict[tuple[str, int], list[Thread]] = {}
+        self.faults: list[Fault] = []
+        self.rate: dict[str, RateBucket] = {}
+        self.unknown_routes: list[str] = []
+        self.requests: list[str] = []  # "METHOD /path?query", for debugging failed tests
+        self.bot_login = "cairn[bot]"
+        self._ids = itertools.count(1001)
+        self._repo_ids = itertools.count(501)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # --- world building --------------------------------------------------------------------
+
+    def register_app(self, app_id: int, public_key_pem: str, slug: str = "cairn") -> None:
+        self.apps[app_id] = public_key_pem
+        self.bot_login = f"{slug}[bot]"
+
+    def add_installation(self, installation_id: int, app_id: int, repos: list[str]) -> None:
+        """An installation of ``app_id`` with access to ``repos`` ("owner/name", empty git)."""
+        with self.lock:
+            self.installations[installation_id] = app_id
+            for full_name in repos:
+                owner, name = full_name.split("/")
+                repo = Repo(next(self._repo_ids), owner, name, installation_id)
+                self.repos[full_name] = repo
+
+    def commit(
+        self,
+        repo: str,
+        files: Mapping[str, str | bytes],
+        message: str = "change",
+        parents: list[str] | None = None,
+        branch: str | None = None,
+    ) -> str:
+        """A commit whose tree holds exactly ``files`` (path -> content); returns its real sha.
+
+        With ``branch``, the branch now points at it.
+        """
+        with self.lock:
+            r = self.repos[repo]
+            nested: dict[str, Any] = {}
+            for path, content in files.items():
+                data = content.encode() if isinstance(content, str) else content
+                sha = blob_sha(data)
+                r.blobs[sha] = data
+                *dirs, leaf = path.split("/")
+                node = nested
+                for d in dirs:
+                    node = node.setdefault(d, {})
+                node[leaf] = sha
+            tree = self._write_tree(r, nested)
+            body = f"tree {tree}\n"
+            for parent in parents or []:
+                body += f"parent {parent}\n"
+            stamp = "Cairn Test <test@cairn.invalid> 1700000000 +0000"
+            body += f"author {stamp}\ncommitter {stamp}\n\n{message}\n"
+            raw = body.encode()
+            sha = hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest()
+            r.commits[sha] = Commit(sha, tree, list(parents or []), message)
+            if branch is not None:
+                r.branches[branch] = sha
+            return sha
+
+    def _write_tree(self, repo: Repo, nested: dict[str, Any]) -> str:
+        entries: list[TreeEntry] = []
+        for name, value in nested.items():
+            if isinstance(value, dict):
+                entries.append(TreeEntry(name, "040000", "tree", self._write_tree(repo, value)))
+            else:
+                entries.append(TreeEntry(name, "100644", "blob", value))
+        # git orders a tree's entries by name, a directory's name as if it ended with "/"
+        entries.sort(key=lambda e: e.name + "/" if e.type == "tree" else e.name)
+        raw = b"".join(
+            f"{e.mode.lstrip('0')} {e.name}".encode() + b"\0" + bytes.fromhex(e.sha)
+            for e in entries
+        )
+        sha = hashlib.sha1(b"tree %d\0" % len(raw) + raw).hexdigest()
+        repo.trees[sha] = entries
+        return sha
+
+    def open_pull_request(
+        self,
+        repo: str,
+        base: str,
+        head: str,
+        title: str = "A change",
+        body: str = "",
+        number: int | None = None,
+        author: str = "octocat",
+    ) -> PullRequest:
+        """A pull request from commit ``head`` onto ``base``, with GitHub's per-file patches."""
+        with self.lock:
+            r = self.repos[repo]
+            old, new = r.snapshot(base), r.snapshot(head)
+            removed = {p: s for p, s in old.items() if p not in new}
+            files: list[PullFile] = []
+            for path in sorted(set(old) | set(new)):
+                if path in new and path in old:
+                    if new[path] == old[path]:
+                        continue
+                    files.append(self._pull_file(r, path, "modified", old[path], new[path]))
+                elif path in new:
+                    renamed_from = next((p for p, s in removed.items() if s == new[path]), None)
+                    if renamed_from is not None:
+                        del removed[renamed_from]
+                        f = PullFile(path, "renamed", new[path], 0, 0, None, renamed_from)
+                        files.append(f)
+                    else:
+                        files.append(self._pull_file(r, path, "added", None, new[path]))
+            for path, sha in removed.items():
+                files.append(self._pull_file(r, path, "removed", sha, None))
+            files.sort(key=lambda f: f.filename)
+            n = number or 1 + max((k[1] for k in self.pulls if k[0] == repo), default=0)
+            pr = PullRequest(
+                n, title, body, head, base, f"feature-{n}", r.default_branch, author, files
+            )
+            self.pulls[(repo, n)] = pr
+            return pr
+
+    @staticmethod
+    def _pull_file(r: Repo, path: str, status: str, old: str | None, new: str | None) -> PullFile:
+        patch = unified_patch(r.blobs[old] if old else b"", r.blobs[new] if new else b"")
+        adds, dels = count_changes(patch)
+        return PullFile(path, status, new or old or "", adds, dels, patch)
+
+    # --- tokens and rate limits ------------------------------------------------------------
+
+    def issue_token(self, installation_id: int) -> Token:
+        with self.lock:
+            token = Token(
+                "ghs_" + secrets.token_hex(18),
+                installation_id,
+                time.time() + self.token_lifetime,
+            )
+            self.tokens[token.value] = token
+            self.tokens_issued.append(installation_id)
+            return token
+
+    def expire_tokens(self) -> None:
+        """Every installation token issued so far answers 401 from now on."""
+        with self.lock:
+            for token in self.tokens.values():
+                token.expires_at = 0.0
+
+    def bucket(self, key: str) -> RateBucket:
+        b = self.rate.setdefault(key, RateBucket())
+        now = int(time.time())
+        if b.reset <= now:
+            b.remaining, b.reset = b.limit, now + 3600
+        return b
+
+    def exhaust_rate_limit(self, key: str, reset_in: int) -> None:
+        """The primary rate limit of ``key`` ("installation:<id>" or "app") is used up."""
+        with self.lock:
+            b = self.bucket(key)
+            b.remaining, b.reset = 0, int(time.time()) + reset_in
+
+    # --- fault injection -------------------------------------------------------------------
+
+    def fail_next(self, times: int, status: int = 502) -> None:
+        """The next ``times`` requests answer ``status`` (a 5xx by default)."""
+        body = {"message": "Server Error"} if status >= 500 else {"message": "Injected"}
+        with self.lock:
+            self.faults.extend(Fault(status, {}, body) for _ in range(times))
+
+    def secondary_rate_limit(self, times: int, retry_after: int) -> None:
+        """The next ``times`` requests answer 403 secondary rate limit with ``Retry-After``."""
+        body = {
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            "documentation_url": "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        }
+        with self.lock:
+            self.faults.extend(
+                Fault(403, {"retry-after": str(retry_after)}, body) for _ in range(times)
+            )
+
+    # --- what a reviewer sees --------------------------------------------------------------
+
+    def runs(self, repo: str, name: str | None = None) -> list[CheckRun]:
+        return [c for c in self.check_runs.get(repo, []) if name is None or c.name == name]
+
+    def check_run(self, repo: str, name: str) -> CheckRun:
+        """The latest check run of that name (raises if none)."""
+        runs = self.runs(repo, name)
+        assert runs, f"no check run named {name!r} on {repo}"
+        return runs[-1]
+
+    def review_comments(self, repo: str, number: int) -> list[ReviewComment]:
+        return list(self.comments.get((repo, number), []))
+
+    def comments_at(self, repo: str, number: int, path: str, line: int) -> list[ReviewComment]:
+        return [c for c in self.review_comments(repo, number) if (c.path, c.line) == (path, line)]
+
+    def threads(self, repo: str, number: int) -> list[Thread]:
+        return list(self.thread_list.get((repo, number), []))
+
+    def find_thread(self, thread_id: str) -> Thread | None:
+        for threads in self.thread_list.values():
+            for t in threads:
+                if t.id == thread_id:
+                    return t
+        return None
