@@ -23,6 +23,7 @@ from app.git import GitRepo
 from app.report import document, sarif, text
 from app.review import review, scan
 from app.settings import Settings
+from app.source import LocalSource
 from app.store import Repository, Store
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
 from checks.finding import Finding, Severity
@@ -161,7 +162,7 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        result = await review(store, repo, git, base, head, config)
+        result = await review(store, repo, LocalSource(git), base, head, config)
     _status(
         f"reviewed {base[:10]}..{head[:10]}: {result.changed_files} files, "
         f"{result.changed_units} changed units; index {result.index.files} files "
@@ -215,7 +216,9 @@ async def _scan(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        clones, report = await scan(store, repo, git, commit, config, progress_stream=sys.stderr)
+        clones, report = await scan(
+            store, repo, LocalSource(git), commit, config, progress_stream=sys.stderr
+        )
     _status(f"scanned {commit[:10]}: {report.files} files, {report.skipped_summary()}")
     if args.format == "json":
         out = json.dumps(document.scan_document(clones), indent=2) + "\n"
@@ -235,7 +238,9 @@ async def _index(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        report = await index_commit(store, repo, git, commit, progress_stream=sys.stderr)
+        report = await index_commit(
+            store, repo, LocalSource(git), commit, progress_stream=sys.stderr
+        )
         files, units = await store.counts(repo.id)
     print(
         f"indexed {commit[:10]}: {files} files, {units} units "
@@ -262,7 +267,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        result = await review(store, repo, git, base, head, CairnConfig())
+        result = await review(store, repo, LocalSource(git), base, head, CairnConfig())
     print(f"$ cairn review --repo {root} --base main --head feature/export\n", file=sys.stderr)
     out = text.render_review(
         result.findings, source=_source_at(git, head), color=_color(args, sys.stdout)

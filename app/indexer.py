@@ -7,13 +7,14 @@ processes from indexing the same repository at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -23,7 +24,8 @@ from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
-from app.git import GitRepo, TreeEntry
+from app.git import TreeEntry
+from app.source import Source
 from app.store import ParsedBlob, Repository, Store, StoredUnit
 from checks.config import MIN_TOKENS_FLOOR
 
@@ -34,7 +36,8 @@ PARALLEL_FROM = 200
 # After storing this many units, refresh the planner's statistics: a first index leaves them
 # empty, and the planner then joins 2,800 files as if they were 24 (0.3 s a query on Django).
 ANALYZE_FROM = 2000
-BATCH = 500  # blobs stored per transaction
+BATCH = 500  # blobs stored per transaction (in-process parsing)
+CHUNK = 64  # blobs per task handed to a worker process
 
 
 @dataclass(slots=True)
@@ -149,7 +152,7 @@ def select_sources(entries: Iterable[TreeEntry]) -> tuple[dict[str, TreeEntry], 
 async def index_commit(
     store: Store,
     repo: Repository,
-    git: GitRepo,
+    source: Source,
     commit: str,
     *,
     progress_stream: TextIO | None = None,
@@ -159,7 +162,7 @@ async def index_commit(
     async with store.pool.acquire() as lock_conn:
         await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
         try:
-            report = await _index(store, repo, git, commit, progress_stream)
+            report = await _index(store, repo, source, commit, progress_stream)
         finally:
             await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
     report.seconds = time.monotonic() - started
@@ -176,9 +179,9 @@ async def index_commit(
 
 
 async def _index(
-    store: Store, repo: Repository, git: GitRepo, commit: str, progress_stream: TextIO | None
+    store: Store, repo: Repository, source: Source, commit: str, progress_stream: TextIO | None
 ) -> IndexReport:
-    chosen, skipped = select_sources(git.tree(commit))
+    chosen, skipped = select_sources(await source.tree(commit))
     known = await store.known_blobs(repo.id)
     todo: dict[str, str] = {}  # blob sha → one path it has (its language decides the parser)
     for path, entry in chosen.items():
@@ -186,7 +189,7 @@ async def _index(
             todo.setdefault(entry.sha, path)
     report = IndexReport(commit=commit, skipped=skipped)
     progress = Progress(len(todo), progress_stream)
-    for batch in _parsed(git, todo, progress):
+    async for batch in _parsed(source, todo, progress):
         await store.save_blobs(repo.id, batch)
         report.parsed += len(batch)
         report.units += sum(len(b.units) for b in batch)
@@ -199,12 +202,15 @@ async def _index(
     return report
 
 
-def _parsed(git: GitRepo, todo: dict[str, str], progress: Progress) -> Iterator[list[ParsedBlob]]:
-    contents = ((sha, todo[sha], data) for sha, data in git.blobs(todo))
+async def _parsed(
+    source: Source, todo: dict[str, str], progress: Progress
+) -> AsyncIterator[list[ParsedBlob]]:
+    """Parsed blobs in batches; in worker processes when there are many, parsing ahead while
+    the caller stores the previous batch."""
     if len(todo) < PARALLEL_FROM:
         batch: list[ParsedBlob] = []
-        for sha, path, data in contents:
-            batch.append(parse_blob(sha, path, data))
+        async for sha, data in source.blobs(list(todo)):
+            batch.append(parse_blob(sha, todo[sha], data))
             progress.advance(1)
             if len(batch) >= BATCH:
                 yield batch
@@ -213,37 +219,24 @@ def _parsed(git: GitRepo, todo: dict[str, str], progress: Progress) -> Iterator[
             yield batch
         return
     workers = max(1, min(os.cpu_count() or 1, 8))
+    window = workers * 4  # chunks in flight: bounds memory
+    loop = asyncio.get_running_loop()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for batch in _chunked_map(pool, _parse_batch, _chunks(contents, 64), window=workers * 4):
-            progress.advance(len(batch))
-            yield batch
-
-
-def _chunks(
-    items: Iterable[tuple[str, str, bytes]], size: int
-) -> Iterator[list[tuple[str, str, bytes]]]:
-    chunk: list[tuple[str, str, bytes]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _chunked_map(
-    pool: ProcessPoolExecutor,
-    fn: Callable[[list[tuple[str, str, bytes]]], list[ParsedBlob]],
-    chunks: Iterator[list[tuple[str, str, bytes]]],
-    window: int,
-) -> Iterator[list[ParsedBlob]]:
-    """Map in order with at most ``window`` chunks in flight, so memory stays bounded."""
-    pending = []
-    for chunk in chunks:
-        pending.append(pool.submit(fn, chunk))
-        if len(pending) >= window:
-            yield pending.pop(0).result()
-    for future in pending:
-        yield future.result()
+        pending: deque[asyncio.Future[list[ParsedBlob]]] = deque()
+        chunk: list[tuple[str, str, bytes]] = []
+        async for sha, data in source.blobs(list(todo)):
+            chunk.append((sha, todo[sha], data))
+            if len(chunk) >= CHUNK:
+                pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
+                chunk = []
+                if len(pending) >= window:
+                    done = await pending.popleft()
+                    progress.advance(len(done))
+                    yield done
+        if chunk:
+            pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
+        while pending:
+            done = await pending.popleft()
+            progress.advance(len(done))
+            yield done

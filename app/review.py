@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from analyzers.diff import FileDiff, parse_unified_diff
+from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
-from app.git import GitRepo
 from app.indexer import IndexReport, fingerprinted, index_commit
+from app.source import Source
 from app.store import Repository, Store
 from checks.clones import ClonePair
 from checks.config import CairnConfig
@@ -55,7 +55,7 @@ class PrefetchedIndex:
 async def review(
     store: Store,
     repo: Repository,
-    git: GitRepo,
+    source: Source,
     base: str,
     head: str,
     config: CairnConfig,
@@ -63,9 +63,9 @@ async def review(
     progress_stream: TextIO | None = None,
 ) -> ReviewResult:
     """Review head against base: findings on the lines head adds or modifies."""
-    report = await index_commit(store, repo, git, base, progress_stream=progress_stream)
-    diffs = parse_unified_diff(git.diff(base, head))
-    units, skipped = changed_units(git, base, head, diffs)
+    report = await index_commit(store, repo, source, base, progress_stream=progress_stream)
+    diffs = await source.diff(base, head)
+    units, skipped = await changed_units(source, base, head, diffs)
     probes = [fingerprinted(cu.unit) for cu in units]
     found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
@@ -86,8 +86,8 @@ async def review(
     )
 
 
-def changed_units(
-    git: GitRepo, base: str, head: str, diffs: Sequence[FileDiff]
+async def changed_units(
+    source: Source, base: str, head: str, diffs: Sequence[FileDiff]
 ) -> tuple[list[ChangedUnit], dict[str, str]]:
     """Units at head that the diff adds or modifies, each with its own version at base."""
     units: list[ChangedUnit] = []
@@ -99,7 +99,7 @@ def changed_units(
         if diff.binary or diff.submodule:
             skipped[path] = "submodule" if diff.submodule else "binary"
             continue
-        data = git.file_at(head, path)
+        data = await source.file_at(head, path)
         if data is None:
             skipped[path] = "unreadable"
             continue
@@ -110,17 +110,17 @@ def changed_units(
         parsed = parse_file(path, data)
         if parsed is None:
             continue
-        previous = _previous_units(git, base, diff)
+        previous = await _previous_units(source, base, diff)
         for unit in parsed.units:
             if diff.touches(unit.start_line, unit.end_line):
                 units.append(ChangedUnit(path=path, unit=unit, previous=_match(unit, previous)))
     return units, skipped
 
 
-def _previous_units(git: GitRepo, base: str, diff: FileDiff) -> list[CodeUnit]:
+async def _previous_units(source: Source, base: str, diff: FileDiff) -> list[CodeUnit]:
     if diff.old_path is None:
         return []
-    data = git.file_at(base, diff.old_path)
+    data = await source.file_at(base, diff.old_path)
     if data is None or skip_reason(diff.old_path, len(data), data[:8192]) is not None:
         return []
     parsed = parse_file(diff.old_path, data)
@@ -138,13 +138,13 @@ def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
 async def scan(
     store: Store,
     repo: Repository,
-    git: GitRepo,
+    source: Source,
     commit: str,
     config: CairnConfig,
     *,
     progress_stream: TextIO | None = None,
 ) -> tuple[list[ClonePair], IndexReport]:
     """Every clone pair in the repository at ``commit``: its baseline of duplication."""
-    report = await index_commit(store, repo, git, commit, progress_stream=progress_stream)
+    report = await index_commit(store, repo, source, commit, progress_stream=progress_stream)
     units = await store.units(repo.id, min_tokens=config.duplication.min_tokens)
     return find_clones(units, config.duplication), report

@@ -5,6 +5,7 @@ import pytest
 from app.errors import GitError
 from app.git import GitRepo
 from app.indexer import index_commit
+from app.source import LocalSource
 from app.store import Store
 from tests.app.samples import INVOICE_TOTAL, JS_DEBOUNCE, PARSE_DATE, UNRELATED, module
 from tests.conftest import GitRepoBuilder
@@ -13,7 +14,7 @@ from tests.conftest import GitRepoBuilder
 async def _index(store: Store, repo: GitRepoBuilder, ref: str = "HEAD"):  # type: ignore[no-untyped-def]
     git = GitRepo(repo.root)
     row = await store.repository(f"local:{repo.root}")
-    return row, await index_commit(store, row, git, git.resolve(ref))
+    return row, await index_commit(store, row, LocalSource(git), git.resolve(ref))
 
 
 async def test_index_reads_the_tree_at_the_ref_and_skips_what_it_should(

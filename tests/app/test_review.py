@@ -4,6 +4,7 @@ from pathlib import Path
 
 from app.git import GitRepo
 from app.review import ReviewResult, review, scan
+from app.source import LocalSource
 from app.store import Store
 from checks.config import CairnConfig, DuplicationConfig
 from tests.app.samples import (
@@ -27,7 +28,7 @@ async def _review(
     git = GitRepo(repo.root)
     row = await store.repository(f"local:{repo.root}")
     return await review(
-        store, row, git, git.resolve(base), git.resolve(head), config or CairnConfig()
+        store, row, LocalSource(git), git.resolve(base), git.resolve(head), config or CairnConfig()
     )
 
 
@@ -171,7 +172,7 @@ async def test_findings_never_cite_another_repository(
     other.write({"vendor_b/dates.py": module(PARSE_DATE)}).commit()
     git_b = GitRepo(other.root)
     row_b = await store.repository(f"local:{other.root}")
-    await scan(store, row_b, git_b, git_b.resolve("HEAD"), CairnConfig())
+    await scan(store, row_b, LocalSource(git_b), git_b.resolve("HEAD"), CairnConfig())
 
     repo.write({"reports/table.py": module(UNRELATED)}).commit("base without the date parser")
     repo.branch("feature")
@@ -192,7 +193,7 @@ async def test_scan_reports_every_clone_pair_once(store: Store, repo: GitRepoBui
     repo.commit()
     git = GitRepo(repo.root)
     row = await store.repository(f"local:{repo.root}")
-    clones, _ = await scan(store, row, git, git.resolve("HEAD"), CairnConfig())
+    clones, _ = await scan(store, row, LocalSource(git), git.resolve("HEAD"), CairnConfig())
     pairs = sorted((c.a.path, c.b.path, c.kind) for c in clones)
     assert pairs == [
         ("a.py", "b.py", "renamed"),
