@@ -361,10 +361,13 @@ def _edit_once(function: Function, rng: random.Random) -> Variant | None:
     if len(statements) < 4:
         return None  # one statement of three is already a third
     candidates = [s for s in statements if rows.owns(s)]
-    count = max(1, round(rng.uniform(0.10, 0.30) * len(statements)))
-    if count / len(statements) > 0.30:
+    total = len(statements)
+    count = max(1, round(rng.uniform(0.10, 0.30) * total))
+    if count / total < 0.10:  # rounding must not leave the 10–30 % band
+        count += 1
+    elif count / total > 0.30:
         count -= 1
-    if not 1 <= count <= len(candidates):
+    if not 0.10 <= count / total <= 0.30 or count > len(candidates):
         return None
     chosen = sorted(rng.sample(candidates, count), key=lambda s: s.start_byte)
     names = sorted(local_names(tree, python))

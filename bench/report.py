@@ -105,8 +105,8 @@ class Report:
             "every tool, in the same run. Times are medians of up to "
             f"{repeat} runs (a figure whose runs take over two minutes is run once). Memory: "
             "the larger of the peak PSS summed over the process tree *including Cairn's "
-            "embedded Postgres* and the largest single process's RSS (`wait4`, as "
-            "`/usr/bin/time -v` reports). jscpd is the native 5.4.2 wheel, with 2 worker "
+            "embedded Postgres* and the largest single process's RSS (the kernel's figure, "
+            "from `/usr/bin/time`). jscpd is the native 5.4.2 wheel, with 2 worker "
             "threads on 2 cores; `jscpd` is `--min-tokens 50` (exact clones), "
             "`jscpd tuned` adds `--mode weak --ignore-identifiers --ignore-literals "
             "--similarity 0.8` (renamed and similar clones, closer to what Cairn reports).",
@@ -150,7 +150,7 @@ class Report:
         clones = c.get("clones")
         rows.append(
             [
-                f"cairn scan: {clones if clones is not None else '—'} clones",
+                f"cairn scan: {'—' if clones is None else f'{clones:,}'} clones",
                 _s(_summary_s(scan)),
                 _mib(_peak([scan])),
                 "",
