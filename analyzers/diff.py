@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE_MODE = "160000"
@@ -30,6 +30,8 @@ class FileDiff:
     submodule: bool = False
     added: Ranges = ()  # inclusive 1-based line ranges in the new file
     removed: Ranges = ()  # inclusive 1-based line ranges in the old file
+    # Each hunk's new-side lines (added and context): where GitHub accepts a review comment.
+    hunks: Ranges = field(default=(), compare=False)
 
     @property
     def path(self) -> str:
@@ -65,6 +67,7 @@ class _Builder:
         self.submodule = False
         self.added: list[int] = []
         self.removed: list[int] = []
+        self.hunks: list[tuple[int, int]] = []
 
 
 def _file_diff(lines: list[str], start: int, stop: int) -> FileDiff:
@@ -110,6 +113,27 @@ def _file_diff(lines: list[str], start: int, stop: int) -> FileDiff:
         submodule=found.submodule,
         added=() if found.submodule else _ranges(found.added),
         removed=() if found.submodule else _ranges(found.removed),
+        hunks=() if found.submodule else tuple(found.hunks),
+    )
+
+
+def parse_patch(patch: str, *, old_path: str | None, new_path: str | None, status: str) -> FileDiff:
+    """A file's diff from the hunks alone, as GitHub's pull-request files API gives them."""
+    found = _Builder()
+    lines = patch.split("\n")
+    index = 0
+    while index < len(lines):
+        if lines[index].startswith("@@"):
+            index = _read_hunk(lines, index, len(lines), found)
+        else:
+            index += 1
+    return FileDiff(
+        old_path=None if status == "added" else old_path,
+        new_path=None if status in ("deleted", "removed") else new_path,
+        status="deleted" if status == "removed" else status,
+        added=_ranges(found.added),
+        removed=_ranges(found.removed),
+        hunks=tuple(found.hunks),
     )
 
 
@@ -121,6 +145,8 @@ def _read_hunk(lines: list[str], index: int, stop: int, found: _Builder) -> int:
         return index  # a combined diff's @@@ or garbage: nothing we can place
     old_line, old_left = int(match[1]), int(match[2] or "1")
     new_line, new_left = int(match[3]), int(match[4] or "1")
+    if new_left:
+        found.hunks.append((new_line, new_line + new_left - 1))
     while index < stop and (old_left > 0 or new_left > 0):
         line = lines[index]
         index += 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.diff import FileDiff, parse_unified_diff
+from analyzers.diff import FileDiff, parse_patch, parse_unified_diff
 
 DIFFS = Path(__file__).parent.parent / "fixtures" / "diffs"
 
@@ -162,3 +162,45 @@ def test_a_deletion_touches_nothing() -> None:
 def test_malformed_input_never_raises(text: str) -> None:
     (diff,) = parse_unified_diff(text)
     assert diff.status == "modified"
+
+
+def test_parse_patch_from_the_pull_request_files_api() -> None:
+    # The shape GitHub's "list pull request files" returns in `patch`: hunks with context.
+    patch = (
+        "@@ -1,4 +1,6 @@\n"
+        " import os\n"
+        "+import sys\n"
+        " \n"
+        " def main():\n"
+        "-    pass\n"
+        "+    run(sys.argv)\n"
+        "+    return 0\n"
+        "@@ -20,2 +22,3 @@ def tail():\n"
+        "     a = 1\n"
+        "+    b = 2\n"
+        "     return a"
+    )
+    diff = parse_patch(patch, old_path="app.py", new_path="app.py", status="modified")
+    assert diff.added == ((2, 2), (5, 6), (23, 23))
+    assert diff.removed == ((4, 4),)
+    assert diff.hunks == ((1, 6), (22, 24))
+    assert diff.touches(5, 5) and not diff.touches(7, 21)
+
+
+def test_parse_patch_for_an_added_and_a_removed_file() -> None:
+    added = parse_patch("@@ -0,0 +1,2 @@\n+a\n+b", old_path=None, new_path="n.py", status="added")
+    assert (added.old_path, added.new_path, added.added, added.hunks) == (
+        None,
+        "n.py",
+        ((1, 2),),
+        ((1, 2),),
+    )
+    gone = parse_patch(
+        "@@ -1,2 +0,0 @@\n-a\n-b", old_path="o.py", new_path="o.py", status="removed"
+    )
+    assert (gone.status, gone.new_path, gone.removed, gone.hunks) == (
+        "deleted",
+        None,
+        ((1, 2),),
+        (),
+    )
