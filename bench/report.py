@@ -189,8 +189,10 @@ class Report:
         rows.append(
             [
                 f"cairn review of a {c.get('review_lines', 0)}-line change: "
-                f"{findings if findings is not None else '—'} findings, copied functions "
-                f"flagged {c.get('copies_flagged') or '—'}",
+                f"{findings if findings is not None else '—'} findings; of the copied "
+                f"functions {c.get('copies_flagged') or '—'} flagged, "
+                f"{c.get('copies_traced') or '—'} with the original among the evidence; "
+                f"{c.get('findings_elsewhere', '—')} findings on the new code",
                 _s(review),
                 _mib(_peak([c.get("review")])),
                 "< 3 s",

@@ -304,8 +304,14 @@ func reviewHistogram(values []float64, edges []float64) []int {
 @dataclass(frozen=True)
 class Copy:
     origin: str  # "path:line" in the corpus
-    start_line: int  # where it sits in the new module (1-based, inclusive)
+    origin_lines: int  # how long the original is
+    start_line: int  # where the copy sits in the new module (1-based, inclusive)
     end_line: int
+
+    @property
+    def origin_span(self) -> tuple[str, int, int]:
+        path, line = self.origin.rsplit(":", 1)
+        return path, int(line), int(line) + self.origin_lines - 1
 
 
 @dataclass(frozen=True)
@@ -385,7 +391,7 @@ def build(corpus_name: str, repo: Path, seed: int) -> Change:
         parts.append("\n" + text)
         start = line + 1
         end = start + text.rstrip("\n").count("\n")
-        copies.append(Copy(function.origin, start, end))
+        copies.append(Copy(function.origin, function.lines, start, end))
         line = end + 1
     parts.append(new_code)
     return Change(path, "".join(parts), tuple(copies))

@@ -57,7 +57,9 @@ class CairnFigures:
     review: measure.Summary | None = None
     review_lines: int = 0
     review_findings: int | None = None
-    copies_flagged: str = ""
+    copies_flagged: str = ""  # copies with a finding on them
+    copies_traced: str = ""  # ... whose evidence includes the function they were copied from
+    findings_elsewhere: int | None = None  # findings on the new code (not on a copy)
     error: str = ""
 
 
@@ -215,13 +217,18 @@ def _review(repo: Path, name: str, home: Path, repeat: int, figures: CairnFigure
         figures.error = f"cairn review printed no usable JSON: {exc}"
         return
     figures.review_findings = len(findings)
-    flagged = sum(
-        any(
-            f.span.overlaps(detectors.Span(change.path, c.start_line, c.end_line)) for f in findings
-        )
-        for c in change.copies
-    )
+    flagged = traced = 0
+    on_copies: set[int] = set()
+    for copy in change.copies:
+        here = detectors.Span(change.path, copy.start_line, copy.end_line)
+        original = detectors.Span(*copy.origin_span)
+        hits = [i for i, f in enumerate(findings) if f.span.overlaps(here)]
+        on_copies.update(hits)
+        flagged += bool(hits)
+        traced += any(e.overlaps(original) for i in hits for e in findings[i].evidence)
     figures.copies_flagged = f"{flagged}/{len(change.copies)}"
+    figures.copies_traced = f"{traced}/{len(change.copies)}"
+    figures.findings_elsewhere = len(findings) - len(on_copies)
 
 
 def measure_corpus(name: str, repo: Path, repeat: int, with_cairn: bool) -> CorpusFigures:
@@ -285,8 +292,12 @@ def table(results: list[CorpusFigures]) -> str:
         if c.total_median_s is not None:
             lines.append(f"{r.corpus:<8} {'cairn index + scan':<28} {c.total_median_s:>9.2f}")
         row(r.corpus, "cairn index (1-line change)", c.incremental, c.incremental_file)
-        note = f"{c.review_lines} lines, {c.review_findings} findings, copies flagged "
-        row(r.corpus, "cairn review", c.review, note + c.copies_flagged)
+        note = (
+            f"{c.review_lines} lines, {c.review_findings} findings; copies flagged "
+            f"{c.copies_flagged}, traced to their original {c.copies_traced}; "
+            f"{c.findings_elsewhere} findings on new code"
+        )
+        row(r.corpus, "cairn review", c.review, note)
         if c.error:
             lines.append(f"{r.corpus:<8} cairn failed: {c.error[:600]}")
     return "\n".join(lines)
