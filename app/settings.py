@@ -34,6 +34,28 @@ class Secret:
         return hash(self._value)
 
 
+GITHUB_API = "https://api.github.com"
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """What the GitHub App's processes (``cairn serve``, ``cairn worker``) need besides storage."""
+
+    app_id: int
+    private_key: Secret
+    webhook_secret: Secret
+    api_url: str
+    redis_url: str
+    review_drafts: bool
+
+    @property
+    def web_url(self) -> str:
+        """Where people browse: github.com, or a GitHub Enterprise Server's host."""
+        if self.api_url.rstrip("/") == GITHUB_API:
+            return "https://github.com"
+        return self.api_url.rstrip("/").removesuffix("/api/v3")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Process-wide settings; per-repository ones live in ``.cairn.yml``."""
@@ -41,7 +63,7 @@ class Settings:
     home: Path  # CAIRN_HOME: the embedded database lives in home/"pg"
     database_url: Secret | None = None  # DATABASE_URL: an external Postgres with pgvector
     log_level: str = "WARNING"
-    extra: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -49,14 +71,59 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = dict(os.environ if env is None else env)
         home = env.get("CAIRN_HOME") or str(_default_home(env))
         url = env.get("DATABASE_URL") or None
         return cls(
             home=Path(home).expanduser().resolve(),
             database_url=Secret(url) if url else None,
             log_level=env.get("CAIRN_LOG_LEVEL", "WARNING").upper(),
+            env={k: v for k, v in env.items() if k.startswith(_APP_PREFIXES)},
         )
+
+    def app(self) -> AppSettings:
+        """The App's settings; ConfigError naming every missing or invalid one."""
+        env, problems = self.env, []
+        raw_id = env.get("GITHUB_APP_ID", "").strip()
+        if not raw_id:
+            problems.append("GITHUB_APP_ID is not set")
+        elif not raw_id.isdigit():
+            problems.append(f"GITHUB_APP_ID must be a number, not {raw_id!r}")
+        key = env.get("GITHUB_PRIVATE_KEY", "").strip()
+        key_path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+        if not key and key_path:
+            try:
+                key = Path(key_path).expanduser().read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                problems.append(f"GITHUB_PRIVATE_KEY_PATH: cannot read {key_path}: {exc.strerror}")
+        if not key and not key_path:
+            problems.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set")
+        elif key and "PRIVATE KEY-----" not in key:
+            problems.append("the GitHub App private key is not a PEM private key")
+        secret = env.get("GITHUB_WEBHOOK_SECRET", "")
+        if not secret:
+            problems.append("GITHUB_WEBHOOK_SECRET is not set")
+        api_url = env.get("GITHUB_API_URL", GITHUB_API).strip() or GITHUB_API
+        if not api_url.startswith(("http://", "https://")):
+            problems.append(f"GITHUB_API_URL must be an http(s) URL, not {api_url!r}")
+        redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379").strip()
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append(f"REDIS_URL must be a redis:// URL, not {redis_url!r}")
+        if problems:
+            from checks.config import ConfigError
+
+            raise ConfigError(problems, "the environment")
+        return AppSettings(
+            app_id=int(raw_id),
+            private_key=Secret(key),
+            webhook_secret=Secret(secret),
+            api_url=api_url.rstrip("/"),
+            redis_url=redis_url,
+            review_drafts=env.get("CAIRN_REVIEW_DRAFTS", "").lower() in ("1", "true", "yes"),
+        )
+
+
+_APP_PREFIXES = ("GITHUB_", "REDIS_", "CAIRN_")
 
 
 def _default_home(env: Mapping[str, str]) -> Path:

@@ -115,7 +115,15 @@ class Store:
         return Repository(id=row["id"], full_name=row["full_name"], indexed_sha=row["indexed_sha"])
 
     async def delete_repository(self, repo_id: int) -> None:
+        """Everything Cairn keeps about a repository goes (its rows cascade)."""
         await self.pool.execute("DELETE FROM repositories WHERE id = $1", repo_id)
+
+    async def delete_installation(self, installation_id: int) -> int:
+        """Delete every repository of an installation; how many there were."""
+        rows = await self.pool.fetch(
+            "DELETE FROM repositories WHERE installation_id = $1 RETURNING id", installation_id
+        )
+        return len(rows)
 
     async def known_blobs(self, repo_id: int) -> set[str]:
         rows = await self.pool.fetch("SELECT blob_sha FROM blobs WHERE repo_id = $1", repo_id)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+from checks.config import ConfigError
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----"
+
+
+def test_app_settings_from_the_environment(tmp_path: Path) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text(PEM)
+    env = {
+        "CAIRN_HOME": str(tmp_path),
+        "GITHUB_APP_ID": "42",
+        "GITHUB_PRIVATE_KEY_PATH": str(key),
+        "GITHUB_WEBHOOK_SECRET": "s3cret",
+        "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+    }
+    app = Settings.from_env(env).app()
+    assert (app.app_id, app.api_url, app.redis_url) == (
+        42,
+        "https://ghe.example.com/api/v3",
+        "redis://127.0.0.1:6379",
+    )
+    assert app.web_url == "https://ghe.example.com"
+    assert app.private_key.reveal() == PEM
+    assert "s3cret" not in repr(app) and "PRIVATE KEY" not in repr(app)
+
+
+def test_every_missing_or_invalid_setting_is_named(tmp_path: Path) -> None:
+    env = {
+        "CAIRN_HOME": str(tmp_path),
+        "GITHUB_APP_ID": "my-app",
+        "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem"),
+        "REDIS_URL": "localhost:6379",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env).app()
+    problems = " | ".join(caught.value.problems)
+    assert "GITHUB_APP_ID must be a number" in problems
+    assert "GITHUB_PRIVATE_KEY_PATH: cannot read" in problems
+    assert "GITHUB_WEBHOOK_SECRET is not set" in problems
+    assert "REDIS_URL must be a redis:// URL" in problems
+
+
+def test_a_key_that_is_not_pem_is_refused(tmp_path: Path) -> None:
+    env = {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "hunter2", "GITHUB_WEBHOOK_SECRET": "x"}
+    with pytest.raises(ConfigError, match="not a PEM private key"):
+        Settings.from_env(env).app()
