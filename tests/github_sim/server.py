@@ -20,6 +20,9 @@ def serve(state: State) -> Iterator[str]:
     """Run the simulator on a free port for the duration of the block; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted sockets inherit it; without it a kept-alive connection waits ~40 ms a call,
+    # Nagle's algorithm holding uvicorn's second write until the client's delayed ACK
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))  # the kernel picks a free port; no race with other tests
     port = sock.getsockname()[1]
     config = uvicorn.Config(
