@@ -164,6 +164,10 @@ def _translate(exc: GitHubException) -> GitHubError:
         what = f"{exc.request.method} {exc.request.url.path}: {status} {message}"
         if status == 401:
             return Unauthorized(what, status)
+        if status in (403, 429) and "secondary rate limit" in message:
+            # no Retry-After: GitHub asks for at least a minute
+            # https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+            return RateLimited(what, 60.0, status)
         if status == 403:
             return Forbidden(what, status)
         if status == 404:
@@ -744,14 +748,18 @@ class Installation:
             )
             published = [_review_comment(raw) async for raw in pages]
         # the review answer carries no comment ids: match each draft to what was published
+        # (by place and body; by place alone should GitHub have normalised the body)
         ids: list[int] = []
+        left = list(published)
         for draft in comments:
-            match = next(
-                c
-                for c in published
-                if (c.path, c.line, c.body) == (draft.path, draft.line, draft.body)
-                and c.id not in ids
-            )
+            place = [
+                c for c in left if (c.path, c.line, c.side) == (draft.path, draft.line, draft.side)
+            ]
+            same = [c for c in place if c.body.strip() == draft.body.strip()]
+            if not (same or place):
+                raise GitHubError(f"review {review_id}: no comment at {draft.path}:{draft.line}")
+            match = (same or place)[0]
+            left.remove(match)
             ids.append(match.id)
         return ids
 

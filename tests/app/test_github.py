@@ -200,6 +200,10 @@ async def test_secondary_rate_limit(sim: Sim) -> None:
     with pytest.raises(RateLimited) as caught:
         await sim.gh.pull_request(REPO, 1)
     assert caught.value.retry_after == 42
+    sim.state.secondary_rate_limit(1, retry_after=None)
+    with pytest.raises(RateLimited) as caught:
+        await sim.gh.pull_request(REPO, 1)
+    assert caught.value.retry_after == 60  # GitHub: wait at least a minute
 
 
 async def test_primary_rate_limit_waits_until_the_reset(sim: Sim) -> None:

@@ -362,8 +362,8 @@ class State:
         with self.lock:
             self.faults.extend(Fault(status, {}, body) for _ in range(times))
 
-    def secondary_rate_limit(self, times: int, retry_after: int) -> None:
-        """The next ``times`` requests answer 403 secondary rate limit with ``Retry-After``."""
+    def secondary_rate_limit(self, times: int, retry_after: int | None) -> None:
+        """The next ``times`` requests answer 403 secondary rate limit (with ``Retry-After``)."""
         body = {
             "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
             "before you try again.",
@@ -371,7 +371,8 @@ class State:
         }
         with self.lock:
             self.faults.extend(
-                Fault(403, {"retry-after": str(retry_after)}, body) for _ in range(times)
+                Fault(403, {"retry-after": str(retry_after)} if retry_after else {}, body)
+                for _ in range(times)
             )
 
     # --- what a reviewer sees --------------------------------------------------------------
