@@ -1,0 +1,480 @@
+"""Publishing findings: check runs, one review per push, idempotent on re-push and retry.
+
+Against the GitHub simulator (a real server) and the real Postgres; assertions are on what a
+reviewer would see in the simulator and on the ledger's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from app.git import GitRepo
+from app.github import GitHubApp
+from app.ledger import Ledger
+from app.publish import (
+    DEFAULT_FAIL_ON,
+    MAX_OUTPUT,
+    Publisher,
+    PublishReport,
+    PullRequestRef,
+    commentable_ranges,
+)
+from app.review import review
+from app.settings import Secret
+from app.source import LocalSource
+from app.store import Store
+from checks.config import CairnConfig
+from checks.finding import Evidence, Finding, Severity, fingerprint
+from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.conftest import GitRepoBuilder
+from tests.github_sim import State, serve
+from tests.github_sim.keys import rsa_keypair
+
+APP_ID, INSTALLATION, REPO = 4242, 91, "acme/shop"
+WEB = "https://github.example.com"
+BASE_FILES = {
+    "billing/dates.py": module(PARSE_DATE),
+    "billing/invoices.py": module(INVOICE_TOTAL),
+    "reports/table.py": module(UNRELATED),
+}
+LONG = "".join(f"value_{i} = {i}\n" for i in range(1, 301))
+
+
+class Sim:
+    """The simulator with Cairn installed on ``acme/shop``, a publisher, and the ledger."""
+
+    def __init__(self, state: State, app: GitHubApp, ledger: Ledger, repo_id: int) -> None:
+        self.state, self.app, self.ledger, self.repo_id = state, app, ledger, repo_id
+        self.base = ""
+
+    def publisher(self, max_comments: int = 25) -> Publisher:
+        return Publisher(
+            self.app.installation(INSTALLATION), self.ledger, web_url=WEB, max_comments=max_comments
+        )
+
+    def push(self, head: dict[str, str], base: dict[str, str] | None = None) -> PullRequestRef:
+        """A pull request from ``base`` (the first call's, later) to ``head``; its ref."""
+        if not self.base:
+            self.base = self.state.commit(REPO, base or BASE_FILES, "base", branch="main")
+        sha = self.state.commit(REPO, head, "head", parents=[self.base])
+        pr = self.state.open_pull_request(REPO, self.base, sha, number=1)
+        return PullRequestRef(self.repo_id, REPO, pr.number, self.base, sha, INSTALLATION)
+
+    def commentable(self, number: int = 1) -> dict[str, tuple[tuple[int, int], ...]]:
+        pr = self.state.pulls[(REPO, number)]
+        return {f.filename: commentable_ranges(f.patch) for f in pr.files}
+
+    async def publish(
+        self,
+        pr: PullRequestRef,
+        findings: Sequence[Finding],
+        publisher: Publisher | None = None,
+        policy: Mapping[str, str] = DEFAULT_FAIL_ON,
+        notes: Sequence[str] = (),
+    ) -> PublishReport:
+        """One job's publishing: start the runs, finish them."""
+        publisher = publisher or self.publisher()
+        ids = await publisher.start(pr)
+        return await publisher.finish(pr, ids, findings, self.commentable(pr.number), policy, notes)
+
+    def comments(self) -> list[str]:
+        return [c.body for c in self.state.review_comments(REPO, 1)]
+
+
+@pytest.fixture
+async def sim(store: Store) -> AsyncIterator[Sim]:
+    state = State()
+    state.register_app(APP_ID, rsa_keypair()[1])
+    state.add_installation(INSTALLATION, APP_ID, [REPO])
+    repo_id = state.repos[REPO].id
+    await store.repository(REPO, repo_id=repo_id, installation_id=INSTALLATION)
+    with serve(state) as base_url:
+        async with GitHubApp(APP_ID, Secret(rsa_keypair()[0]), base_url) as app:
+            yield Sim(state, app, Ledger(store.pool), repo_id)
+    assert state.unknown_routes == []
+
+
+def finding(
+    line: int,
+    *,
+    path: str = "big.py",
+    end: int | None = None,
+    check: str = "duplication",
+    severity: Severity = Severity.WARNING,
+    message: str = "",
+) -> Finding:
+    return Finding(
+        check=check,
+        rule="clone" if check == "duplication" else "layer",
+        path=path,
+        start_line=line,
+        end_line=end or line,
+        message=message or f"`f{line}` re-implements `g{line}` in `lib.py:{line}`: reuse it.",
+        severity=severity,
+        evidence=(Evidence("lib.py", line, line + 2, name=f"g{line}"),),
+        fingerprint=fingerprint(check, path, str(line)),
+    )
+
+
+async def cairn_review(repo: GitRepoBuilder, store: Store, files: dict[str, str]) -> list[Finding]:
+    """Cairn's own findings on a local repository with ``BASE_FILES`` then ``files``."""
+    if not repo.git("branch", "--list", "main"):
+        repo.write({**BASE_FILES}).commit("base")
+    repo.git("checkout", "-q", "-B", "feature", "main")
+    repo.write({**files}).commit("head")
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    result = await review(
+        store, row, LocalSource(git), git.resolve("main"), git.resolve("HEAD"), CairnConfig()
+    )
+    return result.findings
+
+
+def runs(state: State) -> dict[str, tuple[str, str | None]]:
+    return {r.name: (r.status, r.conclusion) for r in state.runs(REPO)}
+
+
+# --- (a) the first push --------------------------------------------------------------------
+
+
+async def test_first_push_comments_the_duplicate_and_completes_three_runs(
+    sim: Sim, store: Store, repo: GitRepoBuilder
+) -> None:
+    head = BASE_FILES | {"exports/csv.py": module(PARSE_DATE_RENAMED)}
+    findings = await cairn_review(repo, store, {"exports/csv.py": module(PARSE_DATE_RENAMED)})
+    assert [(f.path, f.start_line, f.end_line) for f in findings] == [("exports/csv.py", 4, 18)]
+    pr = sim.push(head)
+
+    report = await sim.publish(pr, findings, notes=["3 files skipped: 2 minified, 1 binary"])
+
+    assert report == PublishReport(posted=1)
+    assert runs(sim.state) == {
+        "cairn/duplication": ("completed", "neutral"),  # duplication never fails by default
+        "cairn/patterns": ("completed", "success"),
+        "cairn/decisions": ("completed", "success"),
+    }
+    [comment] = sim.state.review_comments(REPO, 1)
+    assert (comment.path, comment.start_line, comment.line, comment.side) == (
+        "exports/csv.py",
+        4,
+        18,
+        "RIGHT",
+    )
+    link = f"{WEB}/{REPO}/blob/{pr.base_sha}/billing/dates.py#L4-L17"
+    assert f"]({link})" in comment.body
+    assert f"<!-- cairn:finding {findings[0].fingerprint} -->" in comment.body
+    [review_] = sim.state.reviews[(REPO, 1)]
+    assert (review_.event, review_.commit_id) == ("COMMENT", pr.head_sha)
+
+    run = sim.state.check_run(REPO, "cairn/duplication")
+    assert run.title == "1 finding: 1 warning"
+    assert run.summary is not None
+    assert "### `exports/csv.py`" in run.summary and link in run.summary
+    assert "3 files skipped: 2 minified, 1 binary" in run.summary
+    assert [
+        (a["path"], a["start_line"], a["end_line"], a["annotation_level"]) for a in run.annotations
+    ] == [("exports/csv.py", 4, 18, "warning")]
+    rows = await sim.ledger.findings(pr.repo_id, 1)
+    assert rows[findings[0].fingerprint].comment_id == comment.id
+    assert rows[findings[0].fingerprint].state == "open"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param({}, ("neutral", "failure", "neutral"), id="defaults"),
+        pytest.param(
+            {"duplication": "warning", "patterns": "never", "decisions": "notice"},
+            ("failure", "neutral", "failure"),
+            id="strict-duplication-lenient-patterns",
+        ),
+    ],
+)
+async def test_conclusions_follow_the_policy(
+    sim: Sim, policy: dict[str, str], expected: tuple[str, str, str]
+) -> None:
+    pr = sim.push({"big.py": LONG})
+    findings = [
+        finding(1),
+        finding(2, check="patterns", severity=Severity.ERROR),
+        finding(3, check="decisions", severity=Severity.NOTICE),
+    ]
+    await sim.publish(pr, findings, policy=policy)
+    assert (
+        tuple(
+            sim.state.check_run(REPO, f"cairn/{c}").conclusion
+            for c in ("duplication", "patterns", "decisions")
+        )
+        == expected
+    )
+
+
+async def test_an_unknown_policy_value_is_refused_before_anything_is_posted(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    with pytest.raises(ValueError, match="fail_on"):
+        await publisher.finish(pr, ids, [finding(1)], sim.commentable(), {"duplication": "high"})
+    assert sim.comments() == []
+
+
+# --- (b) retries and redeliveries ----------------------------------------------------------
+
+
+async def test_the_same_findings_again_post_nothing_new(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    findings = [finding(10), finding(20, end=24)]
+    await sim.publish(pr, findings)
+    before = sim.comments()
+
+    again = await sim.publish(pr, findings)  # a redelivered webhook, a retried job
+
+    assert again == PublishReport(kept=2)
+    assert sim.comments() == before and len(before) == 2
+    assert len(sim.state.reviews[(REPO, 1)]) == 1
+    assert all(r.status == "completed" for r in sim.state.runs(REPO))
+
+
+async def test_a_job_killed_before_recording_does_not_post_twice(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    findings = [finding(10)]
+    await sim.publish(pr, findings)
+    await sim.ledger.pool.execute("DELETE FROM findings")  # posted, never recorded
+
+    again = await sim.publish(pr, findings)
+
+    assert again.posted == 0 and len(sim.comments()) == 1
+    rows = await sim.ledger.findings(pr.repo_id, 1)
+    assert rows[findings[0].fingerprint].comment_id == sim.state.review_comments(REPO, 1)[0].id
+
+
+async def test_concurrent_jobs_post_each_finding_once(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    findings = [finding(n) for n in (5, 6, 7)]
+    await asyncio.gather(sim.publish(pr, findings), sim.publish(pr, findings))
+    assert len(sim.comments()) == 3
+
+
+# --- (c) a fix on a new head ---------------------------------------------------------------
+
+
+async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
+    sim: Sim, store: Store, repo: GitRepoBuilder
+) -> None:
+    copy = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
+    findings = await cairn_review(repo, store, copy)
+    first = sim.push(BASE_FILES | copy)
+    await sim.publish(first, findings)
+
+    reuse = "def to_day(raw):\n    return parse_iso_date(raw)\n"
+    fixed = {"exports/csv.py": module(reuse, header="from billing.dates import parse_iso_date\n")}
+    assert await cairn_review(repo, store, fixed) == []
+    second = sim.push(BASE_FILES | fixed)
+    report = await sim.publish(second, [])
+
+    assert report == PublishReport(fixed=1)
+    root, reply = sim.state.review_comments(REPO, 1)
+    assert reply.in_reply_to_id == root.id and second.head_sha in reply.body
+    [thread] = sim.state.threads(REPO, 1)
+    assert thread.is_resolved and thread.comment_ids == [root.id, reply.id]
+    row = (await sim.ledger.findings(second.repo_id, 1))[findings[0].fingerprint]
+    assert (row.state, row.fixed_sha, row.thread_id) == ("fixed", second.head_sha, thread.id)
+    assert runs(sim.state)["cairn/duplication"] == ("completed", "success")
+
+    assert await sim.publish(second, []) == PublishReport()  # a retry replies nothing more
+    assert len(sim.state.review_comments(REPO, 1)) == 2
+
+
+async def test_a_persisting_finding_keeps_its_thread_across_pushes(sim: Sim) -> None:
+    first = sim.push({"big.py": LONG})
+    kept, gone = finding(10), finding(11)
+    await sim.publish(first, [kept, gone])
+    second = sim.push({"big.py": "# moved down\n" + LONG})
+    moved = dataclasses.replace(kept, start_line=11, end_line=11)  # same identity, new line
+
+    report = await sim.publish(second, [moved, finding(30)])
+
+    assert report == PublishReport(posted=1, kept=1, fixed=1)
+    assert len([c for c in sim.state.review_comments(REPO, 1) if c.in_reply_to_id is None]) == 3
+    lines = {c.id: c.line for c in sim.state.review_comments(REPO, 1)}
+    resolved = {lines[t.comment_ids[0]]: t.is_resolved for t in sim.state.threads(REPO, 1)}
+    assert resolved == {10: False, 11: True, 30: False}  # kept keeps its thread (outdated)
+
+
+# --- (d) outside the diff ------------------------------------------------------------------
+
+
+async def test_a_finding_outside_the_diff_is_only_annotated(sim: Sim) -> None:
+    base = {"big.py": LONG}
+    pr = sim.push({"big.py": LONG.replace("value_5 = 5\n", "value_5 = 55\n")}, base=base)
+    assert sim.commentable() == {"big.py": ((2, 8),)}
+
+    report = await sim.publish(pr, [finding(100, end=110), finding(7, end=12)])
+
+    assert report == PublishReport(posted=1, outside_diff=1)
+    [comment] = sim.state.review_comments(REPO, 1)
+    assert (comment.start_line, comment.line) == (7, 8)  # the overlap with the hunk
+    annotated = sim.state.check_run(REPO, "cairn/duplication").annotations
+    assert sorted(a["start_line"] for a in annotated) == [7, 100]
+
+
+# --- (e, f, g) limits ----------------------------------------------------------------------
+
+
+async def test_comments_are_capped_per_push_and_the_rest_summarised(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    report = await sim.publish(pr, [finding(n) for n in range(1, 31)])
+
+    assert (report.posted, report.summarised) == (25, 5)
+    assert len(sim.comments()) == 25
+    [review_] = sim.state.reviews[(REPO, 1)]
+    assert "5 more findings" in review_.body
+    assert all(f"big.py:{n}]" in review_.body for n in range(26, 31))
+    assert len(sim.state.check_run(REPO, "cairn/duplication").annotations) == 30
+
+    again = await sim.publish(pr, [finding(n) for n in range(1, 31)])  # a retry, same head
+    assert (again.posted, again.kept, again.summarised) == (0, 25, 5)
+    assert len(sim.state.reviews[(REPO, 1)]) == 1
+
+
+async def test_every_annotation_arrives_in_batches(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    await sim.publish(pr, [finding(n) for n in range(1, 121)], publisher=sim.publisher(0))
+    run = sim.state.check_run(REPO, "cairn/duplication")
+    assert sorted(a["start_line"] for a in run.annotations) == list(range(1, 121))
+    assert run.status == "completed"
+    assert sim.comments() == []
+
+
+async def test_a_huge_summary_is_truncated_with_a_note(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    wordy = [finding(n, message="é" * 400 + f" {n}") for n in range(1, 301)]
+
+    await sim.publish(pr, wordy, publisher=sim.publisher(0), notes=["1 file skipped: binary"])
+
+    summary = sim.state.check_run(REPO, "cairn/duplication").summary
+    assert summary is not None
+    assert len(summary) <= MAX_OUTPUT and len(summary.encode()) <= MAX_OUTPUT
+    assert summary.rstrip().endswith("Every finding is annotated on its lines._")
+    assert "more, not shown" in summary and "1 file skipped: binary" in summary
+
+
+# --- (h) suppressions ----------------------------------------------------------------------
+
+
+async def test_a_suppressed_finding_is_not_posted_but_listed(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    quiet = finding(3, check="patterns", severity=Severity.ERROR)
+    await sim.ledger.suppress(
+        pr.repo_id, fingerprint=quiet.fingerprint, reason="generated code", author="octocat"
+    )
+
+    report = await sim.publish(pr, [quiet, finding(4)])
+
+    assert (report.posted, report.suppressed) == (1, 1)
+    assert [c.line for c in sim.state.review_comments(REPO, 1)] == [4]
+    patterns = sim.state.check_run(REPO, "cairn/patterns")
+    assert patterns.conclusion == "success" and patterns.annotations == []
+    assert patterns.summary is not None
+    assert "Active suppressions (1)" in patterns.summary
+    assert "generated code (octocat" in patterns.summary
+    row = (await sim.ledger.findings(pr.repo_id, 1))[quiet.fingerprint]
+    assert row.state == "dismissed"
+
+
+async def test_a_rule_suppression_silences_every_finding_of_the_rule(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    await sim.ledger.suppress(pr.repo_id, rule="duplication/clone", reason="ok", author="lead")
+    report = await sim.publish(pr, [finding(1), finding(2)])
+    assert (report.posted, report.suppressed) == (0, 2)
+    assert sim.comments() == []
+
+
+async def test_another_repositorys_rows_never_apply(sim: Sim, store: Store) -> None:
+    other = await store.repository("acme/other", repo_id=999_999)
+    pr = sim.push({"big.py": LONG})
+    f = finding(1)
+    await sim.ledger.suppress(other.id, fingerprint=f.fingerprint, reason="x", author="y")
+    await sim.ledger.pool.execute(
+        "INSERT INTO findings (repo_id, pr_number, fingerprint, check_name, rule, path,"
+        " start_line, end_line, message, severity, head_sha, comment_id)"
+        " VALUES ($1, 1, $2, 'duplication', 'clone', 'big.py', 1, 1, 'm', 'warning', 'x', 1)",
+        other.id,
+        f.fingerprint,
+    )
+
+    report = await sim.publish(pr, [f])
+
+    assert (report.posted, report.suppressed, report.kept) == (1, 0, 0)
+    assert list(await sim.ledger.findings(pr.repo_id, 1)) == [f.fingerprint]
+    assert len(await sim.ledger.suppressions(pr.repo_id)) == 0
+
+
+# --- (i) failures and configuration problems -----------------------------------------------
+
+
+async def test_fail_after_start_leaves_no_run_in_progress(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    assert {r.status for r in sim.state.runs(REPO)} == {"in_progress"}
+
+    await publisher.fail(pr, ids, "GitHubUnavailable: 502 Server Error")
+
+    assert set(runs(sim.state).values()) == {("completed", "failure")}
+    summary = sim.state.check_run(REPO, "cairn/patterns").summary
+    assert summary is not None and "502 Server Error" in summary
+
+
+async def test_fail_after_finish_keeps_the_finished_conclusions(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    await publisher.finish(pr, ids, [], sim.commentable())
+    await publisher.fail(pr, ids, "boom after publishing")
+    assert set(runs(sim.state).values()) == {("completed", "success")}
+
+
+async def test_configuration_problems_complete_every_run_as_neutral(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    problems = [".cairn.yml:3: duplication.min_tokens must be a positive integer"]
+
+    await publisher.neutral(pr, ids, problems)
+
+    assert set(runs(sim.state).values()) == {("completed", "neutral")}
+    run = sim.state.check_run(REPO, "cairn/decisions")
+    assert run.title == "1 problem in .cairn.yml"
+    assert run.summary is not None and problems[0] in run.summary
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Patch:
+    text: str | None
+    expected: tuple[tuple[int, int], ...]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(_Patch(None, ()), id="binary"),
+        pytest.param(_Patch("@@ -0,0 +1,3 @@\n+a\n+b\n+c", ((1, 3),)), id="added-file"),
+        pytest.param(_Patch("@@ -1,3 +0,0 @@\n-a\n-b\n-c", ()), id="deleted-file"),
+        pytest.param(
+            _Patch("@@ -2,7 +2,7 @@ def f\n x\n@@ -40 +40,2 @@\n-y\n+y\n+z", ((2, 8), (40, 41))),
+            id="two-hunks",
+        ),
+        pytest.param(_Patch("@@ -5 +5 @@\n-a\n+b", ((5, 5),)), id="single-line-counts"),
+    ],
+)
+def test_commentable_ranges(case: _Patch) -> None:
+    assert commentable_ranges(case.text) == case.expected
