@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply pending migrations")
     up.set_defaults(run=_db_upgrade)
 
+    p = sub.add_parser("serve", help="the GitHub App's webhook endpoint (POST /webhooks)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.set_defaults(run=_serve)
+
+    p = sub.add_parser("worker", help="the GitHub App's worker: reviews, indexing (arq on Redis)")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.set_defaults(run=_worker)
+
     p = sub.add_parser(
         "demo", help="build a sample repository with a planted duplicate and review it"
     )
@@ -274,6 +283,38 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     )
     _emit(args, out)
     return 0 if result.findings else 1
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+    from arq.connections import ArqRedis
+
+    from app.web import create_app
+
+    app = settings.app()
+    async with database.connect(settings) as pool:
+        # No ping at start: deliveries are recorded even while Redis is down.
+        redis = ArqRedis.from_url(app.redis_url)
+        web = create_app(pool, redis, app.webhook_secret, review_drafts=app.review_drafts)
+        server = uvicorn.Server(
+            uvicorn.Config(web, host=args.host, port=args.port, log_level="info", access_log=False)
+        )
+        try:
+            await server.serve()
+        finally:
+            await redis.aclose()
+    return 0
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from app.worker import build_worker
+
+    worker = build_worker(settings, burst=args.burst)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    return 0
 
 
 def _status(message: str) -> None:
