@@ -71,33 +71,38 @@ class Seen:
 
 
 class Ledger:
-    """Reads and writes the findings, suppressions and pull-request history of repositories."""
+    """Reads and writes the findings, suppressions and pull-request history of repositories.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+    On a pool, each call takes a connection of its own; ``exclusive`` gives a ledger bound to
+    the one connection that holds a pull request's lock.
+    """
+
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+        self.db = db
 
     @asynccontextmanager
-    async def exclusive(self, repo_id: int, number: int) -> AsyncIterator[None]:
+    async def exclusive(self, repo_id: int, number: int) -> AsyncIterator[Ledger]:
         """Hold the pull request's advisory lock: one publisher at a time per pull request.
 
-        A session lock on a connection held for the block; Postgres releases it if the
-        process dies, so a killed job never wedges the pull request.
+        A session lock on one connection, held for the block, on which the yielded ledger
+        runs every query (so a job needs one connection, however many wait for the lock).
+        Postgres releases the lock if the process dies: a killed job never wedges the PR.
         """
         digest = hashlib.blake2b(
             _LOCK_SPACE + repo_id.to_bytes(8, "big", signed=True) + number.to_bytes(4, "big"),
             digest_size=8,
         ).digest()
         key = int.from_bytes(digest, "big", signed=True)
-        async with self.pool.acquire() as conn:
+        async with self.db.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", key)
             try:
-                yield
+                yield Ledger(conn)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def findings(self, repo_id: int, number: int) -> dict[str, Entry]:
         """Every finding recorded on the pull request, by fingerprint."""
-        rows = await self.pool.fetch(
+        rows = await self.db.fetch(
             """
             SELECT fingerprint, check_name, rule, path, start_line, end_line, message, severity,
                    head_sha, state, comment_id, thread_id, fixed_sha
@@ -129,7 +134,7 @@ class Ledger:
         """Upsert the findings seen on ``head_sha``; a known comment id is never forgotten."""
         if not seen:
             return
-        await self.pool.executemany(
+        await self.db.executemany(
             """
             INSERT INTO findings (repo_id, pr_number, fingerprint, check_name, rule, path,
                                   start_line, end_line, message, severity, head_sha, state,
@@ -176,7 +181,7 @@ class Ledger:
         """Mark open findings fixed on ``head_sha``; ``fixed`` maps fingerprint → thread id."""
         if not fixed:
             return
-        await self.pool.executemany(
+        await self.db.executemany(
             """
             UPDATE findings SET state = 'fixed', fixed_sha = $4, fixed_at = now(),
                                 thread_id = COALESCE($5, thread_id)
@@ -187,7 +192,7 @@ class Ledger:
 
     async def suppressions(self, repo_id: int) -> list[Suppression]:
         """Every suppression of the repository, oldest first."""
-        rows = await self.pool.fetch(
+        rows = await self.db.fetch(
             """
             SELECT id, fingerprint, rule, reason, author, comment_id, created_at
             FROM suppressions WHERE repo_id = $1 ORDER BY created_at, id
@@ -220,7 +225,7 @@ class Ledger:
         """Record a suppression of a finding or of a rule (``check/rule``); returns its id."""
         if fingerprint is None and rule is None:
             raise ValueError("a suppression names a fingerprint or a rule")
-        sid: int = await self.pool.fetchval(
+        sid: int = await self.db.fetchval(
             """
             INSERT INTO suppressions (repo_id, fingerprint, rule, reason, author, comment_id)
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
@@ -246,7 +251,7 @@ class Ledger:
         merged_at: datetime | None = None,
     ) -> None:
         """Upsert a pull request of the decision history."""
-        await self.pool.execute(
+        await self.db.execute(
             """
             INSERT INTO pull_requests (repo_id, number, title, body, labels, files, merged_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7)

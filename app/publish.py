@@ -19,6 +19,8 @@
   once) and its thread is resolved. The ledger (``app.ledger``) records every finding's state.
 - Suppressed findings (``suppressions`` of the repository) are not posted, and each run's
   summary lists them, so silence stays visible.
+- One publisher at a time per pull request (a Postgres advisory lock), and only for its
+  current head: a job for a superseded head completes its runs and comments nothing.
 
 ``fail`` and ``neutral`` complete the runs still open when a job breaks or ``.cairn.yml`` does:
 no check run is ever left in progress. GitHub's refusals arrive as ``app.github`` errors.
@@ -110,6 +112,7 @@ class PublishReport:
     suppressed: int = 0  # silenced by a suppression: listed in the summaries only
     outside_diff: int = 0  # not on lines of the diff: check runs only
     summarised: int = 0  # over the comment cap: in the review's body and the check runs
+    outdated: bool = False  # the pull request moved on: check runs only, nothing commented
 
 
 def commentable_ranges(patch: str | None) -> tuple[tuple[int, int], ...]:
@@ -228,12 +231,9 @@ class Publisher:
         """
         floors = {check: _floor(check, policy) for check in check_ids}
         current = _by_fingerprint(findings)
-        async with self.ledger.exclusive(pr.repo_id, pr.number):
-            suppressions = await self.ledger.suppressions(pr.repo_id)
-            known = await self.ledger.findings(pr.repo_id, pr.number)
-            comments = await self.github.review_comments(pr.full_name, pr.number)
-            marked = _marked(comments)
-
+        async with self.ledger.exclusive(pr.repo_id, pr.number) as ledger:
+            suppressions = await ledger.suppressions(pr.repo_id)
+            known = await ledger.findings(pr.repo_id, pr.number)
             silenced: list[tuple[Finding, Suppression]] = []
             active: list[Finding] = []
             for f in current.values():
@@ -242,24 +242,24 @@ class Publisher:
                     active.append(f)
                 else:
                     silenced.append((f, s))
+            latest = (await self.github.pull_request(pr.full_name, pr.number)).head_sha
+            if latest != pr.head_sha:
+                # A newer push's job comments and closes threads; this one only completes
+                # its runs, so an older head never marks the newer one's findings fixed.
+                logger.info("head %s superseded by %s", pr.head_sha, latest, extra=_context(pr))
+                await self._complete_runs(pr, check_ids, floors, active, silenced, notes)
+                return PublishReport(outdated=True)
+            comments = await self.github.review_comments(pr.full_name, pr.number)
+            marked = _marked(comments)
 
             plan = self._plan(pr, active, known, marked, commentable)
             posted = await self._post(pr, plan, len(active))
             seen = [Seen(f, "open", posted.get(f.fingerprint) or _id(marked, f)) for f in active]
             seen += [Seen(f, "dismissed", _id(marked, f)) for f, _ in silenced]
-            await self.ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
-            fixed = await self._close_fixed(pr, current, known, marked, comments)
+            await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
+            fixed = await self._close_fixed(ledger, pr, current, known, marked, comments)
 
-            for check, run_id in check_ids.items():
-                await self._complete(
-                    pr,
-                    run_id,
-                    check,
-                    floors[check],
-                    [f for f in active if f.check == check],
-                    [(f, s) for f, s in silenced if f.check == check],
-                    notes,
-                )
+            await self._complete_runs(pr, check_ids, floors, active, silenced, notes)
         unrouted = [f for f in current.values() if f.check not in check_ids]
         if unrouted:
             logger.warning(
@@ -324,6 +324,7 @@ class Publisher:
 
     async def _close_fixed(
         self,
+        ledger: Ledger,
         pr: PullRequestRef,
         current: Mapping[str, Finding],
         known: Mapping[str, Entry],
@@ -370,8 +371,28 @@ class Publisher:
             if thread is not None and not thread[1]:
                 await self.github.resolve_thread(thread[0])
             fixed[fp] = thread[0] if thread is not None else None
-        await self.ledger.mark_fixed(pr.repo_id, pr.number, fixed, pr.head_sha)
+        await ledger.mark_fixed(pr.repo_id, pr.number, fixed, pr.head_sha)
         return len(fixed)
+
+    async def _complete_runs(
+        self,
+        pr: PullRequestRef,
+        check_ids: Mapping[str, int],
+        floors: Mapping[str, Severity | None],
+        active: Sequence[Finding],
+        silenced: Sequence[tuple[Finding, Suppression]],
+        notes: Sequence[str],
+    ) -> None:
+        for check, run_id in check_ids.items():
+            await self._complete(
+                pr,
+                run_id,
+                check,
+                floors[check],
+                [f for f in active if f.check == check],
+                [(f, s) for f, s in silenced if f.check == check],
+                notes,
+            )
 
     async def _complete(
         self,

@@ -244,7 +244,7 @@ async def test_a_job_killed_before_recording_does_not_post_twice(sim: Sim) -> No
     pr = sim.push({"big.py": LONG})
     findings = [finding(10)]
     await sim.publish(pr, findings)
-    await sim.ledger.pool.execute("DELETE FROM findings")  # posted, never recorded
+    await sim.ledger.db.execute("DELETE FROM findings")  # posted, never recorded
 
     again = await sim.publish(pr, findings)
 
@@ -304,6 +304,42 @@ async def test_a_persisting_finding_keeps_its_thread_across_pushes(sim: Sim) -> 
     lines = {c.id: c.line for c in sim.state.review_comments(REPO, 1)}
     resolved = {lines[t.comment_ids[0]]: t.is_resolved for t in sim.state.threads(REPO, 1)}
     assert resolved == {10: False, 11: True, 30: False}  # kept keeps its thread (outdated)
+
+
+async def test_a_job_for_a_superseded_head_only_completes_its_runs(sim: Sim) -> None:
+    first = sim.push({"big.py": LONG})
+    await sim.publish(first, [finding(10)])
+    second = sim.push({"big.py": LONG + "more = 1\n"})
+    await sim.publish(second, [finding(10)])
+
+    late = await sim.publish(first, [finding(20)])  # a slow retry of the first push's job
+
+    assert late == PublishReport(outdated=True)
+    assert [c.line for c in sim.state.review_comments(REPO, 1)] == [10]
+    assert not any(t.is_resolved for t in sim.state.threads(REPO, 1))
+    assert {r.status for r in sim.state.runs(REPO)} == {"completed"}
+    late_runs = [
+        r for r in sim.state.runs(REPO, "cairn/duplication") if r.head_sha == first.head_sha
+    ]
+    assert [len(r.annotations) for r in late_runs] == [1, 1]
+    rows = await sim.ledger.findings(first.repo_id, 1)
+    assert {fp: r.head_sha for fp, r in rows.items()} == {finding(10).fingerprint: second.head_sha}
+
+
+async def test_a_review_github_refuses_leaves_the_findings_in_the_check_runs(sim: Sim) -> None:
+    pr = sim.push(
+        {"big.py": LONG.replace("value_5 = 5\n", "value_5 = 55\n")}, base={"big.py": LONG}
+    )
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    wrong = {"big.py": ((1, 300),)}  # a diff that disagrees with GitHub's
+
+    report = await publisher.finish(pr, ids, [finding(100)], wrong)
+
+    assert (report.posted, report.outside_diff) == (0, 1)
+    assert sim.comments() == []
+    run = sim.state.check_run(REPO, "cairn/duplication")
+    assert (run.status, len(run.annotations)) == ("completed", 1)
 
 
 # --- (d) outside the diff ------------------------------------------------------------------
@@ -400,7 +436,7 @@ async def test_another_repositorys_rows_never_apply(sim: Sim, store: Store) -> N
     pr = sim.push({"big.py": LONG})
     f = finding(1)
     await sim.ledger.suppress(other.id, fingerprint=f.fingerprint, reason="x", author="y")
-    await sim.ledger.pool.execute(
+    await sim.ledger.db.execute(
         "INSERT INTO findings (repo_id, pr_number, fingerprint, check_name, rule, path,"
         " start_line, end_line, message, severity, head_sha, comment_id)"
         " VALUES ($1, 1, $2, 'duplication', 'clone', 'big.py', 1, 1, 'm', 'warning', 'x', 1)",
@@ -478,3 +514,14 @@ class _Patch:
 )
 def test_commentable_ranges(case: _Patch) -> None:
     assert commentable_ranges(case.text) == case.expected
+
+
+async def test_the_ledger_keeps_merged_pull_requests_per_repository(sim: Sim) -> None:
+    await sim.ledger.save_pull_request(
+        sim.repo_id, 7, title="Soft-delete users", labels=["gdpr"], files=["users/models.py"]
+    )
+    await sim.ledger.save_pull_request(sim.repo_id, 7, title="Soft-delete users (ADR-0007)")
+    rows = await sim.ledger.db.fetch(
+        "SELECT number, title, labels FROM pull_requests WHERE repo_id = $1", sim.repo_id
+    )
+    assert [tuple(r) for r in rows] == [(7, "Soft-delete users (ADR-0007)", [])]
