@@ -97,6 +97,23 @@ def machine() -> dict[str, str]:
         [str(PYTHON), "-c", "import importlib.metadata as m; print(m.version('cairn-review'))"]
     )
     commit = _output(["git", "-C", str(REPO), "log", "-1", "--format=%h %s"])
+    dirty = _output(
+        [
+            "git",
+            "-C",
+            str(REPO),
+            "status",
+            "--porcelain",
+            "--",
+            "app",
+            "checks",
+            "analyzers",
+            "migrations",
+            "pyproject.toml",
+        ]
+    )
+    if dirty:
+        commit += "; the working tree had uncommitted changes to Cairn, measured with them"
     return {
         "nproc": _output(["nproc"]),
         "cpu": cpu,
