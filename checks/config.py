@@ -50,14 +50,22 @@ class DuplicationConfig:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.exclude)
 
 
+CHECKS = ("duplication", "patterns", "decisions")
+FAIL_LEVELS = ("never", "notice", "warning", "error")
+# The least severity that fails a check's run (a required status check blocks the merge):
+# configured rules and explicit decisions block; duplication and mined patterns inform.
+DEFAULT_FAIL_ON = {"duplication": "never", "patterns": "error", "decisions": "error"}
+
+
 @dataclass(frozen=True, slots=True)
 class CairnConfig:
     """Everything ``.cairn.yml`` can say."""
 
     duplication: DuplicationConfig = field(default_factory=DuplicationConfig)
+    fail_on: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FAIL_ON))
 
 
-_SECTIONS = ("duplication",)
+_SECTIONS = ("duplication", "fail_on")
 _DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
@@ -78,9 +86,33 @@ def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     problems: list[str] = []
     _unknown(data, _SECTIONS, "", problems)
     duplication = _duplication(data.get("duplication"), problems)
+    fail_on = _fail_on(data.get("fail_on"), problems)
     if problems:
         raise ConfigError(problems, source)
-    return CairnConfig(duplication=duplication)
+    return CairnConfig(duplication=duplication, fail_on=fail_on)
+
+
+def _fail_on(raw: Any, problems: list[str]) -> dict[str, str]:
+    policy = dict(DEFAULT_FAIL_ON)
+    if raw is None:
+        return policy
+    if not isinstance(raw, Mapping):
+        problems.append(f"fail_on: must be a mapping of check to level, not {_type(raw)}")
+        return policy
+    _unknown(raw, CHECKS, "fail_on.", problems)
+    for check in CHECKS:
+        if check not in raw:
+            continue
+        level = raw[check]
+        if level is False:  # YAML reads a bare `no`/`off` as false
+            level = "never"
+        if level not in FAIL_LEVELS:
+            problems.append(
+                f"fail_on.{check}: must be one of {', '.join(FAIL_LEVELS)}, not {level!r}"
+            )
+        else:
+            policy[check] = level
+    return policy
 
 
 def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:

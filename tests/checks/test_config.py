@@ -68,3 +68,19 @@ def test_exclude_globs_match_paths() -> None:
     assert cfg.excludes("legacy/old/a.py")
     assert cfg.excludes("pkg/x_test.go")
     assert not cfg.excludes("pkg/x.go")
+
+
+def test_fail_on_policy() -> None:
+    assert parse_config(None).fail_on == {
+        "duplication": "never",
+        "patterns": "error",
+        "decisions": "error",
+    }
+    cfg = parse_config("fail_on:\n  duplication: warning\n  decisions: never\n")
+    assert cfg.fail_on == {"duplication": "warning", "patterns": "error", "decisions": "never"}
+    with pytest.raises(ConfigError) as caught:
+        parse_config("fail_on:\n  duplication: always\n  style: error\n")
+    assert sorted(caught.value.problems) == [
+        "fail_on.duplication: must be one of never, notice, warning, error, not 'always'",
+        "fail_on.style: unknown key (known: duplication, patterns, decisions)",
+    ]
