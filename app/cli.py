@@ -312,6 +312,10 @@ async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     worker = build_worker(settings, burst=args.burst)
     try:
         await worker.async_run()
+    except asyncio.CancelledError:
+        # SIGTERM/SIGINT: arq stops by cancelling its main task once running jobs are done
+        # (what its own `run()` swallows too).
+        logger.info("worker stopped")
     finally:
         await worker.close()
     return 0

@@ -190,6 +190,19 @@ class Ledger:
             [(repo_id, number, fp, head_sha, thread) for fp, thread in fixed.items()],
         )
 
+    async def dismiss(self, repo_id: int, number: int, fingerprint: str) -> bool:
+        """Mark a finding dismissed (someone said why, see ``suppress``); False if unknown."""
+        status: str = await self.db.execute(
+            """
+            UPDATE findings SET state = 'dismissed'
+            WHERE repo_id = $1 AND pr_number = $2 AND fingerprint = $3
+            """,
+            repo_id,
+            number,
+            fingerprint,
+        )
+        return status != "UPDATE 0"
+
     async def suppressions(self, repo_id: int) -> list[Suppression]:
         """Every suppression of the repository, oldest first."""
         rows = await self.db.fetch(

@@ -54,6 +54,7 @@ from checks.finding import Evidence, Finding, Severity, fingerprint
 __all__ = [
     "CHECKS",
     "DEFAULT_FAIL_ON",
+    "FINDING_MARKER",
     "MAX_COMMENTS",
     "MAX_OUTPUT",
     "PublishReport",
@@ -83,7 +84,8 @@ _LEVELS: Mapping[Severity, Literal["notice", "warning", "failure"]] = {
     Severity.WARNING: "warning",
     Severity.ERROR: "failure",
 }
-_MARKER = re.compile(r"<!-- cairn:finding (\S+) -->")
+#: The hidden marker in each of Cairn's comments: the finding's fingerprint.
+FINDING_MARKER = re.compile(r"<!-- cairn:finding (\S+) -->")
 _FIXED = re.compile(r"<!-- cairn:fixed (\S+) (\S+) -->")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 _ANNOTATION_MESSAGE = 4000  # characters; GitHub allows 64 KB, nobody reads that much
@@ -564,7 +566,7 @@ def _marked(comments: Iterable[ReviewComment]) -> dict[str, ReviewComment]:
     """Cairn's comments by the fingerprint in their marker (a thread's first comment only)."""
     out: dict[str, ReviewComment] = {}
     for c in comments:
-        if c.in_reply_to_id is None and (m := _MARKER.search(c.body)):
+        if c.in_reply_to_id is None and (m := FINDING_MARKER.search(c.body)):
             out.setdefault(m[1], c)
     return out
 

@@ -72,13 +72,14 @@ def _pull_request(
             return []
         return [_review(inst, repo_id, full_name, number, head)]
     if action == "closed" and pr.get("merged") is True:
-        return [
-            Job(
-                "record_pull_request",
-                (inst, repo_id, full_name, number),
-                f"history:{repo_id}:{number}",
-            )
+        labels = [
+            str(label["name"])
+            for label in pr.get("labels") or []
+            if isinstance(label, Mapping) and isinstance(label.get("name"), str)
         ]
+        merged_at = _str(pr.get("merged_at"))
+        args = (inst, repo_id, full_name, number, merged_at, labels)
+        return [Job("record_pull_request", args, f"history:{repo_id}:{number}")]
     return []
 
 

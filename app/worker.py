@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -17,11 +18,15 @@ from arq.connections import RedisSettings
 from arq.worker import Retry, Worker
 
 from app import database
-from app.github import GitHubApp, RateLimited
+from app.github import GitHubApp, Installation, RateLimited
 from app.indexer import index_commit
+from app.ledger import Ledger
+from app.publish import FINDING_MARKER, Publisher, PullRequestRef
+from app.review import review
 from app.settings import AppSettings, Settings
 from app.source import GitHubSource
 from app.store import Store
+from checks.config import CONFIG_FILE, ConfigError, parse_config
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,170 @@ class WorkerState:
 def _state(ctx: dict[str, Any]) -> WorkerState:
     state: WorkerState = ctx["cairn"]
     return state
+
+
+async def review_pull_request(
+    ctx: dict[str, Any],
+    installation_id: int,
+    repo_id: int,
+    full_name: str,
+    number: int,
+    head_sha: str,
+) -> str:
+    """Review one push of a pull request and publish the findings."""
+    w = _state(ctx)
+    gh = w.github.installation(installation_id)
+    log = {"repo": full_name, "pr": number, "sha": head_sha}
+    try:
+        pr = await gh.pull_request(full_name, number)
+    except RateLimited as exc:
+        raise Retry(defer=exc.retry_after) from exc
+    if pr.head_sha != head_sha:
+        logger.info("head moved on to %s: its own job reviews it", pr.head_sha[:12], extra=log)
+        return "superseded"
+    ref = PullRequestRef(
+        repo_id=repo_id,
+        full_name=full_name,
+        number=number,
+        base_sha=pr.base_sha,
+        head_sha=head_sha,
+        installation_id=installation_id,
+    )
+    publisher = Publisher(gh, Ledger(w.pool), web_url=w.app.web_url)
+    runs = await publisher.start(ref)
+    try:
+        outcome = await _review_and_publish(w, gh, publisher, ref, runs)
+    except RateLimited as exc:
+        # Complete this attempt's runs (never left in progress); the retry opens new ones.
+        await publisher.fail(ref, runs, f"GitHub's rate limit; retrying in {exc.retry_after:.0f} s")
+        raise Retry(defer=exc.retry_after) from exc
+    except Exception as exc:  # the job's top level: log, fail the runs, let arq record it
+        logger.exception("review failed", extra=log)
+        await publisher.fail(ref, runs, f"{type(exc).__name__}: {exc}")
+        raise
+    logger.info("reviewed: %s", outcome, extra=log)
+    return outcome
+
+
+async def _review_and_publish(
+    w: WorkerState,
+    gh: Installation,
+    publisher: Publisher,
+    ref: PullRequestRef,
+    runs: dict[str, int],
+) -> str:
+    # The configuration comes from the base: a pull request cannot switch its own review off.
+    raw = await gh.file_at(ref.full_name, ref.base_sha, CONFIG_FILE)
+    try:
+        config = parse_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
+    except ConfigError as exc:
+        await publisher.neutral(ref, runs, exc.problems)
+        return f"configuration problems: {len(exc.problems)}"
+    files = await gh.pull_request_files(ref.full_name, ref.number)
+    source = GitHubSource(gh, ref.full_name, ref.head_sha, files)
+    store = Store(w.pool)
+    repo = await store.repository(
+        ref.full_name, repo_id=ref.repo_id, installation_id=ref.installation_id
+    )
+    result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
+    commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
+    notes = [f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())]
+    report = await publisher.finish(
+        ref, runs, result.findings, commentable, policy=config.fail_on, notes=notes
+    )
+    return (
+        f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
+        f"{report.fixed} fixed, {report.outside_diff} outside the diff"
+    )
+
+
+async def recheck_pull_request(
+    ctx: dict[str, Any], installation_id: int, repo_id: int, full_name: str, number: int
+) -> str:
+    """``/cairn recheck``: review the pull request's current head again."""
+    gh = _state(ctx).github.installation(installation_id)
+    try:
+        pr = await gh.pull_request(full_name, number)
+    except RateLimited as exc:
+        raise Retry(defer=exc.retry_after) from exc
+    return await review_pull_request(ctx, installation_id, repo_id, full_name, number, pr.head_sha)
+
+
+async def ignore_finding(
+    ctx: dict[str, Any],
+    installation_id: int,
+    repo_id: int,
+    full_name: str,
+    number: int,
+    in_reply_to: int | None,
+    comment_id: int,
+    author: str,
+    reason: str,
+) -> str:
+    """``/cairn ignore <reason>`` in reply to a Cairn comment: an auditable suppression."""
+    w = _state(ctx)
+    gh = w.github.installation(installation_id)
+    comments = {c.id: c for c in await gh.review_comments(full_name, number)}
+    parent = comments.get(in_reply_to) if in_reply_to is not None else None
+    found = FINDING_MARKER.search(parent.body) if parent is not None else None
+    if found is None:
+        await gh.reply(
+            full_name,
+            number,
+            in_reply_to or comment_id,
+            "`/cairn ignore` works in reply to one of Cairn's comments: nothing was recorded.",
+        )
+        return "not a reply to a Cairn finding"
+    if not reason:
+        await gh.reply(
+            full_name,
+            number,
+            comment_id,
+            "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
+        )
+        return "no reason given"
+    ledger = Ledger(w.pool)
+    await ledger.suppress(
+        repo_id, reason=reason, author=author, fingerprint=found.group(1), comment_id=comment_id
+    )
+    await ledger.dismiss(repo_id, number, found.group(1))
+    await gh.reply(
+        full_name,
+        number,
+        in_reply_to or comment_id,
+        f"Ignored by @{author}: {reason}. Recorded; it is listed in the check run's summary.",
+    )
+    return "suppressed"
+
+
+async def record_pull_request(
+    ctx: dict[str, Any],
+    installation_id: int,
+    repo_id: int,
+    full_name: str,
+    number: int,
+    merged_at: str | None = None,
+    labels: list[str] | None = None,
+) -> str:
+    """A merged pull request joins the decision history (title, body, labels, files)."""
+    w = _state(ctx)
+    gh = w.github.installation(installation_id)
+    try:
+        pr = await gh.pull_request(full_name, number)
+        files = await gh.pull_request_files(full_name, number)
+    except RateLimited as exc:
+        raise Retry(defer=exc.retry_after) from exc
+    await Store(w.pool).repository(full_name, repo_id=repo_id, installation_id=installation_id)
+    await Ledger(w.pool).save_pull_request(
+        repo_id,
+        number,
+        title=pr.title,
+        body=pr.body,
+        labels=labels or (),
+        files=[f.path for f in files],
+        merged_at=datetime.fromisoformat(merged_at) if merged_at else None,
+    )
+    return "recorded"
 
 
 async def index_repository(
@@ -106,7 +275,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
 
 
-FUNCTIONS: tuple[Any, ...] = (index_repository, forget_repositories, forget_installation)
+FUNCTIONS: tuple[Any, ...] = (
+    review_pull_request,
+    recheck_pull_request,
+    ignore_finding,
+    record_pull_request,
+    index_repository,
+    forget_repositories,
+    forget_installation,
+)
 
 
 def build_worker(
