@@ -62,6 +62,9 @@ async def connect(settings: Settings, *, migrate: bool = True) -> AsyncIterator[
     try:
         if migrate:
             await upgrade(pool)
+            # A connection opened before another process created the vector extension has no
+            # codec for it: start every connection afresh on the final schema.
+            await pool.expire_connections()
         yield pool
     finally:
         await pool.close()
@@ -131,8 +134,6 @@ async def upgrade(pool: asyncpg.Pool) -> list[str]:
                     )
                 logger.info("applied migration %s", name)
                 applied.append(name)
-            if applied:
-                await register_vector(conn)
             return applied
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)

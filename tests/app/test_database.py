@@ -49,3 +49,27 @@ def test_settings_hide_the_database_url() -> None:
         {"DATABASE_URL": "postgresql://u:hunter2@db/x", "CAIRN_HOME": "/tmp/x"}
     )
     assert "hunter2" not in repr(settings)
+
+
+async def test_a_connection_opened_before_the_extension_existed_gets_the_codec(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes starting at once on a new database: this one's pool holds a connection
+    # opened before the other one created the vector extension, and finds nothing to migrate.
+    settings = Settings.from_env({"CAIRN_HOME": str(tmp_path)})
+    real_upgrade = database.upgrade
+
+    async def the_other_process_migrates_first(pool: asyncpg.Pool) -> list[str]:
+        other = await asyncpg.create_pool(database.database_url(settings), min_size=1, max_size=1)
+        try:
+            await real_upgrade(other)
+        finally:
+            await other.close()
+        applied = await real_upgrade(pool)
+        assert applied == []
+        return applied
+
+    monkeypatch.setattr(database, "upgrade", the_other_process_migrates_first)
+    async with database.connect(settings) as pool:
+        assert (await pool.fetchval("SELECT '[1, 2]'::vector")).tolist() == [1.0, 2.0]
+        assert (await pool.fetchval("SELECT $1::vector", [3.0, 4.0])).tolist() == [3.0, 4.0]
