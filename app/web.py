@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.metrics import render as render_metrics
 from app.settings import Secret
 from app.webhooks import Delivery, route
 
@@ -87,10 +88,15 @@ def create_app(
         healthy = all(v == "ok" for v in checks.values())
         return JSONResponse(checks, status_code=200 if healthy else 503)
 
+    async def metrics(request: Request) -> Response:
+        body = await render_metrics(pool, redis)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
     return Starlette(
         routes=[
             Route("/webhooks", webhooks, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ]
     )
 

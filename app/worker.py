@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import httpx
 from arq.connections import RedisSettings
 from arq.worker import Retry, Worker
 
@@ -21,6 +22,7 @@ from app import database
 from app.github import GitHubApp, Installation, RateLimited
 from app.indexer import index_commit
 from app.ledger import Ledger
+from app.metrics import GitHubMeter, MeteredTransport, metered
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
 from app.review import review
 from app.settings import AppSettings, Settings
@@ -264,7 +266,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     stack = AsyncExitStack()
     app = settings.app()
     pool = await stack.enter_async_context(database.connect(settings))
-    github = await stack.enter_async_context(GitHubApp(app.app_id, app.private_key, app.api_url))
+    meter = GitHubMeter()
+    transport = MeteredTransport(httpx.AsyncHTTPTransport(), meter)
+    github = await stack.enter_async_context(
+        GitHubApp(app.app_id, app.private_key, app.api_url, transport=transport)
+    )
+    ctx["meter"] = meter
     ctx["stack"] = stack
     ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github)
 
@@ -275,14 +282,17 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
 
 
-FUNCTIONS: tuple[Any, ...] = (
-    review_pull_request,
-    recheck_pull_request,
-    ignore_finding,
-    record_pull_request,
-    index_repository,
-    forget_repositories,
-    forget_installation,
+FUNCTIONS: tuple[Any, ...] = tuple(
+    metered(job)
+    for job in (
+        review_pull_request,
+        recheck_pull_request,
+        ignore_finding,
+        record_pull_request,
+        index_repository,
+        forget_repositories,
+        forget_installation,
+    )
 )
 
 

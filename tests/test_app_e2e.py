@@ -10,6 +10,7 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -196,3 +197,12 @@ def test_a_pull_request_is_reviewed_and_kept_tidy_across_pushes(
     time.sleep(2)
     assert len(state.review_comments(REPO, 1)) == 2
     assert len(state.runs(REPO)) == 6
+
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    assert 'cairn_webhook_deliveries_total{event="pull_request",state="queued"} 2' in metrics
+    assert 'cairn_jobs_total{function="review_pull_request",outcome="ok"} 2' in metrics
+    assert 'cairn_findings{check="duplication",state="fixed"} 1' in metrics
+    assert re.search(r'cairn_github_calls_total\{status="2xx"\} [1-9]', metrics)
+    assert re.search(r"cairn_github_rate_limit_remaining \d+", metrics)
+    private, _ = rsa_keypair()
+    assert SECRET not in metrics and private.splitlines()[1] not in metrics
