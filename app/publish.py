@@ -23,7 +23,8 @@
   current head: a job for a superseded head completes its runs and comments nothing.
 
 ``fail`` and ``neutral`` complete the runs still open when a job breaks or ``.cairn.yml`` does:
-no check run is ever left in progress. GitHub's refusals arrive as ``app.github`` errors.
+no check run is ever left in progress (through a few seconds of GitHub's 5xx, they try again).
+GitHub's refusals arrive as ``app.github`` errors.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from app.github import (
     CheckConclusion,
     CommentDraft,
     GitHubError,
+    GitHubUnavailable,
     Installation,
     ReviewComment,
     Unprocessable,
@@ -90,6 +92,8 @@ _FIXED = re.compile(r"<!-- cairn:fixed (\S+) (\S+) -->")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 _ANNOTATION_MESSAGE = 4000  # characters; GitHub allows 64 KB, nobody reads that much
 _ANNOTATION_TITLE = 255
+# Seconds between rounds of completing the runs a broken job left open, while GitHub is down.
+_COMPLETE_PAUSES = (0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,23 +198,29 @@ class Publisher:
         title: str,
         summary: str,
     ) -> None:
-        errors: list[GitHubError] = []
-        for run_id in check_ids.values():
-            if run_id in self._completed:
-                continue
-            try:
-                await self.github.update_check_run(
-                    pr.full_name,
-                    run_id,
-                    status="completed",
-                    conclusion=conclusion,
-                    title=title,
-                    summary=summary,
-                )
-            except GitHubError as e:  # try every run before giving up
-                errors.append(e)
-                continue
-            self._completed.add(run_id)
+        # A run left in progress blocks a required check, and this is the job's last word:
+        # worth a few seconds through an outage (the one that often broke the job).
+        for pause in (*_COMPLETE_PAUSES, None):
+            errors: list[GitHubError] = []
+            for run_id in check_ids.values():
+                if run_id in self._completed:
+                    continue
+                try:
+                    await self.github.update_check_run(
+                        pr.full_name,
+                        run_id,
+                        status="completed",
+                        conclusion=conclusion,
+                        title=title,
+                        summary=summary,
+                    )
+                except GitHubError as e:  # try every run before giving up
+                    errors.append(e)
+                    continue
+                self._completed.add(run_id)
+            if pause is None or not any(isinstance(e, GitHubUnavailable) for e in errors):
+                break
+            await asyncio.sleep(pause)
         logger.info("check runs completed as %s", conclusion, extra=_context(pr))
         if errors:
             raise errors[0]

@@ -1,0 +1,580 @@
+"""The arq jobs of ``app.worker``, run by a burst-mode worker against real Redis and Postgres.
+
+GitHub is the simulator; assertions are on what a reviewer would see there (check runs,
+comments, replies) and on the rows Cairn keeps, never on call counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import default_queue_name
+from arq.jobs import Job, JobResult, JobStatus
+
+from app.ledger import Ledger, Seen
+from app.settings import Settings
+from app.store import Store
+from app.worker import build_worker
+from checks.config import CONFIG_FILE, ConfigError, parse_config
+from checks.finding import Finding, Severity, fingerprint
+from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.github_sim import State, serve
+from tests.github_sim.keys import rsa_keypair
+from tests.github_sim.state import ReviewComment, Thread
+
+APP_ID, INSTALLATION, OTHER_INSTALLATION = 4242, 61, 62
+REPO, OTHER = "acme/shop", "umbrella/labs"
+SECRET = "worker test webhook secret"
+# The worker tests' own Redis database, emptied before each test: arq's job ids are global
+# to a database, so one test's job would deduplicate the next one's.
+REDIS_URL = "redis://127.0.0.1:6379/12"
+BASE = {
+    "billing/dates.py": module(PARSE_DATE),
+    "billing/invoices.py": module(INVOICE_TOTAL),
+    "reports/table.py": module(UNRELATED),
+}
+DUPLICATE = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
+BROKEN_CONFIG = """\
+duplication:
+  min_tokens: five
+  threshold: 2
+  colour: blue
+fail_on:
+  duplication: sometimes
+"""
+
+# arq closes its Redis pool with redis-py's deprecated ``close()``: not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+
+
+@dataclass
+class World:
+    """The simulator with Cairn installed twice, the worker's settings, its queue, the database."""
+
+    state: State
+    settings: Settings
+    redis: ArqRedis
+    store: Store
+    ledger: Ledger
+
+    def repo_id(self, full_name: str = REPO) -> int:
+        return self.state.repos[full_name].id
+
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None) -> Job:
+        job = await self.redis.enqueue_job(function, *args, _job_id=job_id or f"{function}:{args}")
+        assert job is not None, "a job of that id is already queued"
+        return job
+
+    async def work(self, max_jobs: int = -1) -> None:
+        """Run the queued jobs; with ``max_jobs``, stop after starting that many (no waiting
+        for a deferred retry)."""
+        worker = build_worker(self.settings, burst=True)
+        worker.max_burst_jobs = max_jobs
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    async def run(self, function: str, *args: Any) -> JobResult:
+        """Queue one job, run the queue, and return the job's result."""
+        job = await self.enqueue(function, *args)
+        await self.work()
+        info = await job.result_info()
+        assert info is not None, f"{function} left no result"
+        return info
+
+    def pull_request(
+        self, head: dict[str, str], base: dict[str, str] = BASE, number: int = 1
+    ) -> tuple[str, str]:
+        """A pull request from ``base`` (on main) to ``base | head``: (base sha, head sha)."""
+        base_sha = self.state.commit(REPO, base, "base", branch="main")
+        head_sha = self.state.commit(REPO, base | head, "head", parents=[base_sha])
+        self.state.open_pull_request(
+            REPO, base_sha, head_sha, title="Export invoices", number=number
+        )
+        return base_sha, head_sha
+
+    def review_args(self, head_sha: str, number: int = 1) -> tuple[Any, ...]:
+        """The arguments ``app.webhooks`` gives ``review_pull_request``."""
+        return (INSTALLATION, self.repo_id(), REPO, number, head_sha)
+
+    def runs(self) -> dict[str, tuple[str, str | None]]:
+        return {r.name: (r.status, r.conclusion) for r in self.state.runs(REPO)}
+
+
+@pytest.fixture
+async def world(store: Store, cairn_env: dict[str, str]) -> AsyncIterator[World]:
+    state = State()
+    private, public = rsa_keypair()
+    state.register_app(APP_ID, public)
+    state.add_installation(INSTALLATION, APP_ID, [REPO])
+    state.add_installation(OTHER_INSTALLATION, APP_ID, [OTHER])
+    with serve(state) as api_url:
+        env = dict(
+            cairn_env,
+            GITHUB_APP_ID=str(APP_ID),
+            GITHUB_PRIVATE_KEY=private,
+            GITHUB_WEBHOOK_SECRET=SECRET,
+            GITHUB_API_URL=api_url,
+            REDIS_URL=REDIS_URL,
+        )
+        redis = await create_pool(RedisSettings.from_dsn(REDIS_URL))
+        await redis.flushdb()
+        try:
+            yield World(state, Settings.from_env(env), redis, store, Ledger(store.pool))
+        finally:
+            await redis.aclose()
+    assert state.unknown_routes == []
+
+
+class FaultsAfterStart(list[str]):
+    """``State.requests`` that arms faults right after the job's three check runs are opened,
+    so they break the review mid-way rather than before it starts."""
+
+    def __init__(self, arm: Callable[[], None]) -> None:
+        super().__init__()
+        self.arm = arm
+        self.armed = False
+
+    def append(self, request: str) -> None:
+        opened = sum(1 for r in self if r.startswith("POST ") and r.endswith("/check-runs"))
+        if opened == 3 and not self.armed:
+            self.armed = True
+            self.arm()  # this request is the first to meet them
+        super().append(request)
+
+
+def human_comment(state: State, number: int, path: str, line: int, body: str) -> int:
+    """A person's review comment on the pull request; its id."""
+    with state.lock:
+        pr = state.pulls[(REPO, number)]
+        cid = state.next_id()
+        state.comments.setdefault((REPO, number), []).append(
+            ReviewComment(
+                id=cid,
+                node_id=f"PRRC_{cid}",
+                review_id=None,
+                number=number,
+                path=path,
+                line=line,
+                side="RIGHT",
+                start_line=None,
+                start_side=None,
+                body=body,
+                commit_id=pr.head_sha,
+                author="octocat",
+            )
+        )
+        state.thread_list.setdefault((REPO, number), []).append(
+            Thread(f"PRRT_{cid}", number, [cid])
+        )
+    return cid
+
+
+# --- index_repository ----------------------------------------------------------------------
+
+
+async def test_index_repository_indexes_the_default_branch_then_only_what_a_push_changed(
+    world: World,
+) -> None:
+    first = world.state.commit(REPO, BASE, "base", branch="main")
+    repo_id = world.repo_id()
+
+    # queued by `installation.created`: no sha, the default branch's head
+    result = await world.run("index_repository", INSTALLATION, repo_id, REPO, None)
+
+    assert result.success, result.result
+    assert result.result == "indexed 3 files (3 parsed)"
+    snapshot = world.state.repos[REPO].snapshot(first)
+    assert await world.store.tree(repo_id) == snapshot
+    units = await world.store.units(repo_id)
+    assert {(u.path, u.unit.name) for u in units} == {
+        ("billing/dates.py", "parse_iso_date"),
+        ("billing/invoices.py", "invoice_total"),
+        ("reports/table.py", "render_table"),
+    }
+    assert (await _repository_row(world, repo_id))[:2] == (INSTALLATION, "main")
+
+    # queued by a `push` to main: only the changed blob is read and parsed
+    changed = BASE | {"reports/table.py": module(UNRELATED + "\n\nWIDTH = 120\n")}
+    second = world.state.commit(REPO, changed, "wider tables", parents=[first], branch="main")
+    fetched_before = len(world.state.requests)
+
+    result = await world.run("index_repository", INSTALLATION, repo_id, REPO, second)
+
+    assert result.result == "indexed 3 files (1 parsed)"
+    new_snapshot = world.state.repos[REPO].snapshot(second)
+    assert await world.store.tree(repo_id) == new_snapshot
+    # the replaced blob is gone with its units; the others were kept, not parsed again
+    assert await world.store.known_blobs(repo_id) == set(new_snapshot.values())
+    blobs_read = [r for r in world.state.requests[fetched_before:] if "/git/blobs/" in r]
+    assert blobs_read == [f"GET /repos/{REPO}/git/blobs/{new_snapshot['reports/table.py']}"]
+    assert len(await world.store.units(repo_id)) == 3
+    assert await _repository_row(world, repo_id) == (INSTALLATION, "main", second)
+
+
+async def _repository_row(world: World, repo_id: int) -> tuple[Any, ...]:
+    row = await world.store.pool.fetchrow(
+        "SELECT installation_id, default_branch, indexed_sha FROM repositories WHERE id = $1",
+        repo_id,
+    )
+    assert row is not None
+    return tuple(row)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="index_repository without a sha records the branch's name as indexed_sha: "
+    "app.github has no verb that resolves a branch to its commit",
+)
+async def test_index_repository_without_a_sha_records_the_commit_it_indexed(
+    world: World,
+) -> None:
+    head = world.state.commit(REPO, BASE, "base", branch="main")
+
+    await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
+
+    assert (await _repository_row(world, world.repo_id()))[2] == head
+
+
+# --- forget_repositories / forget_installation ---------------------------------------------
+
+
+async def _keep_something(world: World, full_name: str, installation: int) -> int:
+    """An indexed repository with a finding, a suppression and a merged pull request."""
+    repo_id = world.repo_id(full_name)
+    world.state.commit(full_name, BASE, "base", branch="main")
+    result = await world.run("index_repository", installation, repo_id, full_name, None)
+    assert result.success, result.result
+    f = Finding(
+        check="duplication",
+        rule="clone",
+        path="reports/table.py",
+        start_line=1,
+        end_line=9,
+        message="`render_table` re-implements `format_rows`: reuse it.",
+        severity=Severity.WARNING,
+        fingerprint=fingerprint("duplication", "clone", full_name),
+    )
+    await world.ledger.record(repo_id, 1, "a" * 40, [Seen(f)])
+    await world.ledger.suppress(repo_id, reason="generated", author="octocat", rule="dup/clone")
+    await world.ledger.save_pull_request(repo_id, 1, title="Tables", files=["reports/table.py"])
+    return repo_id
+
+
+async def _rows(world: World, repo_id: int) -> dict[str, int]:
+    """The repository's rows, by table."""
+    tables = ("files", "blobs", "units", "findings", "suppressions", "pull_requests")
+    counts = {
+        "repositories": await world.store.pool.fetchval(
+            "SELECT count(*) FROM repositories WHERE id = $1", repo_id
+        )
+    }
+    for table in tables:
+        counts[table] = await world.store.pool.fetchval(
+            f"SELECT count(*) FROM {table} WHERE repo_id = $1", repo_id
+        )
+    return counts
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        pytest.param("forget_repositories", id="repositories-removed"),
+        pytest.param("forget_installation", id="installation-deleted"),
+    ],
+)
+async def test_forgetting_deletes_every_row_of_the_repository_and_no_other(
+    world: World, function: str
+) -> None:
+    gone = await _keep_something(world, REPO, INSTALLATION)
+    kept = await _keep_something(world, OTHER, OTHER_INSTALLATION)
+    before = await _rows(world, kept)
+    assert all(before.values()), before
+
+    result = await world.run(function, INSTALLATION, [gone])
+
+    assert result.success, result.result
+    assert set((await _rows(world, gone)).values()) == {0}
+    assert await _rows(world, kept) == before
+
+
+async def test_forget_installation_finds_its_repositories_without_the_payloads_list(
+    world: World,
+) -> None:
+    # `installation.deleted` payloads may omit the repositories: the rows still go
+    gone = await _keep_something(world, REPO, INSTALLATION)
+    kept = await _keep_something(world, OTHER, OTHER_INSTALLATION)
+
+    result = await world.run("forget_installation", INSTALLATION, [])
+
+    assert result.result == f"forgot installation {INSTALLATION} (1 repositories)"
+    assert set((await _rows(world, gone)).values()) == {0}
+    assert (await _rows(world, kept))["units"] == 3
+
+
+# --- review_pull_request -------------------------------------------------------------------
+
+
+async def test_a_broken_configuration_completes_every_run_neutral_listing_every_problem(
+    world: World,
+) -> None:
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: BROKEN_CONFIG})
+    with pytest.raises(ConfigError) as broken:
+        parse_config(BROKEN_CONFIG)
+    assert len(broken.value.problems) == 4
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.result == "configuration problems: 4"
+    assert world.runs() == {
+        "cairn/duplication": ("completed", "neutral"),
+        "cairn/patterns": ("completed", "neutral"),
+        "cairn/decisions": ("completed", "neutral"),
+    }
+    for run in world.state.runs(REPO):
+        assert run.head_sha == head
+        assert run.title == "4 problems in .cairn.yml"
+        assert run.summary is not None
+        for problem in broken.value.problems:
+            assert problem in run.summary
+    assert world.state.review_comments(REPO, 1) == []
+    assert world.state.reviews.get((REPO, 1), []) == []
+
+
+async def test_a_review_of_a_superseded_head_does_nothing(world: World) -> None:
+    base, old = world.pull_request(DUPLICATE)
+    new = world.state.commit(REPO, BASE | {"exports/csv.py": "X = 1\n"}, "again", parents=[old])
+    world.state.open_pull_request(REPO, base, new, number=1)  # the push moved the head on
+
+    result = await world.run("review_pull_request", *world.review_args(old))
+
+    assert result.result == "superseded"
+    assert world.state.runs(REPO) == []
+    assert world.state.review_comments(REPO, 1) == []
+
+
+async def test_a_review_comments_the_duplicate_and_completes_three_runs(world: World) -> None:
+    base, head = world.pull_request(DUPLICATE)
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert world.runs() == {
+        "cairn/duplication": ("completed", "neutral"),
+        "cairn/patterns": ("completed", "success"),
+        "cairn/decisions": ("completed", "success"),
+    }
+    [comment] = world.state.review_comments(REPO, 1)
+    assert (comment.path, comment.start_line, comment.line) == ("exports/csv.py", 4, 18)
+    assert f"/{REPO}/blob/{base}/billing/dates.py#L4-L17" in comment.body
+
+
+# --- ignore_finding, then recheck ----------------------------------------------------------
+
+
+async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it(
+    world: World,
+) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [finding_comment] = world.state.review_comments(REPO, 1)
+    repo_id = world.repo_id()
+    [(fp, entry)] = (await world.ledger.findings(repo_id, 1)).items()
+    assert entry.state == "open"
+    command = human_comment(
+        world.state, 1, "exports/csv.py", 18, "/cairn ignore the exporter must not import billing"
+    )
+
+    result = await world.run(
+        "ignore_finding",
+        INSTALLATION,
+        repo_id,
+        REPO,
+        1,
+        finding_comment.id,
+        command,
+        "alice",
+        "the exporter must not import billing",
+    )
+
+    assert result.result == "suppressed"
+    [suppression] = await world.ledger.suppressions(repo_id)
+    assert (suppression.fingerprint, suppression.reason, suppression.author) == (
+        fp,
+        "the exporter must not import billing",
+        "alice",
+    )
+    assert suppression.comment_id == command
+    assert (await world.ledger.findings(repo_id, 1))[fp].state == "dismissed"
+    [ack] = [
+        c for c in world.state.review_comments(REPO, 1) if c.in_reply_to_id == finding_comment.id
+    ]
+    assert ack.author == world.state.bot_login
+    assert ack.body.startswith("Ignored by @alice: the exporter must not import billing.")
+    comments_before = world.state.review_comments(REPO, 1)
+
+    # `/cairn recheck`: the suppression is listed, nothing new is posted
+    result = await world.run("recheck_pull_request", INSTALLATION, repo_id, REPO, 1)
+
+    assert result.success, result.result
+    rechecked = world.state.runs(REPO, "cairn/duplication")
+    assert len(rechecked) == 2
+    run = rechecked[-1]
+    assert (run.status, run.conclusion, run.head_sha) == ("completed", "success", head)
+    assert run.summary is not None
+    assert "### Active suppressions (1)" in run.summary
+    assert "the exporter must not import billing (alice, " in run.summary
+    assert world.state.review_comments(REPO, 1) == comments_before
+    assert len(world.state.reviews[(REPO, 1)]) == 1
+    assert (await world.ledger.findings(repo_id, 1))[fp].state == "dismissed"
+
+
+@pytest.mark.parametrize(
+    "in_reply",
+    [
+        pytest.param(True, id="reply-to-a-person"),
+        pytest.param(False, id="top-level-comment"),
+    ],
+)
+async def test_ignore_not_in_reply_to_a_finding_records_nothing(
+    world: World, in_reply: bool
+) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    person = human_comment(world.state, 1, "exports/csv.py", 10, "Why not reuse the parser?")
+    command = human_comment(world.state, 1, "exports/csv.py", 12, "/cairn ignore it is fine")
+    repo_id = world.repo_id()
+
+    result = await world.run(
+        "ignore_finding",
+        INSTALLATION,
+        repo_id,
+        REPO,
+        1,
+        person if in_reply else None,
+        command,
+        "alice",
+        "it is fine",
+    )
+
+    assert result.result == "not a reply to a Cairn finding"
+    assert await world.ledger.suppressions(repo_id) == []
+    assert {e.state for e in (await world.ledger.findings(repo_id, 1)).values()} == {"open"}
+    [reply] = [
+        c
+        for c in world.state.review_comments(REPO, 1)
+        if c.in_reply_to_id == (person if in_reply else command)
+    ]
+    assert "nothing was recorded" in reply.body
+
+
+# --- record_pull_request -------------------------------------------------------------------
+
+
+async def test_record_pull_request_keeps_the_merged_pull_request_in_the_history(
+    world: World,
+) -> None:
+    world.pull_request(DUPLICATE | {"billing/invoices.py": module(INVOICE_TOTAL + "\nX = 1\n")})
+    world.state.pulls[(REPO, 1)].body = "Exports invoices as CSV.\n\nADR-0007 applies."
+    repo_id = world.repo_id()
+
+    # the arguments `pull_request.closed` (merged) gives the job
+    result = await world.run(
+        "record_pull_request",
+        INSTALLATION,
+        repo_id,
+        REPO,
+        1,
+        "2024-03-01T10:00:00Z",
+        ["billing", "export"],
+    )
+
+    assert result.result == "recorded"
+    row = await world.store.pool.fetchrow(
+        "SELECT title, body, labels, files, merged_at FROM pull_requests"
+        " WHERE repo_id = $1 AND number = 1",
+        repo_id,
+    )
+    assert row is not None
+    assert dict(row) == {
+        "title": "Export invoices",
+        "body": "Exports invoices as CSV.\n\nADR-0007 applies.",
+        "labels": ["billing", "export"],
+        "files": ["billing/invoices.py", "exports/csv.py"],
+        "merged_at": datetime(2024, 3, 1, 10, 0, tzinfo=UTC),
+    }
+
+
+# --- GitHub's bad days ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "after_start",
+    [
+        pytest.param(False, id="on-the-first-call"),
+        pytest.param(True, id="after-the-runs-are-open"),
+    ],
+)
+async def test_a_secondary_rate_limit_defers_the_review(world: World, after_start: bool) -> None:
+    _, head = world.pull_request(DUPLICATE)
+
+    def limit() -> None:
+        world.state.secondary_rate_limit(1, 30)
+
+    if after_start:
+        world.state.requests = FaultsAfterStart(limit)
+    else:
+        limit()
+    job = await world.enqueue("review_pull_request", *world.review_args(head))
+
+    await world.work(max_jobs=1)  # the retry is 30 s away: don't wait for it
+
+    assert await job.status() == JobStatus.deferred
+    score = await world.redis.zscore(default_queue_name, job.job_id)
+    assert score is not None
+    assert 25 <= score / 1000 - time.time() <= 30
+    assert world.state.review_comments(REPO, 1) == []
+    if after_start:
+        assert world.runs() == {
+            name: ("completed", "failure")
+            for name in ("cairn/duplication", "cairn/patterns", "cairn/decisions")
+        }
+        for run in world.state.runs(REPO):
+            assert run.summary is not None and "rate limit" in run.summary
+    else:
+        assert world.state.runs(REPO) == []
+
+
+@pytest.mark.parametrize(
+    "storm",
+    [
+        pytest.param(1, id="one-502"),
+        # the failure path itself meets the outage: it tries again for a few seconds
+        pytest.param(3, id="three-502s"),
+        pytest.param(8, id="eight-502s"),
+    ],
+)
+async def test_a_github_outage_mid_review_leaves_no_run_in_progress(
+    world: World, storm: int
+) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    world.state.requests = FaultsAfterStart(lambda: world.state.fail_next(storm, 502))
+    job = await world.enqueue("review_pull_request", *world.review_args(head))
+
+    await world.work(max_jobs=1)
+
+    runs = world.state.runs(REPO)
+    assert len(runs) == 3
+    assert {(r.status, r.conclusion) for r in runs} == {("completed", "failure")}
+    for run in runs:
+        assert run.summary is not None and "502" in run.summary
+    assert world.state.review_comments(REPO, 1) == []
+    info = await job.result_info()
+    assert info is not None and not info.success  # recorded as failed, told to push again
