@@ -227,6 +227,7 @@ def _score_json(s: Score) -> dict[str, object]:
         "links": s.links,
         "negatives_reported": s.negatives_reported,
         "cross_links": s.cross_links,
+        "kinds": s.kinds,
     }
 
 

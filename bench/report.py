@@ -227,6 +227,8 @@ class Report:
                 f"{_summary_s(scan) or 0:.1f} s of it.",
                 "",
             ]
+        if said := c.get("index_said"):
+            self.lines += [f"`cairn index` said: `{said}`", ""]
         if setup := c.get("setup_s"):
             self.lines += [
                 f"Cairn's one-time setup (initialising its embedded Postgres and indexing a "
@@ -285,6 +287,20 @@ class Report:
             "time",
         ]
         self.lines += [*_table(head, rows), ""]
+        kind_rows = []
+        for tool in data["tools"]:
+            kinds = tool["overall"].get("kinds", {})
+            cells = [tool["tool"]]
+            for category in RECALL_TARGETS:
+                counts = sorted(kinds.get(category, {}).items(), key=lambda kv: -kv[1])
+                cells.append(", ".join(f"{kind} {n}" for kind, n in counts) or "—")
+            kind_rows.append(cells)
+        self.lines += [
+            "How each tool labelled the pairs it found (the kinds of the clones linking them):",
+            "",
+            *_table(["tool", *RECALL_TARGETS], kind_rows),
+            "",
+        ]
         target_rows = []
         for tool in data["tools"]:
             s = tool["overall"]

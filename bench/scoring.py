@@ -52,6 +52,8 @@ class Score:
     cross_links: int = 0  # links between units of different pairs, or to outside
     true_links: int = 0
     links: int = 0
+    # category -> the clone kinds the tool gave its detected pairs ("exact", "renamed+near-miss")
+    kinds: dict[str, dict[str, int]] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)  # ids of positive pairs not detected
     flagged_negatives: list[str] = field(default_factory=list)
 
@@ -75,7 +77,7 @@ def score(pairs: list[Pair], clones: Iterable[Clone], language: str | None = Non
     for i in selected:
         by_path[pairs[i].a.path].append((pairs[i].a, (i, "a")))
         by_path[pairs[i].b.path].append((pairs[i].b, (i, "b")))
-    links: set[_Link] = set()
+    links: dict[_Link, set[str]] = defaultdict(set)  # each link and the kinds it was given
     for clone in clones:
         left, right = _units_over(clone.a, by_path), _units_over(clone.b, by_path)
         if not left and not right:
@@ -83,20 +85,25 @@ def score(pairs: list[Pair], clones: Iterable[Clone], language: str | None = Non
         for unit in left or right:
             if not (left and right):
                 outside = clone.b if left else clone.a
-                links.add(frozenset({unit, (-1, "outside", outside.path)}))
+                links[frozenset({unit, (-1, "outside", outside.path)})].add(clone.kind)
                 continue
             for other in right:
                 if other != unit:
-                    links.add(frozenset({unit, other}))
+                    links[frozenset({unit, other})].add(clone.kind)
     result = Score()
     for i in sorted(selected):
         pair = pairs[i]
         result.totals[pair.category] = result.totals.get(pair.category, 0) + 1
-        linked = frozenset({(i, "a"), (i, "b")}) in links
+        key: _Link = frozenset({(i, "a"), (i, "b")})
+        linked = key in links
         if pair.positive:
             result.detected[pair.category] = result.detected.get(pair.category, 0) + linked
             if not linked:
                 result.missed.append(pair.id)
+                continue
+            kind = "+".join(sorted(links[key]))
+            per_kind = result.kinds.setdefault(pair.category, {})
+            per_kind[kind] = per_kind.get(kind, 0) + 1
         elif linked:
             result.negatives_reported += 1
             result.flagged_negatives.append(pair.id)

@@ -52,6 +52,7 @@ class CairnFigures:
     scan: measure.Summary | None = None
     total_median_s: float | None = None
     clones: int | None = None
+    index_said: str = ""  # the last line cairn index printed, for the units it found
     incremental: measure.Summary | None = None
     incremental_file: str = ""
     review: measure.Summary | None = None
@@ -154,6 +155,8 @@ def _full_index(repo: Path, name: str, repeat: int, figures: CairnFigures) -> Pa
             figures.error = f"cairn scan printed no usable JSON: {exc}"
     for stale in range(len(index_runs) - 1):  # keep the last home only: disk is not free
         shutil.rmtree(CAIRN_HOMES / f"speed-{name}-{stale}", ignore_errors=True)
+    said = (index_runs[-1].stdout + "\n" + index_runs[-1].stderr).strip().splitlines()
+    figures.index_said = said[-1] if said else ""
     figures.setup_s = statistics.median(setups)
     figures.index = measure.summarize(index_runs)
     figures.scan = measure.summarize(scan_runs)
