@@ -2,7 +2,8 @@
 
 Every job's top level is where an unexpected error is caught, logged with its context and
 turned into failed check runs, so a required status check never stays "in progress".
-Rate limits defer the job (``Retry(defer=...)``) instead of sleeping in a worker slot.
+Rate limits defer the job (``Retry(defer=...)``) instead of sleeping in a worker slot, and so
+does GitHub being unavailable (5xx, network), with exponential backoff up to ``MAX_TRIES``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from arq.connections import RedisSettings
 from arq.worker import Retry, Worker
 
 from app import database
-from app.github import GitHubApp, Installation, RateLimited
+from app.github import GitHubApp, GitHubError, GitHubUnavailable, Installation, RateLimited
 from app.indexer import index_commit
 from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
@@ -34,6 +35,12 @@ logger = logging.getLogger(__name__)
 
 JOB_TIMEOUT = 900  # seconds: a first index of a large repository fits
 MAX_TRIES = 5
+RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable; doubles after
+
+
+def backoff(tries: int) -> float:
+    """How long to wait after ``tries`` attempts met a GitHub outage: 5, 10, 20, 40 s."""
+    return float(RETRY_BACKOFF * 2 ** (tries - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,19 @@ async def review_pull_request(
         # Complete this attempt's runs (never left in progress); the retry opens new ones.
         await publisher.fail(ref, runs, f"GitHub's rate limit; retrying in {exc.retry_after:.0f} s")
         raise Retry(defer=exc.retry_after) from exc
+    except GitHubUnavailable as exc:
+        tries = int(ctx.get("job_try") or 1)
+        if tries >= MAX_TRIES:
+            await publisher.fail(ref, runs, f"GitHub stayed unavailable: {exc}")
+            raise
+        delay = backoff(tries)
+        try:
+            await publisher.fail(
+                ref, runs, f"GitHub is unavailable ({exc}); retrying in {delay:.0f} s"
+            )
+        except GitHubError:
+            logger.warning("could not complete the runs of a failed attempt", extra=log)
+        raise Retry(defer=delay) from exc
     except Exception as exc:  # the job's top level: log, fail the runs, let arq record it
         logger.exception("review failed", extra=log)
         await publisher.fail(ref, runs, f"{type(exc).__name__}: {exc}")
@@ -236,6 +256,12 @@ async def index_repository(
     except RateLimited as exc:
         logger.warning("rate limited; indexing again in %.0f s", exc.retry_after, extra=log)
         raise Retry(defer=exc.retry_after) from exc
+    except GitHubUnavailable as exc:
+        tries = int(ctx.get("job_try") or 1)
+        if tries >= MAX_TRIES:
+            raise
+        logger.warning("GitHub unavailable; indexing again in %.0f s", backoff(tries), extra=log)
+        raise Retry(defer=backoff(tries)) from exc
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"
 

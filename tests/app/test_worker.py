@@ -6,6 +6,7 @@ comments, replies) and on the rows Cairn keeps, never on call counts.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name
 from arq.jobs import Job, JobResult, JobStatus
 
+from app import worker as worker_module
 from app.ledger import Ledger, Seen
 from app.settings import Settings
 from app.store import Store
@@ -561,9 +563,10 @@ async def test_a_secondary_rate_limit_defers_the_review(world: World, after_star
         pytest.param(8, id="eight-502s"),
     ],
 )
-async def test_a_github_outage_mid_review_leaves_no_run_in_progress(
-    world: World, storm: int
+async def test_a_github_outage_mid_review_leaves_no_run_in_progress_and_retries(
+    world: World, storm: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 0.5)
     _, head = world.pull_request(DUPLICATE)
     world.state.requests = FaultsAfterStart(lambda: world.state.fail_next(storm, 502))
     job = await world.enqueue("review_pull_request", *world.review_args(head))
@@ -574,7 +577,19 @@ async def test_a_github_outage_mid_review_leaves_no_run_in_progress(
     assert len(runs) == 3
     assert {(r.status, r.conclusion) for r in runs} == {("completed", "failure")}
     for run in runs:
-        assert run.summary is not None and "502" in run.summary
+        assert run.summary is not None and "502" in run.summary and "retrying" in run.summary
     assert world.state.review_comments(REPO, 1) == []
+    assert await job.status() == JobStatus.deferred
+
+    # GitHub is back: the retry reviews the push and comments the duplicate.
+    await asyncio.sleep(0.6)
+    await world.work(max_jobs=1)
     info = await job.result_info()
-    assert info is not None and not info.success  # recorded as failed, told to push again
+    assert info is not None and info.success
+    assert len(world.state.review_comments(REPO, 1)) == 1
+    latest = {r.name: (r.status, r.conclusion) for r in world.state.runs(REPO)[3:]}
+    assert latest == {
+        "cairn/duplication": ("completed", "neutral"),
+        "cairn/patterns": ("completed", "success"),
+        "cairn/decisions": ("completed", "success"),
+    }
