@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import env
+import gitrepo
 import measure
 
 
@@ -130,6 +132,20 @@ def cairn_env(home: Path) -> dict[str, str]:
 def run_cairn(args: Sequence[str], home: Path) -> measure.Run:
     """One ``cairn`` command, measured together with the Postgres it runs under ``home``."""
     return measure.run([str(env.CAIRN), *args], env=cairn_env(home), watch=str(home))
+
+
+WARMUP_REPO = Path(__file__).resolve().parent / ".work" / "warmup"
+
+
+def warm_up(home: Path) -> measure.Run:
+    """Index a one-file repository: creates the embedded Postgres cluster and the schema."""
+    if not gitrepo.has_tag(WARMUP_REPO, gitrepo.BASE_TAG):
+        shutil.rmtree(WARMUP_REPO, ignore_errors=True)
+        gitrepo.init(WARMUP_REPO)
+        (WARMUP_REPO / "hello.py").write_text("def hello(name):\n    return f'hi {name}'\n")
+        gitrepo.commit_all(WARMUP_REPO, "warm-up")
+        gitrepo.git(WARMUP_REPO, "tag", gitrepo.BASE_TAG)
+    return run_cairn(["index", "--repo", str(WARMUP_REPO)], home)
 
 
 def _json_document(stdout: str) -> dict[str, object]:

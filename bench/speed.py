@@ -34,7 +34,6 @@ from languages import language_of
 
 BENCH = Path(__file__).resolve().parent
 CAIRN_HOMES = BENCH / ".work" / "cairn-home"
-WARMUP_REPO = BENCH / ".work" / "warmup"
 SLOW_S = 120.0  # past this much per figure, stop repeating
 SEED = 20250101
 MARKER_LINES = {
@@ -83,16 +82,6 @@ def _fresh_home(name: str) -> Path:
     return home
 
 
-def _warmup_repo() -> Path:
-    if not gitrepo.has_tag(WARMUP_REPO, gitrepo.BASE_TAG):
-        shutil.rmtree(WARMUP_REPO, ignore_errors=True)
-        gitrepo.init(WARMUP_REPO)
-        (WARMUP_REPO / "hello.py").write_text("def hello(name):\n    return f'hi {name}'\n")
-        gitrepo.commit_all(WARMUP_REPO, "warm-up")
-        gitrepo.git(WARMUP_REPO, "tag", gitrepo.BASE_TAG)
-    return WARMUP_REPO
-
-
 def _failed(run: measure.Run, what: str) -> str:
     return f"{what} exited {run.returncode}: {run.stderr.strip()[-600:]}"
 
@@ -133,7 +122,7 @@ def _full_index(repo: Path, name: str, repeat: int, figures: CairnFigures) -> Pa
         if index_runs and spent >= SLOW_S:
             break
         home = _fresh_home(f"speed-{name}-{i}")
-        setup = detectors.run_cairn(["index", "--repo", str(_warmup_repo())], home)
+        setup = detectors.warm_up(home)
         if not setup.ok:
             figures.error = _failed(setup, "cairn index (warm-up)")
             return None
