@@ -115,6 +115,15 @@ class GitRepo:
                     return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
         return None
 
+    def has_commit(self, sha: str) -> bool:
+        """Whether the commit is in the repository (a shallow clone may lack it)."""
+        args = ["git", "-C", str(self.root), "cat-file", "-e", f"{sha}^{{commit}}"]
+        return _run(args, check=False).returncode == 0
+
+    def fetch(self, sha: str, remote: str = "origin") -> None:
+        """Fetch one commit (with its tree) from ``remote``; GitError saying why it failed."""
+        self._git("fetch", "--quiet", "--no-tags", "--depth=1", remote, sha)
+
     def merge_base(self, a: str, b: str) -> str:
         out = _run(["git", "-C", str(self.root), "merge-base", a, b], check=False)
         if out.returncode != 0:
@@ -179,15 +188,18 @@ class GitRepo:
         )
         return proc.stdout if proc.returncode == 0 else None
 
-    def diff(self, base: str, head: str) -> str:
-        """``git diff --unified=0 -M`` of base..head, the input of ``analyzers.diff``."""
+    def diff(self, base: str, head: str, *, context: int = 0) -> str:
+        """``git diff --unified=0 -M`` of base..head, the input of ``analyzers.diff``.
+
+        With ``context=3`` the hunks are GitHub's: the lines a review comment may target.
+        """
         out = self._git(
             "-c",
             "core.quotePath=true",
             "diff",
             "--no-color",
             "--no-ext-diff",
-            "--unified=0",
+            f"--unified={context}",
             "-M",
             "--submodule=short",
             base,

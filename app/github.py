@@ -6,6 +6,7 @@ before they expire (never logged). ``Installation`` exposes verbs that say what 
 (``pull_request_files``, ``file_at``, ``create_check_run``, ``publish_review``) and return
 Cairn's own frozen dataclasses, parsed leniently from GitHub's JSON: only the fields Cairn
 uses are read, so a GitHub Enterprise Server with an older schema answers just as well.
+The Action has no App: ``Installation.from_token`` gives the same verbs on a workflow's token.
 
 githubkit's errors are translated here, once:
 
@@ -38,7 +39,7 @@ from typing import Any, Literal, Self, cast
 
 import httpx
 from githubkit import GitHub
-from githubkit.auth import AppAuthStrategy, BaseAuthStrategy
+from githubkit.auth import AppAuthStrategy, BaseAuthStrategy, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import (
     GitHubException,
@@ -546,6 +547,33 @@ class Installation:
 
     def __repr__(self) -> str:
         return f"Installation({self.installation_id})"
+
+    @classmethod
+    def from_token(
+        cls,
+        token: Secret | str,
+        api_url: str = GITHUB_API,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Installation:
+        """The same verbs with a plain token (a workflow's ``GITHUB_TOKEN``): no App, no JWT.
+
+        Its ``installation_id`` is 0; what the token may do is GitHub's to say (a read-only
+        token's writes raise ``Forbidden``).
+        """
+        value = token.reveal() if isinstance(token, Secret) else token
+        github = GitHub(
+            TokenAuthStrategy(value),
+            base_url=api_url.rstrip("/") + "/",
+            timeout=timeout,
+            async_transport=transport,
+            auto_retry=False,
+            http_cache=False,
+            rest_api_validate_body=False,
+            user_agent="cairn-review (token)",
+        )
+        return cls(0, github)
 
     # --- reading -----------------------------------------------------------------------
 
