@@ -88,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_worker)
 
     p = sub.add_parser(
+        "action", help="in a GitHub Actions job: review the pull request of the event, publish"
+    )
+    p.add_argument(
+        "--config", type=Path, help=f"configuration file (default: {CONFIG_FILE} at the base)"
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 when a finding is at least this severe (default: error)",
+    )
+    p.add_argument(
+        "--comment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="post inline review comments (default: yes; check runs either way)",
+    )
+    p.add_argument("--sarif-file", type=Path, help="also write the findings here as SARIF 2.1.0")
+    p.set_defaults(run=_action)
+
+    p = sub.add_parser(
         "demo", help="build a sample repository with a planted duplicate and review it"
     )
     p.add_argument("--dir", type=Path, help="where to create it (default: a temporary directory)")
@@ -264,6 +285,19 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         applied = await database.upgrade(pool)
     print("applied: " + ", ".join(applied) if applied else "the database is up to date")
     return 0
+
+
+async def _action(args: argparse.Namespace, settings: Settings) -> int:
+    from app.action import ActionEnv, ActionOptions, run
+
+    options = ActionOptions(
+        config=args.config,
+        fail_on=args.fail_on,
+        comment=args.comment,
+        sarif_file=args.sarif_file,
+        tool_version=cairn_version(),
+    )
+    return await run(options, ActionEnv.from_env(settings.env), settings, sys.stdout)
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
