@@ -168,7 +168,8 @@ def test_pull_request_publishes_check_runs_comment_sarif_summary_outputs(world: 
     dup = state.check_run(REPO, "cairn/duplication")
     [annotation] = dup.annotations
     assert annotation["path"] == "exports/csv.py"
-    assert "https://github.example.com/Codertocat/Hello-World/blob/" in dup.summary or ""
+    assert dup.summary is not None
+    assert "https://github.example.com/Codertocat/Hello-World/blob/" in dup.summary
     [comment] = state.review_comments(REPO, NUMBER)
     assert comment.path == "exports/csv.py"
     assert comment.commit_id == world.head
