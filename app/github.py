@@ -791,6 +791,20 @@ class Installation:
             ids.append(match.id)
         return ids
 
+    async def commit_sha(self, repo: str, ref: str) -> str:
+        """The commit a branch, tag or sha names."""
+        with _translated():
+            response = await self._github.rest.repos.async_get_commit(*_split(repo), ref)
+        return str(_body(response)["sha"])
+
+    async def comment(self, repo: str, number: int, body: str) -> int:
+        """A comment in the pull request's conversation; returns its id."""
+        with _translated():
+            response = await self._github.rest.issues.async_create_comment(
+                *_split(repo), number, body=body
+            )
+        return int(_body(response)["id"])
+
     async def reply(self, repo: str, number: int, comment_id: int, body: str) -> int:
         """A reply in the thread of ``comment_id``; returns the reply's id."""
         with _translated():

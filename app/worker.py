@@ -176,12 +176,11 @@ async def ignore_finding(
     parent = comments.get(in_reply_to) if in_reply_to is not None else None
     found = FINDING_MARKER.search(parent.body) if parent is not None else None
     if found is None:
-        await gh.reply(
-            full_name,
-            number,
-            in_reply_to or comment_id,
-            "`/cairn ignore` works in reply to one of Cairn's comments: nothing was recorded.",
-        )
+        answer = "`/cairn ignore` works in reply to one of Cairn's comments: nothing was recorded."
+        if comment_id in comments or in_reply_to is not None:
+            await gh.reply(full_name, number, in_reply_to or comment_id, answer)
+        else:  # said in the pull request's conversation, where there are no threads
+            await gh.comment(full_name, number, answer)
         return "not a reply to a Cairn finding"
     if not reason:
         await gh.reply(
@@ -244,7 +243,7 @@ async def index_repository(
     log = {"repo": full_name, "sha": sha}
     try:
         info = await gh.repository(full_name)
-        commit = sha or info.default_branch
+        commit = sha or await gh.commit_sha(full_name, info.default_branch)
         store = Store(w.pool)
         repo = await store.repository(
             full_name,

@@ -230,11 +230,6 @@ async def _repository_row(world: World, repo_id: int) -> tuple[Any, ...]:
     return tuple(row)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index_repository without a sha records the branch's name as indexed_sha: "
-    "app.github has no verb that resolves a branch to its commit",
-)
 async def test_index_repository_without_a_sha_records_the_commit_it_indexed(
     world: World,
 ) -> None:
@@ -475,6 +470,20 @@ async def test_ignore_not_in_reply_to_a_finding_records_nothing(
         if c.in_reply_to_id == (person if in_reply else command)
     ]
     assert "nothing was recorded" in reply.body
+
+
+async def test_ignore_in_the_conversation_is_answered_there(world: World) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    repo_id = world.repo_id()
+    # An issue comment's id: not a review comment, and not a reply to anything.
+    result = await world.run(
+        "ignore_finding", INSTALLATION, repo_id, REPO, 1, None, 987654, "alice", "it is fine"
+    )
+    assert result.success and result.result == "not a reply to a Cairn finding"
+    assert await world.ledger.suppressions(repo_id) == []
+    [(_, author, body)] = world.state.conversation[(REPO, 1)]
+    assert author == world.state.bot_login and "nothing was recorded" in body
 
 
 # --- record_pull_request -------------------------------------------------------------------

@@ -192,6 +192,34 @@ def _b64(data: bytes) -> str:
     return "".join(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
 
 
+@route("GET", "/repos/{owner}/{repo}/commits/{ref}")
+def get_commit(state: State, call: Call) -> Any:
+    repo = call.repo(state)
+    ref = call.groups["ref"]
+    sha = repo.branches.get(ref, ref)
+    commit = repo.commits.get(sha)
+    if commit is None:
+        raise _unprocessable(f"No commit found for SHA: {ref}", f"No commit found for SHA: {ref}")
+    return {"sha": commit.sha, "commit": {"message": commit.message, "tree": {"sha": commit.tree}}}
+
+
+@route("POST", "/repos/{owner}/{repo}/issues/{number}/comments")
+def create_issue_comment(state: State, call: Call) -> Any:
+    repo = call.repo(state)
+    number = int(call.groups["number"])
+    if (repo.full_name, number) not in state.pulls:
+        raise HTTPError(404, "Not Found")
+    body = (call.body or {}).get("body")
+    if not isinstance(body, str) or not body:
+        raise _unprocessable("Invalid request.", "body is required")
+    with state.lock:
+        comment_id = state.next_id()
+        state.conversation.setdefault((repo.full_name, number), []).append(
+            (comment_id, state.bot_login, body)
+        )
+    return 201, {"id": comment_id, "body": body, "user": {"login": state.bot_login, "type": "Bot"}}
+
+
 @route("GET", "/repos/{owner}/{repo}/git/blobs/{sha}")
 def get_blob(state: State, call: Call) -> Any:
     repo = call.repo(state)

@@ -196,6 +196,8 @@ class State:
         self.check_runs: dict[str, list[CheckRun]] = {}
         self.reviews: dict[tuple[str, int], list[Review]] = {}
         self.comments: dict[tuple[str, int], list[ReviewComment]] = {}
+        # a pull request's conversation (issue comments): (id, author, body)
+        self.conversation: dict[tuple[str, int], list[tuple[int, str, str]]] = {}
         self.thread_list: dict[tuple[str, int], list[Thread]] = {}
         self.faults: list[Fault] = []
         self.rate: dict[str, RateBucket] = {}
