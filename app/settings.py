@@ -72,7 +72,11 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        home = env.get("CAIRN_HOME") or str(_default_home(env))
+        # On a GitHub Actions runner, the embedded database lives under the runner's temp dir
+        # (outside the workspace, and what an actions/cache step saves between jobs).
+        runner_temp = env.get("RUNNER_TEMP")
+        fallback = Path(runner_temp) / "cairn" if runner_temp else _default_home(env)
+        home = env.get("CAIRN_HOME") or str(fallback)
         url = env.get("DATABASE_URL") or None
         return cls(
             home=Path(home).expanduser().resolve(),

@@ -51,3 +51,9 @@ def test_a_key_that_is_not_pem_is_refused(tmp_path: Path) -> None:
     env = {"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "hunter2", "GITHUB_WEBHOOK_SECRET": "x"}
     with pytest.raises(ConfigError, match="not a PEM private key"):
         Settings.from_env(env).app()
+
+
+def test_home_defaults_to_the_runners_temp_dir_in_github_actions(tmp_path: Path) -> None:
+    assert Settings.from_env({"RUNNER_TEMP": str(tmp_path)}).home == tmp_path / "cairn"
+    explicit = Settings.from_env({"RUNNER_TEMP": str(tmp_path), "CAIRN_HOME": str(tmp_path / "x")})
+    assert explicit.home == tmp_path / "x"
