@@ -188,7 +188,11 @@ async def _pull_request(
     _ensure_commit(git, event.base_sha, "base")
     _ensure_commit(git, event.head_sha, "head")
     base, head = event.base_sha, event.head_sha
-    config = _load_config(options, env, git, base)
+    config_error: ConfigError | None = None
+    try:
+        config = _load_config(options, env, git, base)
+    except ConfigError as exc:  # reported on the check runs and the summary, then exit 2
+        config_error, config = exc, CairnConfig()
     ref = PullRequestRef(event.repo_id, event.full_name, event.number, base, head, 0)
     why_not = _cannot_publish(env, event)
     async with database.connect(settings) as pool:
@@ -211,6 +215,9 @@ async def _pull_request(
             except (Forbidden, Unauthorized) as exc:
                 why_not = f"the token cannot create check runs ({exc.status})"
                 publisher = None
+        if config_error is not None:
+            await _broken_config(env, publisher, ref, runs, config_error)
+            raise config_error
         report: PublishReport | None = None
         try:
             result = await review(store, repo, LocalSource(git), base, head, config)
@@ -241,6 +248,23 @@ async def _pull_request(
     _summary(env, _summary_text(env, event, findings, conclusion, why_not, report))
     _outputs(env, findings, conclusion)
     return 1 if conclusion == "failure" else 0
+
+
+async def _broken_config(
+    env: ActionEnv,
+    publisher: Publisher | None,
+    ref: PullRequestRef,
+    runs: Mapping[str, int],
+    error: ConfigError,
+) -> None:
+    """Say what is wrong with ``.cairn.yml`` where the team looks: check runs and summary."""
+    if publisher is not None and runs:
+        try:
+            await publisher.neutral(ref, runs, error.problems)
+        except GitHubError as exc:
+            logger.warning("could not complete the check runs: %s", exc)
+    problems = "".join(f"- {_md(p)}\n" for p in error.problems)
+    _summary(env, f"## Cairn\n\nNot reviewed: `{_md(error.source)}` has problems.\n\n{problems}")
 
 
 async def _close(

@@ -211,6 +211,25 @@ def test_no_comment_keeps_to_check_runs(world: World) -> None:
     assert world.state.review_comments(REPO, NUMBER) == []
 
 
+def test_a_broken_configuration_completes_neutral_runs_and_exits_2(
+    world: World, tmp_path: Path
+) -> None:
+    config = tmp_path / "broken.yml"
+    config.write_text("duplication:\n  min_tokens: lots\nfail_on: sometimes\n")
+    proc = world.run("--config", str(config))
+    assert proc.returncode == 2
+    assert "min_tokens: must be a whole number" in proc.stderr
+    runs = world.state.runs(REPO)
+    assert {(r.name, r.status, r.conclusion) for r in runs} == {
+        (name, "completed", "neutral")
+        for name in ("cairn/duplication", "cairn/patterns", "cairn/decisions")
+    }
+    for run in runs:
+        assert run.summary is not None and "min_tokens" in run.summary and "fail_on" in run.summary
+    assert "min_tokens" in world.summary()
+    assert world.state.review_comments(REPO, NUMBER) == []
+
+
 def test_a_read_only_token_falls_back_to_workflow_commands(world: World) -> None:
     world.state.fail_next(3, status=403)  # creating the three check runs is forbidden
     proc = world.run()
