@@ -21,6 +21,7 @@ from typing import TextIO
 
 from analyzers import fingerprint as fp
 from analyzers.files import skip_reason
+from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resolve
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
@@ -38,6 +39,7 @@ PARALLEL_FROM = 200
 ANALYZE_FROM = 2000
 BATCH = 500  # blobs stored per transaction (in-process parsing)
 CHUNK = 64  # blobs per task handed to a worker process
+MAX_CONFIGS = 200  # go.mod/tsconfig.json files read per tree (a monorepo has a few dozen)
 
 
 @dataclass(slots=True)
@@ -98,6 +100,7 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         error_nodes=parsed.error_nodes,
         skipped=None,
         units=units,
+        imports=tuple(extract_imports(path, data)),
     )
 
 
@@ -181,8 +184,10 @@ async def index_commit(
 async def _index(
     store: Store, repo: Repository, source: Source, commit: str, progress_stream: TextIO | None
 ) -> IndexReport:
-    chosen, skipped = select_sources(await source.tree(commit))
+    entries = await source.tree(commit)
+    chosen, skipped = select_sources(entries)
     known = await store.known_blobs(repo.id)
+    previous_tree = await store.tree(repo.id)
     todo: dict[str, str] = {}  # blob sha → one path it has (its language decides the parser)
     for path, entry in chosen.items():
         if entry.sha not in known:
@@ -193,13 +198,48 @@ async def _index(
         await store.save_blobs(repo.id, batch)
         report.parsed += len(batch)
         report.units += sum(len(b.units) for b in batch)
-    await store.set_tree(repo.id, {p: e.sha for p, e in chosen.items()}, commit)
+    tree = {p: e.sha for p, e in chosen.items()}
+    await store.set_tree(repo.id, tree, commit)
+    if report.parsed or tree != previous_tree:
+        await update_imports(store, repo, source, commit, entries)
     if report.units >= ANALYZE_FROM:
         await store.analyze()
     by_content = await store.skipped(repo.id)
     report.skipped.update(by_content)
     report.files = len(chosen) - sum(by_content.values())
     return report
+
+
+async def update_imports(
+    store: Store, repo: Repository, source: Source, commit: str, entries: Iterable[TreeEntry]
+) -> int:
+    """Resolve the indexed tree's imports against it and store the graph by difference."""
+    paths, configs = await project_paths(source, commit, entries)
+    files = ProjectFiles.build(paths, configs)
+    graph = [
+        edge
+        for path, imports in (await store.extracted_imports(repo.id)).items()
+        for edge in resolve(path, imports, files)
+    ]
+    return await store.set_imports(repo.id, graph)
+
+
+async def project_paths(
+    source: Source, commit: str, entries: Iterable[TreeEntry]
+) -> tuple[list[str], dict[str, bytes]]:
+    """Source paths of a tree (what imports may resolve to) and its go.mod/tsconfig contents."""
+    paths: list[str] = []
+    configs: dict[str, bytes] = {}
+    for entry in entries:
+        if entry.kind != "blob":
+            continue
+        if language_for_path(entry.path) is not None:
+            paths.append(entry.path)
+        elif entry.path.rsplit("/", 1)[-1] in CONFIG_FILES and len(configs) < MAX_CONFIGS:
+            data = await source.file_at(commit, entry.path)
+            if data is not None:
+                configs[entry.path] = data
+    return paths, configs
 
 
 async def _parsed(

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
 from checks.context import LocatedUnit
 
@@ -47,6 +48,7 @@ class ParsedBlob:
     error_nodes: int
     skipped: str | None
     units: tuple[StoredUnit, ...] = ()
+    imports: tuple[Import, ...] = ()
 
 
 def local_repository_id(full_name: str) -> int:
@@ -157,6 +159,15 @@ class Store:
             await conn.copy_records_to_table(
                 "units", columns=_UNIT_COLUMNS, records=_unit_records(repo_id, fresh)
             )
+            await conn.copy_records_to_table(
+                "blob_imports",
+                columns=("repo_id", "blob_sha", "ordinal", "line", "name"),
+                records=[
+                    (repo_id, b.sha, i, imp.line, imp.name)
+                    for b in fresh
+                    for i, imp in enumerate(b.imports)
+                ],
+            )
 
     async def set_tree(self, repo_id: int, tree: dict[str, str], commit: str) -> None:
         """Make ``tree`` (path → blob sha) the repository's indexed tree at ``commit``."""
@@ -221,6 +232,67 @@ class Store:
             repo_id,
         )
         return row["files"], row["units"]
+
+    async def extracted_imports(self, repo_id: int) -> dict[str, list[Import]]:
+        """The imports of every file of the indexed tree, as written, by path."""
+        rows = await self.pool.fetch(
+            """
+            SELECT f.path, i.line, i.name FROM files f
+            JOIN blob_imports i ON i.repo_id = f.repo_id AND i.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 ORDER BY f.path, i.ordinal
+            """,
+            repo_id,
+        )
+        out: dict[str, list[Import]] = {}
+        for r in rows:
+            out.setdefault(r["path"], []).append(Import(line=r["line"], name=r["name"]))
+        return out
+
+    async def imports(self, repo_id: int, paths: Sequence[str] | None = None) -> list[Resolved]:
+        """The resolved import graph of the indexed tree (of ``paths`` only, when given)."""
+        rows = await self.pool.fetch(
+            """
+            SELECT path, line, name, internal, package FROM imports
+            WHERE repo_id = $1 AND ($2::text[] IS NULL OR path = ANY($2::text[]))
+            ORDER BY path, line, name
+            """,
+            repo_id,
+            None if paths is None else list(paths),
+        )
+        return [Resolved(**dict(r)) for r in rows]
+
+    async def set_imports(self, repo_id: int, graph: Sequence[Resolved]) -> int:
+        """Make ``graph`` the repository's import graph, by difference; return rows changed."""
+        new = {(r.path, r.line, r.name): r for r in graph}
+        async with self.pool.acquire() as conn, conn.transaction():
+            old = {
+                (r["path"], r["line"], r["name"]): Resolved(**dict(r))
+                for r in await conn.fetch(
+                    "SELECT path, line, name, internal, package FROM imports WHERE repo_id = $1",
+                    repo_id,
+                )
+            }
+            gone = [k for k, r in old.items() if new.get(k) != r]
+            if gone:
+                await conn.execute(
+                    """
+                    DELETE FROM imports i USING unnest($2::text[], $3::int[], $4::text[])
+                        AS g(path, line, name)
+                    WHERE i.repo_id = $1 AND i.path = g.path AND i.line = g.line
+                      AND i.name = g.name
+                    """,
+                    repo_id,
+                    [k[0] for k in gone],
+                    [k[1] for k in gone],
+                    [k[2] for k in gone],
+                )
+            added = [r for k, r in new.items() if old.get(k) != r]
+            await conn.copy_records_to_table(
+                "imports",
+                columns=("repo_id", "path", "line", "name", "internal", "package"),
+                records=[(repo_id, r.path, r.line, r.name, r.internal, r.package) for r in added],
+            )
+        return len(gone) + len(added)
 
     async def units(self, repo_id: int, *, min_tokens: int = 0) -> list[LocatedUnit]:
         """Every unit of the indexed tree (a blob at two paths counts twice)."""
