@@ -41,7 +41,20 @@ IDENTIFIERS = frozenset(
         "statement_identifier",
     }
 )
+# Named nodes only: TypeScript's type keywords ``number`` and ``string`` are anonymous nodes
+# with the same type names.
 LITERALS = frozenset({"integer", "float", "number", *STRINGISH})
+NUMBERS = frozenset({"integer", "float", "number"})
+
+
+def is_literal(node: Node) -> bool:
+    return node.is_named and node.type in LITERALS
+
+
+def is_number(node: Node) -> bool:
+    return node.is_named and node.type in NUMBERS
+
+
 COMMENTS = frozenset({"comment", "html_comment"})
 
 
@@ -64,7 +77,7 @@ def normalised(node: Node) -> list[str]:
             continue
         if leaf.type in IDENTIFIERS:
             out.append("ID")
-        elif leaf.type in LITERALS:
+        elif is_literal(leaf):
             out.append("LIT")
         else:
             out.append(leaf.type)

@@ -25,7 +25,17 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from functions import COMMENTS, STRINGISH, Function, leaves, normalised, parse, raw_tokens
+from functions import (
+    COMMENTS,
+    STRINGISH,
+    Function,
+    is_literal,
+    is_number,
+    leaves,
+    normalised,
+    parse,
+    raw_tokens,
+)
 from names import WORDS, fresh_name, is_reference, local_names, new_number, walk, words
 from tree_sitter import Node, Tree
 
@@ -265,7 +275,7 @@ def _rename_once(function: Function, rng: random.Random) -> Variant | None:
         text = (node.text or b"").decode()
         if node.type == "identifier" and text in mapping and is_reference(node):
             edits.append((node.start_byte, node.end_byte, mapping[text].encode()))
-        elif node.type in ("integer", "float", "number"):
+        elif is_number(node):
             edits.append((node.start_byte, node.end_byte, new_number(text, rng).encode()))
             literals += 1
         elif node.type in ("string_content", "string_fragment") and re.search("[A-Za-z]", text):
@@ -301,10 +311,12 @@ def _change(statement: Node, rng: random.Random, python: bool) -> tuple[int, int
         if node.type == "identifier" and is_reference(node):
             new = f"{rng.choice(WORDS)}_{rng.choice(WORDS)}" if python else rng.choice(WORDS) + "X"
             options.append((node.start_byte, node.end_byte, new.encode()))
-        elif node.type in ("integer", "float", "number"):
+        elif is_number(node):
             options.append((node.start_byte, node.end_byte, new_number(text, rng).encode()))
-        elif node.type in ("string", "template_string") and not any(
-            c.type in ("interpolation", "template_substitution") for c in node.children
+        elif (
+            is_literal(node)
+            and node.type in ("string", "template_string")
+            and not any(c.type in ("interpolation", "template_substitution") for c in node.children)
         ):
             options.append((node.start_byte, node.end_byte, f'"{words(rng, 2)}"'.encode()))
         elif not node.is_named and text in OPERATOR_SWAPS and node.parent is not None:
