@@ -104,7 +104,13 @@ def _write_report() -> None:
     notes = list(NOTES)
     if run.get("cairn_error"):
         notes.append(f"Cairn could not be installed: {run['cairn_error']}")
-    RESULTS.write_text(out.render(notes))
+    text = out.render(notes)
+    # Keep the section that bench/app_speed.py writes between its markers.
+    kept = RESULTS.read_text() if RESULTS.exists() else ""
+    begin, end = kept.find("<!-- app_speed:begin -->"), kept.find("<!-- app_speed:end -->")
+    if -1 < begin < end:
+        text = text.rstrip("\n") + "\n\n" + kept[begin:end] + "<!-- app_speed:end -->\n"
+    RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
 
 
