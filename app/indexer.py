@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -25,6 +25,7 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
+from app.decisions import index_decisions
 from app.git import TreeEntry
 from app.source import Source
 from app.store import ParsedBlob, Repository, Store, StoredUnit
@@ -159,6 +160,7 @@ async def index_commit(
     commit: str,
     *,
     progress_stream: TextIO | None = None,
+    decision_paths: Sequence[str] = (),
 ) -> IndexReport:
     """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs."""
     started = time.monotonic()
@@ -166,6 +168,7 @@ async def index_commit(
         await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
         try:
             report = await _index(store, repo, source, commit, progress_stream)
+            await index_decisions(store, repo, source, commit, decision_paths)
         finally:
             await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
     report.seconds = time.monotonic() - started

@@ -15,18 +15,20 @@ from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
+from app.decisions import decision_inputs
 from app.indexer import IndexReport, fingerprinted, index_commit
 from app.source import Source
 from app.store import Repository, Store
 from checks.clones import ClonePair
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
+from checks.decisions import DecisionsCheck
 from checks.duplication import DuplicationCheck, find_clones
 from checks.finding import Finding
 
 logger = logging.getLogger(__name__)
 
-CHECKS: tuple[Check, ...] = (DuplicationCheck(),)
+CHECKS: tuple[Check, ...] = (DuplicationCheck(), DecisionsCheck())
 
 
 @dataclass(slots=True)
@@ -70,7 +72,8 @@ async def review(
     found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
-    ctx = CheckContext(index=index, config=config)
+    decisions = await decision_inputs(store, repo, source, head, diffs)
+    ctx = CheckContext(index=index, config=config, decisions=decisions)
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check.run(change, ctx))

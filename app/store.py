@@ -7,6 +7,7 @@ another repository than the one asked for.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from analyzers.adr import Adr, Constraint
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
 from checks.context import LocatedUnit
@@ -370,6 +372,103 @@ class Store:
             found += [_located(r) for r in near]
             out.append(found)
         return out
+
+    # --- the decision log --------------------------------------------------------------------
+
+    async def decision_blobs(self, repo_id: int) -> dict[str, str]:
+        """path → blob sha of the ADRs stored for the indexed tree."""
+        rows = await self.pool.fetch(
+            "SELECT path, blob_sha FROM decisions WHERE repo_id = $1", repo_id
+        )
+        return {r["path"]: r["blob_sha"] for r in rows}
+
+    async def save_decisions(
+        self, repo_id: int, parsed: Sequence[tuple[str, Adr]], gone: Sequence[str]
+    ) -> None:
+        """Store (blob sha, record) pairs, replacing their paths; delete the ``gone`` paths."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            paths = [*gone, *(a.path for _, a in parsed)]
+            if paths:
+                await conn.execute(
+                    "DELETE FROM decisions WHERE repo_id = $1 AND path = ANY($2::text[])",
+                    repo_id,
+                    paths,
+                )
+            await conn.executemany(
+                """
+                INSERT INTO decisions (repo_id, path, blob_sha, number, title, status, date,
+                    supersedes, superseded_by, decision, body, explicit, derived, problems)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                """,
+                [_decision_record(repo_id, sha, a) for sha, a in parsed],
+            )
+
+    async def decisions(self, repo_id: int) -> list[Adr]:
+        """Every ADR of the indexed tree, as parsed."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM decisions WHERE repo_id = $1 ORDER BY number NULLS LAST, path",
+            repo_id,
+        )
+        return [_adr(r) for r in rows]
+
+    async def relevant_decisions(
+        self, repo_id: int, words: Sequence[str], *, limit: int = 5
+    ) -> list[str]:
+        """Paths of the ADRs whose text matches the most of ``words`` (full-text search)."""
+        terms = sorted({w.lower() for w in words if w.isalnum() and len(w) > 2})[:200]
+        if not terms:
+            return []
+        rows = await self.pool.fetch(
+            """
+            SELECT path FROM (
+                SELECT path, ts_rank(search, q) AS rank FROM decisions,
+                    to_tsquery('english', $2) AS q
+                WHERE repo_id = $1 AND search @@ q) hits
+            ORDER BY rank DESC, path LIMIT $3
+            """,
+            repo_id,
+            " | ".join(terms),
+            limit,
+        )
+        return [r["path"] for r in rows]
+
+
+def _decision_record(repo_id: int, sha: str, a: Adr) -> tuple[Any, ...]:
+    explicit = [c.to_json() for c in a.constraints if c.explicit]
+    derived = [c.to_json() for c in a.constraints if not c.explicit]
+    return (
+        repo_id,
+        a.path,
+        sha,
+        a.number,
+        a.title,
+        a.status,
+        a.date,
+        list(a.supersedes),
+        list(a.superseded_by),
+        a.decision,
+        a.body,
+        json.dumps(explicit),
+        json.dumps(derived),
+        json.dumps(list(a.problems)),
+    )
+
+
+def _adr(row: asyncpg.Record) -> Adr:
+    constraints = [*json.loads(row["explicit"]), *json.loads(row["derived"])]
+    return Adr(
+        path=row["path"],
+        number=row["number"],
+        title=row["title"],
+        status=row["status"],
+        date=row["date"],
+        decision=row["decision"],
+        body=row["body"],
+        supersedes=tuple(row["supersedes"]),
+        superseded_by=tuple(row["superseded_by"]),
+        constraints=tuple(Constraint.from_json(c) for c in constraints),
+        problems=tuple(json.loads(row["problems"])),
+    )
 
 
 def _located(row: asyncpg.Record) -> LocatedUnit:

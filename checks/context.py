@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
+from analyzers.adr import DecisionInputs
 from analyzers.diff import FileDiff
 from analyzers.units import CodeUnit
 from checks.config import CairnConfig
@@ -74,6 +75,7 @@ class CheckContext:
 
     index: IndexPort
     config: CairnConfig
+    decisions: DecisionInputs = field(default_factory=DecisionInputs)  # ADRs at base, additions
 
 
 class Check(Protocol):

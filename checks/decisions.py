@@ -1,0 +1,171 @@
+"""The decisions check: what a change adds against the accepted decision records at base.
+
+Explicit constraints (a ``cairn:`` block) fail the run by default (severity error); those
+derived from the decision's prose are warnings. The decision log's own problems and the
+decisions lexically related to the change are notices: informational, never failing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from typing import ClassVar
+
+from analyzers.additions import Added, additions
+from analyzers.adr import Adr, Constraint, DecisionInputs
+from analyzers.languages import language_for_path
+from checks.context import Change, CheckContext
+from checks.finding import Evidence, Finding, Severity, fingerprint
+
+MAX_QUOTE = 240
+KIND_NAMES = {"import": "imports", "dependency": "dependencies", "command": "commands"}
+
+
+class DecisionsCheck:
+    """Flags additions that an accepted, unsuperseded decision forbids."""
+
+    name: ClassVar[str] = "decisions"
+
+    def run(self, change: Change, ctx: CheckContext) -> list[Finding]:
+        inputs = ctx.decisions
+        findings: list[Finding] = []
+        added = [
+            (f.path, f.lines, a) for f in inputs.added for a in additions(f.path, f.lines, f.text)
+        ]
+        for adr in inputs.log.binding:
+            for c in adr.constraints:
+                findings.extend(_violations(adr, c, inputs, added))
+        findings.extend(_log_notes(inputs))
+        return _unique(findings)
+
+
+def _violations(
+    adr: Adr,
+    c: Constraint,
+    inputs: DecisionInputs,
+    added: list[tuple[str, tuple[tuple[int, str], ...], Added]],
+) -> Iterable[Finding]:
+    if c.kind == "regex" or c.kind == "call":
+        pattern = re.compile(
+            c.value if c.kind == "regex" else rf"(?<![\w.]){re.escape(c.value)}\s*\("
+        )
+        for f in inputs.added:
+            if not _applies(c, f.path):
+                continue
+            for number, text in f.lines:
+                if c.kind == "call" and text.lstrip().startswith(("#", "//")):
+                    continue
+                if pattern.search(text):
+                    yield _finding(adr, c, f.path, number, c.value, "code")
+        return
+    for path, _, a in added:
+        if not _applies(c, path) or not _kind_matches(c, a) or not _names(c.value, a):
+            continue
+        yield _finding(adr, c, path, a.line, a.name, a.where)
+
+
+def _kind_matches(c: Constraint, a: Added) -> bool:
+    return c.kind == "any" or c.kind == a.kind
+
+
+def _names(value: str, a: Added) -> bool:
+    """Whether ``a`` is ``value`` or inside it (``requests.adapters``, ``lodash/fp``)."""
+    want = value.lower()
+    got = a.name.lower()
+    if got == want:
+        return True
+    if a.kind == "import":
+        return got.startswith((want + ".", want + "/", want + "::"))
+    return a.kind == "dependency" and got.endswith(":" + want)
+
+
+def _applies(c: Constraint, path: str) -> bool:
+    if c.scope and not any(fnmatch.fnmatchcase(path, g) for g in c.scope):
+        return False
+    if c.language:
+        language = language_for_path(path)
+        return language is not None and language.name == c.language.lower()
+    return True
+
+
+def _finding(adr: Adr, c: Constraint, path: str, line: int, name: str, where: str) -> Finding:
+    accepted = f"accepted {adr.date}" if adr.date else "accepted"
+    quote = c.message or c.sentence or adr.decision or adr.title
+    quote = " ".join(quote.split())
+    if len(quote) > MAX_QUOTE:
+        quote = quote[: MAX_QUOTE - 1] + "…"
+    instead = f" (use `{c.prefer}` instead)" if c.prefer else ""
+    message = (
+        f"This adds `{name}` ({where}), but {adr.label} '{adr.title}' ({accepted}) "
+        f"decided: «{quote}»{instead}. Supersede the ADR or follow it."
+    )
+    return Finding(
+        check="decisions",
+        rule=_rule(adr),
+        path=path,
+        start_line=line,
+        end_line=line,
+        message=message,
+        severity=Severity.ERROR if c.explicit else Severity.WARNING,
+        evidence=(
+            Evidence(
+                path=adr.path,
+                start_line=c.line or 1,
+                end_line=c.line or 1,
+                name=adr.title,
+                note=quote,
+            ),
+        ),
+        fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name),
+    )
+
+
+def _rule(adr: Adr) -> str:
+    return f"adr-{adr.number:04d}" if adr.number is not None else "adr"
+
+
+def _log_notes(inputs: DecisionInputs) -> Iterable[Finding]:
+    """The log's problems and the related decisions, as notices on the ADRs themselves."""
+    by_path = {a.path: a for a in inputs.log.records}
+    first = inputs.log.records[0].path if inputs.log.records else ".cairn.yml"
+    for problem in inputs.log.problems:
+        named = problem.split(":", 1)[0]
+        path = named if named in by_path else first
+        yield Finding(
+            check="decisions",
+            rule="log",
+            path=path,
+            start_line=1,
+            end_line=1,
+            message=f"Decision log: {problem}",
+            severity=Severity.NOTICE,
+            fingerprint=fingerprint("decisions", "log", problem),
+        )
+    for path in inputs.relevant:
+        adr = by_path.get(path)
+        if adr is None:
+            continue
+        yield Finding(
+            check="decisions",
+            rule="relevant",
+            path=adr.path,
+            start_line=1,
+            end_line=1,
+            message=(
+                f"Decision relevant to this change: {adr.label} '{adr.title}' "
+                f"({adr.status or 'no status'})."
+            ),
+            severity=Severity.NOTICE,
+            fingerprint=fingerprint("decisions", "relevant", adr.path),
+        )
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        if f.fingerprint not in seen:
+            seen.add(f.fingerprint)
+            out.append(f)
+    return out

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from analyzers.adr import AddedFile, Adr, DecisionInputs, build_log, parse_adr
+from analyzers.units import CodeUnit
+from checks.config import CairnConfig
+from checks.context import Change, CheckContext, LocatedUnit
+from checks.decisions import DecisionsCheck
+from checks.finding import Finding, Severity
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "adr"
+
+
+class NoIndex:
+    def candidates(self, unit: CodeUnit) -> Sequence[LocatedUnit]:
+        return ()
+
+
+def adr(name: str) -> Adr:
+    return parse_adr("docs/adr/" + name.split("-", 1)[1], (FIXTURES / name).read_bytes())
+
+
+HTTPX = parse_adr(
+    "docs/adr/0003-httpx.md",
+    b"# 3. Use httpx\n\nDate: 2021-01-01\n\n## Status\n\nAccepted\n\n## Decision\n\n"
+    b"Use `httpx` instead of `requests` for HTTP calls.\n",
+)
+
+
+def run(records: Sequence[Adr], path: str, added: str, text: str = "") -> list[Finding]:
+    lines = tuple(enumerate(added.split("\n"), start=1))
+    inputs = DecisionInputs(log=build_log(records), added=(AddedFile(path, lines, text),))
+    ctx = CheckContext(index=NoIndex(), config=CairnConfig(), decisions=inputs)
+    found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
+    return [f for f in found if f.severity is not Severity.NOTICE]
+
+
+@pytest.mark.parametrize(
+    ("path", "added", "flagged"),
+    [
+        pytest.param("app/client.py", "import requests", ["requests"], id="import"),
+        pytest.param(
+            "app/client.py",
+            "from requests.adapters import HTTPAdapter",
+            ["requests.adapters"],
+            id="from-import",
+        ),
+        pytest.param("tests/t.py", "import requests_mock", [], id="near-miss-requests-mock"),
+        pytest.param(
+            "app/client.py", "# we no longer import requests here", [], id="near-miss-comment"
+        ),
+        pytest.param("app/client.py", "x = 'requests'", [], id="near-miss-string"),
+        pytest.param("requirements.txt", "requests==2.31.0", ["requests"], id="requirements"),
+        pytest.param(
+            "requirements-dev.txt", "requests-toolbelt==1.0", [], id="near-miss-requirement"
+        ),
+        pytest.param("pyproject.toml", '    "requests>=2",', ["requests"], id="pyproject"),
+    ],
+)
+def test_derived_prefer_instead_of(path: str, added: str, flagged: list[str]) -> None:
+    found = run([HTTPX], path, added)
+    assert [f.message.split("`")[1] for f in found] == flagged
+    for f in found:
+        assert f.severity is Severity.WARNING and f.rule == "adr-0003"
+
+
+def test_the_message_quotes_the_decision_and_links_the_adr() -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    package = json.dumps({"name": "web", "devDependencies": {"yarn": "^1.22.19"}}, indent=2)
+    (f,) = run([npm], "package.json", package, package)
+    assert f.message == (
+        "This adds `yarn` (package.json), but ADR-0004 'Use npm instead of yarn' "
+        "(accepted 2020-05-26) decided: «We will use `npm` instead of `yarn` for every "
+        "package.» (use `npm` instead). Supersede the ADR or follow it."
+    )
+    assert (f.path, f.start_line) == ("package.json", 4)
+    (e,) = f.evidence
+    assert (e.path, e.start_line) == ("docs/adr/0004-use-npm-instead-of-yarn.md", 17)
+
+
+def test_package_json_fields_that_merely_mention_yarn_are_not_flagged() -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    package = json.dumps({"name": "yarn", "description": "yarn", "scripts": {"t": "npm test"}})
+    assert run([npm], "package.json", package, package) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "added", "flagged"),
+    [
+        pytest.param("package.json", '  "build": "yarn build"', ["yarn"], id="package-script"),
+        pytest.param(".github/workflows/ci.yml", "      - run: yarn install", ["yarn"], id="ci"),
+        pytest.param("scripts/setup.sh", "yarn global add x", ["yarn"], id="script"),
+        pytest.param("scripts/setup.sh", "# yarn used to live here", [], id="script-comment"),
+        pytest.param("scripts/setup.sh", "npm install yarnish", [], id="near-miss-word"),
+    ],
+)
+def test_commands_in_scripts_and_ci(path: str, added: str, flagged: list[str]) -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    text = '{"scripts": {"build": "yarn build"}}' if path == "package.json" else ""
+    assert [f.message.split("`")[1] for f in run([npm], path, added, text)] == flagged
+
+
+def test_go_mod_adding_a_forbidden_module() -> None:
+    log4brains = adr("log4brains-0008-go-errors.md")
+    found = run([log4brains], "go.mod", "require github.com/pkg/errors v0.9.1")
+    assert [f.message.split("`")[1] for f in found] == ["github.com/pkg/errors"]
+    assert run([log4brains], "go.mod", "require github.com/pkg/errorsx v0.1.0") == []
+    imported = run([log4brains], "main.go", '\t"github.com/pkg/errors"')
+    assert len(imported) == 1
+
+
+def test_madr_rejected_option_and_js_import() -> None:
+    moment = adr("madr4-0007-no-moment.md")
+    assert len(run([moment], "web/date.ts", "import moment from 'moment';")) == 1
+    assert run([moment], "web/date.ts", "import { format } from 'date-fns'; // not moment") == []
+
+
+def test_explicit_regex_and_import_fail_by_default_within_scope() -> None:
+    rule = adr("explicit-0009-no-print.md")
+    found = run([rule], "src/app/service.py", "print('hello')\nimport pickle")
+    assert [(f.start_line, f.severity) for f in found] == [
+        (1, Severity.ERROR),
+        (2, Severity.ERROR),
+    ]
+    assert "Log with the module's logger, never print." in found[0].message
+    assert run([rule], "tools/script.py", "print('hello')\nimport pickle") == []  # out of scope
+    assert run([rule], "src/app/service.py", "pprint('x')\nimport pickletools") == []
+    assert run([rule], "src/app/notes.md", "print('hello')") == []  # not python
+
+
+def test_explicit_call_and_prefer_from_a_fenced_block() -> None:
+    rule = adr("fenced-0010-no-eval.md")
+    found = run([rule], "a.py", "value = eval(text)")
+    assert [f.severity for f in found] == [Severity.ERROR]
+    assert run([rule], "a.py", "value = ast.literal_eval(text)  # not eval") == []
+    assert run([rule], "a.py", "value = my.eval(text)") == []
+
+
+def test_superseded_proposed_and_rejected_decisions_do_not_bind() -> None:
+    records = [
+        adr("nygard-0002-use-yarn.md"),  # superseded: prefers yarn over npm
+        adr("madr3-0006-logging.md"),  # proposed: avoid loguru
+        adr("rejected-0011-graphql.md"),  # rejected: avoid flask
+    ]
+    assert run(records, "a.py", "import loguru\nimport flask") == []
+    assert run(records, "package.json", '"x": "^1"', '{"dependencies": {"npm": "^1"}}') == []
+
+
+def test_log_problems_and_relevant_decisions_are_notices() -> None:
+    broken = parse_adr("docs/adr/0001-a.md", b"# 1. A\n\nWe decided.\n")
+    inputs = DecisionInputs(log=build_log([broken, HTTPX]), relevant=(HTTPX.path,))
+    ctx = CheckContext(index=NoIndex(), config=CairnConfig(), decisions=inputs)
+    found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
+    assert [(f.rule, f.path, f.severity, f.message) for f in found] == [
+        (
+            "log",
+            "docs/adr/0001-a.md",
+            Severity.NOTICE,
+            "Decision log: docs/adr/0001-a.md: no status",
+        ),
+        (
+            "relevant",
+            "docs/adr/0003-httpx.md",
+            Severity.NOTICE,
+            "Decision relevant to this change: ADR-0003 'Use httpx' (accepted).",
+        ),
+    ]
