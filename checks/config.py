@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from analyzers.errors import CairnError
+from checks.patterns_config import PatternsConfig, parse_patterns
 
 CONFIG_FILE = ".cairn.yml"
 
@@ -63,9 +64,10 @@ class CairnConfig:
 
     duplication: DuplicationConfig = field(default_factory=DuplicationConfig)
     fail_on: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FAIL_ON))
+    patterns: PatternsConfig = field(default_factory=PatternsConfig)
 
 
-_SECTIONS = ("duplication", "fail_on")
+_SECTIONS = ("duplication", "fail_on", "patterns")
 _DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
@@ -87,9 +89,10 @@ def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     _unknown(data, _SECTIONS, "", problems)
     duplication = _duplication(data.get("duplication"), problems)
     fail_on = _fail_on(data.get("fail_on"), problems)
+    patterns = parse_patterns(data.get("patterns"), problems)
     if problems:
         raise ConfigError(problems, source)
-    return CairnConfig(duplication=duplication, fail_on=fail_on)
+    return CairnConfig(duplication=duplication, fail_on=fail_on, patterns=patterns)
 
 
 def _fail_on(raw: Any, problems: list[str]) -> dict[str, str]:

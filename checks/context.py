@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from analyzers.adr import DecisionInputs
 from analyzers.diff import FileDiff
+from analyzers.imports import Resolved
 from analyzers.units import CodeUnit
 from checks.config import CairnConfig
 from checks.finding import Finding
@@ -69,13 +69,31 @@ class IndexPort(Protocol):
         ...
 
 
+class HeadFiles(Protocol):
+    """The files the change adds or modifies, at head: their source and resolved imports."""
+
+    def source_of(self, path: str) -> bytes | None: ...
+
+    def imports_of(self, path: str) -> Sequence[Resolved]: ...
+
+
+class NoHeadFiles:
+    """No files read at head (a context built without them)."""
+
+    def source_of(self, path: str) -> bytes | None:
+        return None
+
+    def imports_of(self, path: str) -> Sequence[Resolved]:
+        return ()
+
+
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     """Everything a check may consult besides the change."""
 
     index: IndexPort
     config: CairnConfig
-    decisions: DecisionInputs = field(default_factory=DecisionInputs)  # ADRs at base, additions
+    head: HeadFiles = field(default_factory=NoHeadFiles)  # changed files at head, imports
 
 
 class Check(Protocol):

@@ -1,0 +1,85 @@
+"""Constructs a rule may forbid: calls (by callee text) and a tree-sitter query's matches."""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from analyzers.languages import Language, language_for_path
+
+# Per language, the node types that are calls; the callee is the text before their arguments.
+CALL_TYPES: dict[str, frozenset[str]] = {
+    "python": frozenset({"call"}),
+    "javascript": frozenset({"call_expression", "new_expression"}),
+    "typescript": frozenset({"call_expression", "new_expression"}),
+    "tsx": frozenset({"call_expression", "new_expression"}),
+    "go": frozenset({"call_expression"}),
+    "java": frozenset({"method_invocation", "object_creation_expression"}),
+    "rust": frozenset({"call_expression", "macro_invocation"}),
+    "csharp": frozenset({"invocation_expression", "object_creation_expression"}),
+    "ruby": frozenset({"call"}),
+}
+
+
+def parse_tree(path: str, source: bytes) -> tuple[Language, tree_sitter.Tree] | None:
+    language = language_for_path(path)
+    if language is None:
+        return None
+    return language, language.parser().parse(source)
+
+
+def calls(path: str, source: bytes) -> list[tuple[int, str]]:
+    """(1-based line, callee text without spaces) of every call in the file."""
+    parsed = parse_tree(path, source)
+    if parsed is None:
+        return []
+    language, tree = parsed
+    types = CALL_TYPES.get(language.name, frozenset())
+    out: list[tuple[int, str]] = []
+    cursor = tree.walk()
+    visited_children = False
+    while True:  # iterative pre-order walk: deep nesting is no danger
+        node = cursor.node
+        if not visited_children and node is not None and node.type in types:
+            callee = _callee(node, source)
+            if callee:
+                out.append((node.start_point.row + 1, callee))
+        if not visited_children and cursor.goto_first_child():
+            continue
+        if cursor.goto_next_sibling():
+            visited_children = False
+            continue
+        if not cursor.goto_parent():
+            break
+        visited_children = True
+    return out
+
+
+def _callee(node: tree_sitter.Node, source: bytes) -> str:
+    args = node.child_by_field_name("arguments")
+    if node.type == "macro_invocation":
+        args = node.named_children[-1] if node.named_children else None
+    if node.type in ("new_expression", "object_creation_expression"):
+        kind = node.child_by_field_name("constructor") or node.child_by_field_name("type")
+        return "new " + "".join(_text(kind).split()) if kind is not None else ""
+    end = args.start_byte if args is not None else node.end_byte
+    text = source[node.start_byte : end].decode("utf-8", "replace")
+    return "".join(text.split()).rstrip("!")
+
+
+def query_lines(language: Language, query: str, path: str, source: bytes) -> list[int]:
+    """The 1-based first lines of the query's matches (of its first capture, else its pattern)."""
+    found = language_for_path(path)
+    if found is None or found.name != language.name:
+        return []
+    tree = language.parser().parse(source)
+    compiled = tree_sitter.Query(language.grammar_language, query)
+    lines: set[int] = set()
+    for _, captures in tree_sitter.QueryCursor(compiled).matches(tree.root_node):
+        for nodes in captures.values():
+            for node in nodes:
+                lines.add(node.start_point.row + 1)
+    return sorted(lines)
+
+
+def _text(node: tree_sitter.Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
