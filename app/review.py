@@ -15,6 +15,7 @@ from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
+from app.decisions import decision_inputs
 from app.head import changed_files
 from app.indexer import IndexReport, fingerprinted, index_commit
 from app.source import Source
@@ -22,13 +23,14 @@ from app.store import Repository, Store
 from checks.clones import ClonePair
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
+from checks.decisions import DecisionsCheck
 from checks.duplication import DuplicationCheck, find_clones
 from checks.finding import Finding
 from checks.patterns import PatternsCheck
 
 logger = logging.getLogger(__name__)
 
-CHECKS: tuple[Check, ...] = (DuplicationCheck(), PatternsCheck())
+CHECKS: tuple[Check, ...] = (DuplicationCheck(), PatternsCheck(), DecisionsCheck())
 
 
 @dataclass(slots=True)
@@ -72,8 +74,9 @@ async def review(
     found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
+    decisions = await decision_inputs(store, repo, source, head, diffs)
     head_files = await changed_files(source, head, diffs)
-    ctx = CheckContext(index=index, config=config, head=head_files)
+    ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check.run(change, ctx))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
+from analyzers.adr import DecisionInputs
 from analyzers.diff import FileDiff
 from analyzers.imports import Resolved
 from analyzers.units import CodeUnit
@@ -94,6 +95,7 @@ class CheckContext:
     index: IndexPort
     config: CairnConfig
     head: HeadFiles = field(default_factory=NoHeadFiles)  # changed files at head, imports
+    decisions: DecisionInputs = field(default_factory=DecisionInputs)  # ADRs at base, additions
 
 
 class Check(Protocol):
