@@ -132,12 +132,29 @@ def scan(tree: tree_sitter.Tree, source: bytes, language: Language) -> FileToken
         elif action != _DROP:
             start, end = node.byte_range
             if start != end:
-                texts.append(source[start:end])
+                text = source[start:end]
+                if action == _LITERAL and b"\n" in text and node.child_count > 1:
+                    text = _parts(node, source, language)
+                texts.append(text)
                 starts.append(start)
                 ids.append(ID if action == _IDENTIFIER else LIT)
         while not next_sibling():
             if not parent():
                 return out
+
+
+def _parts(node: Any, source: bytes, language: Language) -> bytes:
+    """A multi-line literal's text without the layout between its parts.
+
+    ``"abc"`` and ``"def"`` on two lines form one literal (Python's implicit concatenation, a
+    template across lines): re-indenting the second line changes the gap, not the literal.
+    Gaps inside a part (a triple-quoted string's lines) are content and stay.
+    """
+    return b"\x00".join(
+        source[child.start_byte : child.end_byte]
+        for child in node.children
+        if child.type not in language.comments
+    )
 
 
 def count_errors(tree: tree_sitter.Tree) -> int:

@@ -168,3 +168,33 @@ def test_ids_hashes_and_bands_are_stable_across_processes() -> None:
         runs.append(json.loads(done.stdout))
     assert runs[0] == runs[1]
     assert len(runs[0]) == 18
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        pytest.param(
+            'def f(x):\n    return ("abc"\n            "def" + x)\n',
+            'def f(x):\n  return ("abc"  # why\n    "def" + x)\n',
+            True,
+            id="implicit-concatenation-reindented",
+        ),
+        pytest.param(
+            'def f(x):\n    return ("abc"\n            "def" + x)\n',
+            'def f(x):\n    return ("abc"\n            "dex" + x)\n',
+            False,
+            id="a-part-changed",
+        ),
+        pytest.param(
+            'def f(x):\n    return """abc\n    def""" + x\n',
+            'def f(x):\n    return """abc\n        def""" + x\n',
+            False,
+            id="whitespace-inside-a-string-is-content",
+        ),
+    ],
+)
+def test_layout_between_the_parts_of_a_literal_is_not_content(a: str, b: str, same: bool) -> None:
+    first, second = parse_file("a.py", a.encode()), parse_file("a.py", b.encode())
+    assert first is not None and second is not None
+    assert (first.units[0].raw_hash == second.units[0].raw_hash) is same
+    assert first.units[0].exact_hash == second.units[0].exact_hash
