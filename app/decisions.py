@@ -92,8 +92,9 @@ async def decision_inputs(
         if path in adr_paths or (posixpath.dirname(path) in dirs and path.endswith(".md")):
             head_adrs.append(parse_adr(path, data))
             continue
-        if skip_reason(path, len(data), data[:8192]) is not None and not _manifest(path):
-            continue
+        reason = skip_reason(path, len(data), data[:8192])
+        if reason not in (None, "unsupported") and not _manifest(path):
+            continue  # binary, minified, generated: nothing a person added by hand
         text = data.decode("utf-8", errors="replace")
         lines = text.split("\n")
         numbered = tuple(

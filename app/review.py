@@ -67,7 +67,14 @@ async def review(
     progress_stream: TextIO | None = None,
 ) -> ReviewResult:
     """Review head against base: findings on the lines head adds or modifies."""
-    report = await index_commit(store, repo, source, base, progress_stream=progress_stream)
+    report = await index_commit(
+        store,
+        repo,
+        source,
+        base,
+        progress_stream=progress_stream,
+        decision_paths=config.decisions.paths,
+    )
     diffs = await source.diff(base, head)
     units, skipped = await changed_units(source, base, head, diffs)
     probes = [fingerprinted(cu.unit) for cu in units]

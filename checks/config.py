@@ -65,9 +65,31 @@ class CairnConfig:
     duplication: DuplicationConfig = field(default_factory=DuplicationConfig)
     fail_on: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FAIL_ON))
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
+    decisions: DecisionsConfig = field(default_factory=lambda: DecisionsConfig())
 
 
-_SECTIONS = ("duplication", "fail_on", "patterns")
+@dataclass(frozen=True, slots=True)
+class DecisionsConfig:
+    """Settings of the decisions check: where the decision log lives (empty: the usual places)."""
+
+    paths: tuple[str, ...] = ()
+
+
+def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
+    if raw is None:
+        return DecisionsConfig()
+    if not isinstance(raw, Mapping):
+        problems.append(f"decisions: must be a mapping, not {_type(raw)}")
+        return DecisionsConfig()
+    _unknown(raw, ("paths",), "decisions.", problems)
+    paths = raw.get("paths", [])
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() for p in paths):
+        problems.append("decisions.paths: must be a list of directories")
+        return DecisionsConfig()
+    return DecisionsConfig(paths=tuple(p.strip().strip("/") for p in paths))
+
+
+_SECTIONS = ("duplication", "fail_on", "patterns", "decisions")
 _DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
@@ -90,9 +112,12 @@ def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     duplication = _duplication(data.get("duplication"), problems)
     fail_on = _fail_on(data.get("fail_on"), problems)
     patterns = parse_patterns(data.get("patterns"), problems)
+    decisions = _decisions(data.get("decisions"), problems)
     if problems:
         raise ConfigError(problems, source)
-    return CairnConfig(duplication=duplication, fail_on=fail_on, patterns=patterns)
+    return CairnConfig(
+        duplication=duplication, fail_on=fail_on, patterns=patterns, decisions=decisions
+    )
 
 
 def _fail_on(raw: Any, problems: list[str]) -> dict[str, str]:

@@ -36,6 +36,7 @@ class DecisionsCheck:
         for adr in inputs.log.binding:
             for c in adr.constraints:
                 findings.extend(_violations(adr, c, inputs, added))
+        findings.extend(_hygiene(inputs))
         findings.extend(_log_notes(inputs))
         return _unique(findings)
 
@@ -123,6 +124,81 @@ def _finding(adr: Adr, c: Constraint, path: str, line: int, name: str, where: st
 
 def _rule(adr: Adr) -> str:
     return f"adr-{adr.number:04d}" if adr.number is not None else "adr"
+
+
+def _hygiene(inputs: DecisionInputs) -> Iterable[Finding]:
+    """A change to the log itself: decisions are superseded, never rewritten or reversed."""
+    base = {a.path: a for a in inputs.log.records}
+    for new in inputs.head:
+        old = base.get(new.path)
+        rewritten = old is not None and _words(new.decision) != _words(old.decision)
+        if old is not None and old.status == new.status == "accepted" and rewritten:
+            yield _log_finding(
+                new,
+                "edited-decision",
+                f"This edits the decision of {old.label} '{old.title}', which is accepted: "
+                "write a new ADR that supersedes it instead of rewriting it.",
+                _line_of(new, new.decision),
+            )
+        was_broken = old is not None and old.status == "superseded" and not old.superseded_by
+        if new.status == "superseded" and not new.superseded_by and not was_broken:
+            yield _log_finding(
+                new,
+                "no-successor",
+                f"This marks {new.label} '{new.title}' superseded without naming its "
+                'successor: add "Superseded by [ADR-N](…)".',
+                _line_of(new, "superseded"),
+            )
+        if old is None and new.status in ("accepted", "proposed", ""):
+            yield from _reversals(new, inputs)
+
+
+def _reversals(new: Adr, inputs: DecisionInputs) -> Iterable[Finding]:
+    superseded = {ref for ref in new.supersedes}
+    wanted = {c.prefer.lower(): c for c in new.constraints if c.prefer}
+    avoided = {c.value.lower(): c for c in new.constraints}
+    for adr in inputs.log.binding:
+        if adr.path in superseded or (adr.number is not None and f"ADR-{adr.number}" in superseded):
+            continue
+        for c in adr.constraints:
+            hit = wanted.get(c.value.lower()) or (c.prefer and avoided.get(c.prefer.lower()))
+            if not hit:
+                continue
+            yield _log_finding(
+                new,
+                "silent-reversal",
+                f"This ADR reverses {adr.label} '{adr.title}' (about `{c.value}`) without "
+                f'superseding it: add "Supersedes [{adr.label}]({adr.path.rsplit("/", 1)[-1]})" '
+                f"and mark {adr.label} superseded.",
+                hit.line or 1,
+            )
+            break
+
+
+def _log_finding(adr: Adr, rule: str, message: str, line: int) -> Finding:
+    return Finding(
+        check="decisions",
+        rule=rule,
+        path=adr.path,
+        start_line=line,
+        end_line=line,
+        message=message,
+        severity=Severity.WARNING,
+        fingerprint=fingerprint("decisions", rule, adr.path),
+    )
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _line_of(adr: Adr, text: str) -> int:
+    first = text.strip().split("\n", 1)[0].strip().lower()
+    if first:
+        for n, line in enumerate(adr.body.split("\n"), start=1):
+            if first in line.lower():
+                return n
+    return 1
 
 
 def _log_notes(inputs: DecisionInputs) -> Iterable[Finding]:

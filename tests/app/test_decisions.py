@@ -7,7 +7,7 @@ from app.git import GitRepo
 from app.review import ReviewResult, review
 from app.source import LocalSource
 from app.store import Store
-from checks.config import CairnConfig
+from checks.config import CairnConfig, parse_config
 from checks.finding import Severity
 from tests.conftest import GitRepoBuilder
 
@@ -127,3 +127,33 @@ async def test_adr_dir_file_and_broken_records_never_crash(
     assert "ADR number 4 is used by 2 records" in text
     assert "supersession cycle" in text
     assert all(f.severity is Severity.NOTICE for f in result.findings if f.check == "decisions")
+
+
+async def test_configured_paths_and_a_rewritten_decision(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    npm = _adr("nygard-0004-use-npm-instead-of-yarn.md")
+    repo.write({"records/0004-use-npm-instead-of-yarn.md": npm, "a.py": "x = 1\n"})
+    repo.commit("a log where only the configuration finds it")
+    repo.branch("feature")
+    repo.write(
+        {
+            "records/0004-use-npm-instead-of-yarn.md": npm.replace("every", "no"),
+            "ci.sh": "yarn install\n",
+        }
+    )
+    repo.commit("rewrite the decision")
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    config = parse_config("decisions:\n  paths: [records]\n")
+
+    result = await review(
+        store, row, LocalSource(git), git.resolve("main"), git.resolve("HEAD"), config
+    )
+
+    assert sorted(
+        (f.rule, f.path) for f in result.findings if f.severity is not Severity.NOTICE
+    ) == [
+        ("adr-0004", "ci.sh"),
+        ("edited-decision", "records/0004-use-npm-instead-of-yarn.md"),
+    ]

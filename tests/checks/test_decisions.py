@@ -8,7 +8,7 @@ import pytest
 
 from analyzers.adr import AddedFile, Adr, DecisionInputs, build_log, parse_adr
 from analyzers.units import CodeUnit
-from checks.config import CairnConfig
+from checks.config import CairnConfig, ConfigError, parse_config
 from checks.context import Change, CheckContext, LocatedUnit
 from checks.decisions import DecisionsCheck
 from checks.finding import Finding, Severity
@@ -169,4 +169,63 @@ def test_log_problems_and_relevant_decisions_are_notices() -> None:
             Severity.NOTICE,
             "Decision relevant to this change: ADR-0003 'Use httpx' (accepted).",
         ),
+    ]
+
+
+def hygiene(base: Sequence[Adr], head: Sequence[Adr]) -> list[tuple[str, str]]:
+    inputs = DecisionInputs(log=build_log(base), head=tuple(head))
+    ctx = CheckContext(index=NoIndex(), config=CairnConfig(), decisions=inputs)
+    found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
+    return [(f.rule, f.path) for f in found if f.severity is Severity.WARNING]
+
+
+def test_editing_the_decision_of_an_accepted_adr_is_flagged() -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    edited = parse_adr(npm.path, npm.body.replace("every package", "most packages").encode())
+    assert hygiene([npm], [edited]) == [("edited-decision", npm.path)]
+    typo = parse_adr(npm.path, npm.body.replace("Two package", "Two  package").encode())
+    assert hygiene([npm], [typo]) == []  # the context changed, not the decision
+
+
+def test_marking_superseded_without_a_successor_is_flagged() -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    marked = parse_adr(
+        npm.path,
+        npm.body.replace(
+            "Accepted\n\nSupersedes [2. Use yarn](0002-use-yarn.md)", "Superseded"
+        ).encode(),
+    )
+    assert marked.status == "superseded"
+    assert hygiene([npm], [marked]) == [("no-successor", npm.path)]
+    named = parse_adr(
+        npm.path, npm.body.replace("Accepted", "Superseded by [9. Pnpm](0009-pnpm.md)").encode()
+    )
+    assert hygiene([npm], [named]) == []
+
+
+def test_a_new_adr_reversing_an_accepted_one_must_supersede_it() -> None:
+    npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
+    back = (
+        b"# 9. Back to yarn\n\n## Status\n\nAccepted\n\n"
+        b"## Decision\n\nUse `yarn` instead of `npm`.\n"
+    )
+    reversal = parse_adr("docs/adr/0009-back-to-yarn.md", back)
+    assert hygiene([npm], [reversal]) == [("silent-reversal", "docs/adr/0009-back-to-yarn.md")]
+    proper = parse_adr(
+        "docs/adr/0009-back-to-yarn.md",
+        back.replace(
+            b"Accepted\n", b"Accepted\n\nSupersedes [4. npm](0004-use-npm-instead-of-yarn.md)\n"
+        ),
+    )
+    assert hygiene([npm], [proper]) == []
+
+
+def test_decisions_paths_in_cairn_yml() -> None:
+    config = parse_config("decisions:\n  paths: [architecture/adr/]\n")
+    assert config.decisions.paths == ("architecture/adr",)
+    with pytest.raises(ConfigError) as err:
+        parse_config("decisions:\n  paths: docs\n  path: x\n")
+    assert err.value.problems == [
+        "decisions.path: unknown key (did you mean 'paths'?)",
+        "decisions.paths: must be a list of directories",
     ]
