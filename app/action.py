@@ -225,6 +225,7 @@ async def _pull_request(
                 hunks = parse_unified_diff(git.diff(base, head, context=3))
                 commentable = {d.path: d.hunks for d in hunks}
                 notes = [f"`{p}` skipped: {r}" for p, r in sorted(result.skipped_files.items())]
+                notes += result.suppressed
                 try:
                     report = await publisher.finish(
                         ref, runs, result.findings, commentable, config.fail_on, notes

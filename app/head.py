@@ -8,8 +8,11 @@ from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
 from analyzers.imports import ProjectFiles, Resolved, extract_imports, resolve
 from analyzers.languages import language_for_path
+from analyzers.suppressions import Suppression, suppressions
 from app.indexer import project_paths
 from app.source import Source
+from checks.context import HeadFiles
+from checks.finding import Finding
 
 
 class ChangedFiles:
@@ -47,3 +50,25 @@ async def changed_files(source: Source, head: str, diffs: Sequence[FileDiff]) ->
         path: resolve(path, extract_imports(path, data), files) for path, data in sources.items()
     }
     return ChangedFiles(sources, imports)
+
+
+def suppress(findings: list[Finding], files: HeadFiles) -> tuple[list[Finding], list[str]]:
+    """Findings without those an inline ``cairn: ignore[...]`` comment silences, and a note for
+    each silenced one (listed in the check summaries, so silence stays visible)."""
+    by_path: dict[str, list[Suppression]] = {}
+    kept: list[Finding] = []
+    notes: list[str] = []
+    for f in sorted(findings, key=lambda f: (f.path, f.start_line, f.check, f.rule)):
+        if f.path not in by_path:
+            data = files.source_of(f.path)
+            by_path[f.path] = suppressions(f.path, data) if data is not None else []
+        mark = next((s for s in by_path[f.path] if s.covers(f.check, f.rule, f.start_line)), None)
+        if mark is None:
+            kept.append(f)
+        else:
+            reason = mark.reason or "no reason given"
+            notes.append(
+                f"`{f.check}/{f.rule}` at `{f.path}:{f.start_line}` suppressed inline "
+                f"(line {mark.line}): {reason}"
+            )
+    return kept, notes

@@ -16,7 +16,7 @@ from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
 from app.decisions import decision_inputs
-from app.head import changed_files
+from app.head import changed_files, suppress
 from app.indexer import IndexReport, fingerprinted, index_commit
 from app.source import Source
 from app.store import Repository, Store
@@ -44,6 +44,7 @@ class ReviewResult:
     changed_files: int = 0
     changed_units: int = 0
     skipped_files: dict[str, str] = field(default_factory=dict)  # path → reason
+    suppressed: list[str] = field(default_factory=list)  # inline `cairn: ignore`, as notes
 
 
 class PrefetchedIndex:
@@ -87,6 +88,7 @@ async def review(
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check.run(change, ctx))
+    findings, suppressed = suppress(findings, head_files)
     findings.sort(key=lambda f: (f.path, f.start_line, f.check, f.rule))
     return ReviewResult(
         base=base,
@@ -96,6 +98,7 @@ async def review(
         changed_files=len(diffs),
         changed_units=len(units),
         skipped_files=skipped,
+        suppressed=suppressed,
     )
 
 

@@ -137,6 +137,7 @@ async def _review_and_publish(
     result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
     commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
     notes = [f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())]
+    notes += result.suppressed
     report = await publisher.finish(
         ref, runs, result.findings, commentable, policy=config.fail_on, notes=notes
     )
