@@ -72,6 +72,9 @@ def _kind_matches(c: Constraint, a: Added) -> bool:
 
 def _names(value: str, a: Added) -> bool:
     """Whether ``a`` is ``value`` or inside it (``requests.adapters``, ``lodash/fp``)."""
+    if a.kind == "command":
+        # Exact case: prose says "Python 2" or "Docker" for the thing, `python` for the command.
+        return a.name == value
     want = value.lower()
     got = a.name.lower()
     if got == want:

@@ -229,3 +229,13 @@ def test_decisions_paths_in_cairn_yml() -> None:
         "decisions.path: unknown key (did you mean 'paths'?)",
         "decisions.paths: must be a list of directories",
     ]
+
+
+def test_a_capitalised_name_in_prose_is_not_a_command() -> None:
+    py2 = parse_adr(
+        "docs/adr/0020-py3.md",
+        b"# 20. Python 3 only\n\n## Status\n\nAccepted\n\n## Decision\n\nDo not use Python 2.\n",
+    )
+    assert [c.value for c in py2.constraints] == ["Python"]
+    assert run([py2], ".github/workflows/ci.yml", "      - run: python -m pytest") == []
+    assert len(run([py2], "requirements.txt", "python==2.7")) == 1  # a dependency, any case
