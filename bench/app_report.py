@@ -84,14 +84,15 @@ def _ack_section(ack: Json, python: str, key: str, title: str) -> list[str]:
             f"runs as above ({ack['jobs_queued']:,} jobs queued), but `cairn serve` ran with "
             f"`{ack['serve_pythonpath']}` on its `PYTHONPATH`: uvloop and httptools, installed "
             "there by the bench with pip (what `uvicorn[standard]` adds), which uvicorn picks "
-            "up by itself; the test venv has neither. Load average: "
+            f"up by itself ({ack.get('serve_stack', 'uvloop with httptools')}). Load average: "
             f"{ack['load_before']} before, {ack['load_after']} after."
         )
     else:
         intro = (
             f"`{python} bench/app_speed.py --part {part}` ({ack.get('when', '')}) — a real "
-            "`cairn serve` process as installed (uvicorn on asyncio's loop with h11: no "
-            "uvloop, no httptools in the venv; embedded Postgres; Redis db 11) on loopback. "
+            "`cairn serve` process as installed (uvicorn on "
+            f"{ack.get('serve_stack', 'asyncio with h11')}; embedded Postgres; Redis db 11) "
+            "on loopback. "
             "Signed `pull_request` deliveries built from the real `opened` payload "
             f"({ack['payload_bytes']:,} bytes), each with its own `X-GitHub-Delivery`, PR "
             "number and head sha, so each records a delivery row and enqueues its own job. "

@@ -286,6 +286,19 @@ def serve_extras() -> Path:
     return EXTRAS
 
 
+def _serve_stack(env: dict[str, str]) -> str:
+    """What uvicorn runs `cairn serve` on in this environment (it picks uvloop/httptools up)."""
+    probe = (
+        "import importlib.util as u; "
+        "print('uvloop' if u.find_spec('uvloop') else 'asyncio', "
+        "'httptools' if u.find_spec('httptools') else 'h11')"
+    )
+    loop, http = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return f"{loop} with {http}"
+
+
 def measure_ack(rate: int, seconds: float, extras: Path | None = None) -> Json:
     redis.Redis(db=REDIS_DB).flushdb()
     load_before = os.getloadavg()
@@ -294,6 +307,7 @@ def measure_ack(rate: int, seconds: float, extras: Path | None = None) -> Json:
             w.env["PYTHONPATH"] = str(extras)
         return _measure_ack(w, rate, seconds) | {
             "serve_pythonpath": str(extras.relative_to(ROOT)) if extras else None,
+            "serve_stack": _serve_stack(w.env),
             "load_before": _load(load_before),
             "load_after": _load(os.getloadavg()),
         }
