@@ -14,9 +14,7 @@ crashes a review. Defaults come from the clone benchmark (``bench/RESULTS.md``):
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +23,7 @@ import yaml
 
 from analyzers.errors import CairnError
 from checks.patterns_config import PatternsConfig, parse_patterns
+from checks.schema import bad_glob, type_name, unknown_keys
 
 CONFIG_FILE = ".cairn.yml"
 
@@ -79,9 +78,9 @@ def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
     if raw is None:
         return DecisionsConfig()
     if not isinstance(raw, Mapping):
-        problems.append(f"decisions: must be a mapping, not {_type(raw)}")
+        problems.append(f"decisions: must be a mapping, not {type_name(raw)}")
         return DecisionsConfig()
-    _unknown(raw, ("paths",), "decisions.", problems)
+    unknown_keys(raw, ("paths",), "decisions.", problems)
     paths = raw.get("paths", [])
     if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() for p in paths):
         problems.append("decisions.paths: must be a list of directories")
@@ -106,9 +105,9 @@ def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     if data is None:
         return CairnConfig()
     if not isinstance(data, Mapping):
-        raise ConfigError([f"the top level must be a mapping, not {_type(data)}"], source)
+        raise ConfigError([f"the top level must be a mapping, not {type_name(data)}"], source)
     problems: list[str] = []
-    _unknown(data, _SECTIONS, "", problems)
+    unknown_keys(data, _SECTIONS, "", problems)
     duplication = _duplication(data.get("duplication"), problems)
     fail_on = _fail_on(data.get("fail_on"), problems)
     patterns = parse_patterns(data.get("patterns"), problems)
@@ -125,9 +124,9 @@ def _fail_on(raw: Any, problems: list[str]) -> dict[str, str]:
     if raw is None:
         return policy
     if not isinstance(raw, Mapping):
-        problems.append(f"fail_on: must be a mapping of check to level, not {_type(raw)}")
+        problems.append(f"fail_on: must be a mapping of check to level, not {type_name(raw)}")
         return policy
-    _unknown(raw, CHECKS, "fail_on.", problems)
+    unknown_keys(raw, CHECKS, "fail_on.", problems)
     for check in CHECKS:
         if check not in raw:
             continue
@@ -148,14 +147,14 @@ def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
     if raw is None:
         return default
     if not isinstance(raw, Mapping):
-        problems.append(f"duplication: must be a mapping, not {_type(raw)}")
+        problems.append(f"duplication: must be a mapping, not {type_name(raw)}")
         return default
-    _unknown(raw, _DUPLICATION_KEYS, "duplication.", problems)
+    unknown_keys(raw, _DUPLICATION_KEYS, "duplication.", problems)
     min_tokens = _int(raw, "min_tokens", default.min_tokens, MIN_TOKENS_FLOOR, problems)
     min_lines = _int(raw, "min_lines", default.min_lines, 1, problems)
     threshold = raw.get("threshold", default.threshold)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        problems.append(f"duplication.threshold: must be a number, not {_type(threshold)}")
+        problems.append(f"duplication.threshold: must be a number, not {type_name(threshold)}")
         threshold = default.threshold
     elif not 0.5 <= threshold <= 1.0:
         problems.append(f"duplication.threshold: must be between 0.5 and 1.0, not {threshold}")
@@ -163,12 +162,12 @@ def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
     exclude = raw.get("exclude", [])
     globs: list[str] = []
     if not isinstance(exclude, list):
-        problems.append(f"duplication.exclude: must be a list of globs, not {_type(exclude)}")
+        problems.append(f"duplication.exclude: must be a list of globs, not {type_name(exclude)}")
     else:
         for i, glob in enumerate(exclude):
             if not isinstance(glob, str) or not glob:
                 problems.append(f"duplication.exclude[{i}]: must be a glob string")
-            elif _bad_glob(glob):
+            elif bad_glob(glob):
                 problems.append(f"duplication.exclude[{i}]: {glob!r} is not a valid glob")
             else:
                 globs.append(glob)
@@ -180,32 +179,12 @@ def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
 def _int(raw: Mapping[str, Any], key: str, default: int, low: int, problems: list[str]) -> int:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"duplication.{key}: must be a whole number, not {_type(value)}")
+        problems.append(f"duplication.{key}: must be a whole number, not {type_name(value)}")
         return default
     if value < low:
         problems.append(f"duplication.{key}: must be at least {low}, not {value}")
         return default
     return value
-
-
-def _unknown(data: Mapping[Any, Any], known: tuple[str, ...], prefix: str, out: list[str]) -> None:
-    for key in data:
-        if key not in known:
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            suffix = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
-            out.append(f"{prefix}{key}: unknown key{suffix}")
-
-
-def _bad_glob(glob: str) -> bool:
-    try:
-        re.compile(fnmatch.translate(glob))
-    except re.error:
-        return True
-    return glob.count("[") != glob.count("]")
-
-
-def _type(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -23,9 +23,7 @@ Every problem is collected with its location (``patterns.forbid[0].query: ...``)
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 import tree_sitter
 
 from analyzers.languages import LANGUAGES, language_named
+from checks.schema import bad_glob, type_name, unknown_keys
 
 
 def matches(path: str, globs: tuple[str, ...]) -> bool:
@@ -107,9 +106,9 @@ def parse_patterns(raw: Any, problems: list[str]) -> PatternsConfig:
     if raw is None:
         return PatternsConfig()
     if not isinstance(raw, Mapping):
-        problems.append(f"patterns: must be a mapping, not {_type(raw)}")
+        problems.append(f"patterns: must be a mapping, not {type_name(raw)}")
         return PatternsConfig()
-    _unknown(raw, _KEYS, "patterns.", problems)
+    unknown_keys(raw, _KEYS, "patterns.", problems)
     layers = [
         layer
         for i, item in enumerate(_list(raw, "layers", "patterns.", problems))
@@ -133,9 +132,9 @@ def parse_patterns(raw: Any, problems: list[str]) -> PatternsConfig:
 
 def _layer(item: Any, where: str, problems: list[str]) -> Layer | None:
     if not isinstance(item, Mapping):
-        problems.append(f"{where}: must be a mapping with name and paths, not {_type(item)}")
+        problems.append(f"{where}: must be a mapping with name and paths, not {type_name(item)}")
         return None
-    _unknown(item, _LAYER_KEYS, f"{where}.", problems)
+    unknown_keys(item, _LAYER_KEYS, f"{where}.", problems)
     name = item.get("name")
     if not isinstance(name, str) or not name:
         problems.append(f"{where}.name: must be a non-empty string")
@@ -145,9 +144,9 @@ def _layer(item: Any, where: str, problems: list[str]) -> Layer | None:
 
 def _forbid(item: Any, where: str, i: int, problems: list[str]) -> ForbidRule | None:
     if not isinstance(item, Mapping):
-        problems.append(f"{where}: must be a mapping, not {_type(item)}")
+        problems.append(f"{where}: must be a mapping, not {type_name(item)}")
         return None
-    _unknown(item, _FORBID_KEYS, f"{where}.", problems)
+    unknown_keys(item, _FORBID_KEYS, f"{where}.", problems)
     before = len(problems)
     rule_id = _string(item, "id", where, problems) or f"forbid-{i}"
     message = _string(item, "message", where, problems)
@@ -179,9 +178,9 @@ def _forbid(item: Any, where: str, i: int, problems: list[str]) -> ForbidRule | 
 
 def _prefer(item: Any, where: str, i: int, problems: list[str]) -> PreferRule | None:
     if not isinstance(item, Mapping):
-        problems.append(f"{where}: must be a mapping, not {_type(item)}")
+        problems.append(f"{where}: must be a mapping, not {type_name(item)}")
         return None
-    _unknown(item, _PREFER_KEYS, f"{where}.", problems)
+    unknown_keys(item, _PREFER_KEYS, f"{where}.", problems)
     before = len(problems)
     use = _string(item, "use", where, problems)
     if not use:
@@ -218,7 +217,7 @@ def _list(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> 
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.append(f"{where}{key}: must be a list, not {_type(value)}")
+        problems.append(f"{where}{key}: must be a list, not {type_name(value)}")
         return []
     return value
 
@@ -226,7 +225,7 @@ def _list(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> 
 def _string(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):
-        problems.append(f"{where}.{key}: must be a string, not {_type(value)}")
+        problems.append(f"{where}.{key}: must be a string, not {type_name(value)}")
         return ""
     return value
 
@@ -236,7 +235,7 @@ def _strings(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) 
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        problems.append(f"{where}.{key}: must be a list of strings, not {_type(value)}")
+        problems.append(f"{where}.{key}: must be a list of strings, not {type_name(value)}")
         return ()
     out = []
     for j, item in enumerate(value):
@@ -255,28 +254,8 @@ def _globs(
         return ()
     out = []
     for j, glob in enumerate(_strings(raw, key, where, problems)):
-        if _bad_glob(glob):
+        if bad_glob(glob):
             problems.append(f"{where}.{key}[{j}]: {glob!r} is not a valid glob")
         else:
             out.append(glob)
     return tuple(out)
-
-
-def _bad_glob(glob: str) -> bool:
-    try:
-        re.compile(fnmatch.translate(glob))
-    except re.error:
-        return True
-    return glob.count("[") != glob.count("]")
-
-
-def _unknown(data: Mapping[Any, Any], known: tuple[str, ...], prefix: str, out: list[str]) -> None:
-    for key in data:
-        if key not in known:
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            suffix = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
-            out.append(f"{prefix}{key}: unknown key{suffix}")
-
-
-def _type(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
