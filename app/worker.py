@@ -8,11 +8,13 @@ does GitHub being unavailable (5xx, network), with exponential backoff up to ``M
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 import httpx
@@ -33,6 +35,9 @@ from checks.config import CONFIG_FILE, ConfigError, parse_config
 
 logger = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 JOB_TIMEOUT = 900  # seconds: a first index of a large repository fits
 MAX_TRIES = 5
 RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable; doubles after
@@ -41,6 +46,35 @@ RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable;
 def backoff(tries: int) -> float:
     """How long to wait after ``tries`` attempts met a GitHub outage: 5, 10, 20, 40 s."""
     return float(RETRY_BACKOFF * 2 ** (tries - 1))
+
+
+def retry_delay(ctx: dict[str, Any], exc: GitHubError) -> float | None:
+    """Seconds until a job that met ``exc`` runs again; None when it should not."""
+    if isinstance(exc, RateLimited):
+        return exc.retry_after  # arq's max_tries still bounds how often
+    if isinstance(exc, GitHubUnavailable):
+        tries = int(ctx.get("job_try") or 1)
+        return backoff(tries) if tries < MAX_TRIES else None
+    return None
+
+
+def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Defer a job that met GitHub's rate limit or an outage (5xx, network), never sleeping in
+    a worker slot: one mechanism for every job and every call it makes."""
+
+    @functools.wraps(job)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
+        try:
+            return await job(*args, **kwargs)
+        except (RateLimited, GitHubUnavailable) as exc:
+            delay = retry_delay(ctx, exc)
+            if delay is None:
+                raise
+            logger.warning("%s: %s; trying again in %.0f s", job.__name__, exc, delay)
+            raise Retry(defer=delay) from exc
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +104,7 @@ async def review_pull_request(
     w = _state(ctx)
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "pr": number, "sha": head_sha}
-    try:
-        pr = await gh.pull_request(full_name, number)
-    except RateLimited as exc:
-        raise Retry(defer=exc.retry_after) from exc
+    pr = await gh.pull_request(full_name, number)
     if pr.head_sha != head_sha:
         logger.info("head moved on to %s: its own job reviews it", pr.head_sha[:12], extra=log)
         return "superseded"
@@ -89,23 +120,23 @@ async def review_pull_request(
     runs = await publisher.start(ref)
     try:
         outcome = await _review_and_publish(w, gh, publisher, ref, runs)
-    except RateLimited as exc:
-        # Complete this attempt's runs (never left in progress); the retry opens new ones.
-        await publisher.fail(ref, runs, f"GitHub's rate limit; retrying in {exc.retry_after:.0f} s")
-        raise Retry(defer=exc.retry_after) from exc
-    except GitHubUnavailable as exc:
-        tries = int(ctx.get("job_try") or 1)
-        if tries >= MAX_TRIES:
-            await publisher.fail(ref, runs, f"GitHub stayed unavailable: {exc}")
-            raise
-        delay = backoff(tries)
+    except (RateLimited, GitHubUnavailable) as exc:
+        # Complete this attempt's runs (never left in progress); `retrying` defers the job
+        # and the next attempt opens new ones.
+        delay = retry_delay(ctx, exc)
+        what = (
+            "GitHub's rate limit"
+            if isinstance(exc, RateLimited)
+            else f"GitHub is unavailable ({exc})"
+        )
+        message = (
+            f"{what}; retrying in {delay:.0f} s" if delay is not None else f"{what}: giving up"
+        )
         try:
-            await publisher.fail(
-                ref, runs, f"GitHub is unavailable ({exc}); retrying in {delay:.0f} s"
-            )
+            await publisher.fail(ref, runs, message)
         except GitHubError:
             logger.warning("could not complete the runs of a failed attempt", extra=log)
-        raise Retry(defer=delay) from exc
+        raise
     except Exception as exc:  # the job's top level: log, fail the runs, let arq record it
         logger.exception("review failed", extra=log)
         await publisher.fail(ref, runs, f"{type(exc).__name__}: {exc}")
@@ -152,10 +183,7 @@ async def recheck_pull_request(
 ) -> str:
     """``/cairn recheck``: review the pull request's current head again."""
     gh = _state(ctx).github.installation(installation_id)
-    try:
-        pr = await gh.pull_request(full_name, number)
-    except RateLimited as exc:
-        raise Retry(defer=exc.retry_after) from exc
+    pr = await gh.pull_request(full_name, number)
     return await review_pull_request(ctx, installation_id, repo_id, full_name, number, pr.head_sha)
 
 
@@ -217,11 +245,8 @@ async def record_pull_request(
     """A merged pull request joins the decision history (title, body, labels, files)."""
     w = _state(ctx)
     gh = w.github.installation(installation_id)
-    try:
-        pr = await gh.pull_request(full_name, number)
-        files = await gh.pull_request_files(full_name, number)
-    except RateLimited as exc:
-        raise Retry(defer=exc.retry_after) from exc
+    pr = await gh.pull_request(full_name, number)
+    files = await gh.pull_request_files(full_name, number)
     await Store(w.pool).repository(full_name, repo_id=repo_id, installation_id=installation_id)
     await Ledger(w.pool).save_pull_request(
         repo_id,
@@ -242,26 +267,16 @@ async def index_repository(
     w = _state(ctx)
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
-    try:
-        info = await gh.repository(full_name)
-        commit = sha or await gh.commit_sha(full_name, info.default_branch)
-        store = Store(w.pool)
-        repo = await store.repository(
-            full_name,
-            repo_id=repo_id,
-            installation_id=installation_id,
-            default_branch=info.default_branch,
-        )
-        report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
-    except RateLimited as exc:
-        logger.warning("rate limited; indexing again in %.0f s", exc.retry_after, extra=log)
-        raise Retry(defer=exc.retry_after) from exc
-    except GitHubUnavailable as exc:
-        tries = int(ctx.get("job_try") or 1)
-        if tries >= MAX_TRIES:
-            raise
-        logger.warning("GitHub unavailable; indexing again in %.0f s", backoff(tries), extra=log)
-        raise Retry(defer=backoff(tries)) from exc
+    info = await gh.repository(full_name)
+    commit = sha or await gh.commit_sha(full_name, info.default_branch)
+    store = Store(w.pool)
+    repo = await store.repository(
+        full_name,
+        repo_id=repo_id,
+        installation_id=installation_id,
+        default_branch=info.default_branch,
+    )
+    report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"
 
@@ -309,7 +324,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 FUNCTIONS: tuple[Any, ...] = tuple(
-    metered(job)
+    metered(retrying(job))
     for job in (
         review_pull_request,
         recheck_pull_request,

@@ -564,6 +564,29 @@ async def test_a_secondary_rate_limit_defers_the_review(world: World, after_star
 
 
 @pytest.mark.parametrize(
+    "job",
+    [
+        pytest.param("review_pull_request", id="review"),
+        pytest.param("recheck_pull_request", id="recheck"),
+        pytest.param("record_pull_request", id="record"),
+    ],
+)
+async def test_an_outage_on_a_jobs_first_call_defers_it(
+    world: World, job: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 30.0)
+    _, head = world.pull_request(DUPLICATE)
+    args = world.review_args(head) if job == "review_pull_request" else world.review_args(head)[:4]
+    world.state.fail_next(3, 502)
+    queued = await world.enqueue(job, *args)
+
+    await world.work(max_jobs=1)  # the retry is 30 s away: don't wait for it
+
+    assert await queued.status() == JobStatus.deferred
+    assert world.state.runs(REPO) == []
+
+
+@pytest.mark.parametrize(
     "storm",
     [
         pytest.param(1, id="one-502"),
