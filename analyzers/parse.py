@@ -7,6 +7,8 @@ UTF-8 are read as they are, and nothing here recurses, so nesting depth is no da
 
 from __future__ import annotations
 
+import tree_sitter
+
 from analyzers.languages import CLASS, FUNCTION, METHOD, MODULE, Language, language_for_path
 from analyzers.tokens import FileTokens, count_errors, scan
 from analyzers.units import CodeUnit, ParsedFile
@@ -14,15 +16,25 @@ from analyzers.units import CodeUnit, ParsedFile
 
 def parse_file(path: str, source: bytes) -> ParsedFile | None:
     """The units of the file at ``path``; None when no supported language has its extension."""
+    parsed = parse_file_and_tree(path, source)
+    return None if parsed is None else parsed[0]
+
+
+def parse_file_and_tree(path: str, source: bytes) -> tuple[ParsedFile, tree_sitter.Tree] | None:
+    """``parse_file``, with the syntax tree for other readers of the same file (its imports)."""
     language = language_for_path(path)
     if language is None:
         return None
-    return parse_source(path, source, language)
+    tree = language.parser().parse(source)
+    return _parsed(path, source, language, tree), tree
 
 
 def parse_source(path: str, source: bytes, language: Language) -> ParsedFile:
     """The units of ``source``, read as ``language``."""
-    tree = language.parser().parse(source)
+    return _parsed(path, source, language, language.parser().parse(source))
+
+
+def _parsed(path: str, source: bytes, language: Language, tree: tree_sitter.Tree) -> ParsedFile:
     tokens = scan(tree, source, language)
     return ParsedFile(
         path=path,

@@ -23,7 +23,7 @@ from analyzers import fingerprint as fp
 from analyzers.files import skip_reason
 from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resolve
 from analyzers.languages import language_for_path
-from analyzers.parse import parse_file
+from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
 from app.decisions import index_decisions
 from app.git import TreeEntry
@@ -79,9 +79,10 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     reason = skip_reason(path, len(data), data[:8192])
     if reason is not None:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped=reason)
-    parsed = parse_file(path, data)
-    if parsed is None:
+    result = parse_file_and_tree(path, data)
+    if result is None:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
+    parsed, tree = result
     kept = [u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR]
     sketches = fp.sketch([u.tokens for u in kept])
     keys = fp.band_keys(sketches.signatures).tolist()
@@ -101,7 +102,7 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         error_nodes=parsed.error_nodes,
         skipped=None,
         units=units,
-        imports=tuple(extract_imports(path, data)),
+        imports=tuple(extract_imports(path, data, tree)),  # one parse serves both
     )
 
 
