@@ -24,6 +24,7 @@ from analyzers.adr import (
 )
 from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
+from app.git import TreeEntry
 from app.source import Source
 from app.store import Repository, Store
 
@@ -36,13 +37,22 @@ _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 
 
 async def index_decisions(
-    store: Store, repo: Repository, source: Source, commit: str, paths: Sequence[str] = ()
+    store: Store,
+    repo: Repository,
+    source: Source,
+    commit: str,
+    paths: Sequence[str] = (),
+    *,
+    tree: Sequence[TreeEntry] | None = None,
 ) -> int:
     """Bring the stored decision log to ``commit``; parse only ADRs whose blob changed.
 
-    ``paths`` (``.cairn.yml`` ``decisions.paths``) replaces the usual directories.
+    ``paths`` (``.cairn.yml`` ``decisions.paths``) replaces the usual directories; ``tree`` is
+    the commit's tree when the caller has it already (on GitHub, one API call fewer).
     """
-    entries = [e for e in await source.tree(commit) if e.kind == "blob" and not e.is_symlink]
+    if tree is None:
+        tree = await source.tree(commit)
+    entries = [e for e in tree if e.kind == "blob" and not e.is_symlink]
     if paths:
         dirs = [p.strip("/") for p in paths]
     else:

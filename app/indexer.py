@@ -168,8 +168,9 @@ async def index_commit(
     async with store.pool.acquire() as lock_conn:
         await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
         try:
-            report = await _index(store, repo, source, commit, progress_stream)
-            await index_decisions(store, repo, source, commit, decision_paths)
+            tree = await source.tree(commit)  # one listing serves the code and the ADRs
+            report = await _index(store, repo, source, commit, tree, progress_stream)
+            await index_decisions(store, repo, source, commit, decision_paths, tree=tree)
         finally:
             await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
     report.seconds = time.monotonic() - started
@@ -186,9 +187,13 @@ async def index_commit(
 
 
 async def _index(
-    store: Store, repo: Repository, source: Source, commit: str, progress_stream: TextIO | None
+    store: Store,
+    repo: Repository,
+    source: Source,
+    commit: str,
+    entries: list[TreeEntry],
+    progress_stream: TextIO | None,
 ) -> IndexReport:
-    entries = await source.tree(commit)
     chosen, skipped = select_sources(entries)
     known = await store.known_blobs(repo.id)
     previous_tree = await store.tree(repo.id)

@@ -217,6 +217,8 @@ async def test_index_repository_indexes_the_default_branch_then_only_what_a_push
     assert await world.store.known_blobs(repo_id) == set(new_snapshot.values())
     blobs_read = [r for r in world.state.requests[fetched_before:] if "/git/blobs/" in r]
     assert blobs_read == [f"GET /repos/{REPO}/git/blobs/{new_snapshot['reports/table.py']}"]
+    trees_listed = [r for r in world.state.requests[fetched_before:] if "/git/trees/" in r]
+    assert len(trees_listed) == 1  # one listing serves the code and the decision log
     assert len(await world.store.units(repo_id)) == 3
     assert await _repository_row(world, repo_id) == (INSTALLATION, "main", second)
 
