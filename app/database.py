@@ -49,12 +49,15 @@ def database_url(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def connect(settings: Settings, *, migrate: bool = True) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on an up-to-date schema; the vector extension is checked first."""
+async def connect(
+    settings: Settings, *, migrate: bool = True, max_size: int = 4
+) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of up to ``max_size`` connections on an up-to-date schema; the vector extension
+    is checked first."""
     url = database_url(settings)
     try:
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=4, init=_init_connection, command_timeout=300
+            url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=300
         )
     except (OSError, asyncpg.PostgresError) as exc:
         where = "DATABASE_URL" if settings.database_url else "the embedded Postgres"

@@ -40,6 +40,10 @@ T = TypeVar("T")
 
 JOB_TIMEOUT = 900  # seconds: a first index of a large repository fits
 MAX_TRIES = 5
+# Jobs one worker runs at once. Its pool has a connection more than that: a job holding an
+# advisory lock's connection (index, publish) always finds one for its queries, even when every
+# other job waits for that lock on a connection of its own.
+MAX_JOBS = 10
 RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable; doubles after
 
 
@@ -306,7 +310,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     stack = AsyncExitStack()
     app = settings.app()
-    pool = await stack.enter_async_context(database.connect(settings))
+    pool = await stack.enter_async_context(database.connect(settings, max_size=MAX_JOBS + 1))
     meter = GitHubMeter()
     transport = MeteredTransport(httpx.AsyncHTTPTransport(), meter)
     github = await stack.enter_async_context(
@@ -353,5 +357,6 @@ def build_worker(
         handle_signals=not burst,
         job_timeout=JOB_TIMEOUT,
         max_tries=MAX_TRIES,
+        max_jobs=MAX_JOBS,
         **options,
     )

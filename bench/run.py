@@ -105,11 +105,13 @@ def _write_report() -> None:
     if run.get("cairn_error"):
         notes.append(f"Cairn could not be installed: {run['cairn_error']}")
     text = out.render(notes)
-    # Keep the section that bench/app_speed.py writes between its markers.
+    # Keep the sections that bench/app_speed.py and bench/rules.py write between their markers.
     kept = RESULTS.read_text() if RESULTS.exists() else ""
-    begin, end = kept.find("<!-- app_speed:begin -->"), kept.find("<!-- app_speed:end -->")
-    if -1 < begin < end:
-        text = text.rstrip("\n") + "\n\n" + kept[begin:end] + "<!-- app_speed:end -->\n"
+    for block in ("app_speed", "rules"):
+        end_marker = f"<!-- {block}:end -->"
+        begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
+        if -1 < begin < end:
+            text = text.rstrip("\n") + "\n\n" + kept[begin:end] + end_marker + "\n"
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
 
