@@ -57,12 +57,14 @@ from app.settings import Secret
 __all__ = [
     "Annotation",
     "CheckConclusion",
+    "CheckRun",
     "CheckStatus",
     "CommentDraft",
     "Forbidden",
     "GitHubApp",
     "GitHubError",
     "GitHubUnavailable",
+    "HookDelivery",
     "Installation",
     "NotFound",
     "PullFile",
@@ -319,6 +321,36 @@ class ReviewComment:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckRun:
+    """A check run as listed for a commit."""
+
+    id: int
+    name: str
+    head_sha: str
+    status: str
+    conclusion: str | None
+    app_id: int | None  # the App that created it
+
+
+@dataclass(frozen=True, slots=True)
+class HookDelivery:
+    """One attempt to deliver one of the App's webhook events (its ``guid``)."""
+
+    id: int  # this attempt: what a redelivery request names
+    guid: str  # the event: X-GitHub-Delivery, shared by its redeliveries
+    delivered_at: datetime
+    redelivery: bool
+    status: str  # "OK", or what went wrong ("Invalid HTTP Response: 502", "timed out")
+    status_code: int  # the answer's status; 0 when there was none
+    event: str
+    action: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.status_code >= 400 or self.status_code == 0 or self.status != "OK"
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewThread:
     """A review thread: its GraphQL node id, whether it is resolved, its comments' ids."""
 
@@ -389,6 +421,31 @@ def _review_comment(raw: Any) -> ReviewComment:
         author=str((raw.get("user") or {}).get("login", "")),
         commit_id=str(raw.get("commit_id") or ""),
         in_reply_to_id=raw.get("in_reply_to_id"),
+    )
+
+
+def _check_run(raw: Any) -> CheckRun:
+    app = raw.get("app") or {}
+    return CheckRun(
+        id=int(raw["id"]),
+        name=str(raw["name"]),
+        head_sha=str(raw.get("head_sha") or ""),
+        status=str(raw.get("status") or ""),
+        conclusion=raw.get("conclusion"),
+        app_id=int(app["id"]) if isinstance(app, dict) and app.get("id") is not None else None,
+    )
+
+
+def _hook_delivery(raw: Any) -> HookDelivery:
+    return HookDelivery(
+        id=int(raw["id"]),
+        guid=str(raw["guid"]),
+        delivered_at=datetime.fromisoformat(str(raw["delivered_at"]).replace("Z", "+00:00")),
+        redelivery=bool(raw.get("redelivery")),
+        status=str(raw.get("status") or ""),
+        status_code=int(raw.get("status_code") or 0),
+        event=str(raw.get("event") or ""),
+        action=raw.get("action"),
     )
 
 
@@ -509,7 +566,40 @@ class GitHubApp:
     def installation(self, installation_id: int) -> Installation:
         """The App acting as one of its installations."""
         github = GitHub(_InstallationStrategy(self, installation_id), **self._options)
-        return Installation(installation_id, github)
+        return Installation(installation_id, github, app_id=self.app_id)
+
+    async def hook_deliveries(self, since: datetime) -> list[HookDelivery]:
+        """The App's webhook deliveries since ``since`` (newest first), every page.
+
+        GitHub lists newest first and pages by cursor (the ``Link`` header's next URL); paging
+        stops at the first page that reaches past ``since``.
+        https://docs.github.com/en/rest/apps/webhooks#list-deliveries-for-an-app-webhook
+        """
+        out: list[HookDelivery] = []
+        cursor: str | None = None
+        while True:
+            with _translated():
+                if cursor is None:
+                    response = await self._github.rest.apps.async_list_webhook_deliveries(
+                        per_page=100
+                    )
+                else:
+                    response = await self._github.rest.apps.async_list_webhook_deliveries(
+                        per_page=100, cursor=cursor
+                    )
+            page = [_hook_delivery(raw) for raw in _json_list(response)]
+            out.extend(d for d in page if d.delivered_at >= since)
+            following = response.raw_response.links.get("next", {}).get("url")
+            cursor = httpx.URL(following).params.get("cursor") if following else None
+            if not page or cursor is None or min(d.delivered_at for d in page) < since:
+                return out
+
+    async def redeliver(self, delivery_id: int) -> None:
+        """Ask GitHub to send a delivery again (it answers 202 and sends it later).
+        https://docs.github.com/en/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook
+        """
+        with _translated():
+            await self._github.rest.apps.async_redeliver_webhook_delivery(delivery_id)
 
     async def _token(self, installation_id: int) -> str:
         """The installation's token, exchanged for the App's JWT when missing or near expiry."""
@@ -541,8 +631,11 @@ class GitHubApp:
 class Installation:
     """The App as one installation: reads pull requests and code, writes checks and reviews."""
 
-    def __init__(self, installation_id: int, github: GitHub[Any]) -> None:
+    def __init__(
+        self, installation_id: int, github: GitHub[Any], *, app_id: int | None = None
+    ) -> None:
         self.installation_id = installation_id
+        self.app_id = app_id  # None with a plain token: whose runs are whose is unknown
         self._github = github
 
     def __repr__(self) -> str:
@@ -678,6 +771,40 @@ class Installation:
             if not page["pageInfo"]["hasNextPage"]:
                 return threads
             cursor = page["pageInfo"]["endCursor"]
+
+    async def check_runs(
+        self,
+        repo: str,
+        ref: str,
+        *,
+        name: str | None = None,
+        status: CheckStatus | None = None,
+    ) -> list[CheckRun]:
+        """The latest check runs on a commit (each name's newest), this App's only when its id
+        is known; with ``name`` and ``status``, only those.
+        https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
+        """
+        owner, repo_name = _split(repo)
+        options: dict[str, Any] = {"per_page": 100}
+        if name is not None:
+            options["check_name"] = name
+        if status is not None:
+            options["status"] = status
+        if self.app_id is not None:
+            options["app_id"] = self.app_id
+        runs: list[CheckRun] = []
+        page = 1
+        while True:
+            with _translated():
+                response = await self._github.rest.checks.async_list_for_ref(
+                    owner, repo_name, ref, page=page, **options
+                )
+            body = _body(response)
+            batch = [_check_run(raw) for raw in body.get("check_runs") or []]
+            runs.extend(r for r in batch if self.app_id is None or r.app_id in (None, self.app_id))
+            if len(batch) < 100 or page * 100 >= int(body.get("total_count") or 0):
+                return runs
+            page += 1
 
     # --- writing -----------------------------------------------------------------------
 

@@ -154,15 +154,26 @@ class Publisher:
     # --- check runs ------------------------------------------------------------------------
 
     async def start(self, pr: PullRequestRef) -> dict[str, int]:
-        """Open one in-progress check run per check; their ids by check name."""
+        """Open one in-progress check run per check; their ids by check name.
+
+        A run of this App still in progress on the head (an attempt killed mid-job: its
+        worker never completed it) is taken over rather than opened again, so none stays
+        "in progress" beside a completed twin.
+        """
+        open_runs = await self.github.check_runs(pr.full_name, pr.head_sha, status="in_progress")
+        reused = {r.name: r.id for r in open_runs}
         ids = await asyncio.gather(
             *(
-                self.github.create_check_run(
+                _existing(reused[_run_name(check)])
+                if _run_name(check) in reused
+                else self.github.create_check_run(
                     pr.full_name, _run_name(check), pr.head_sha, status="in_progress"
                 )
                 for check in CHECKS
             )
         )
+        if reused:
+            logger.info("took over %d check runs in progress", len(reused), extra=_context(pr))
         logger.info("check runs started", extra=_context(pr))
         return dict(zip(CHECKS, ids, strict=True))
 
@@ -544,6 +555,10 @@ class _Plan:
 
 def _run_name(check: str) -> str:
     return f"cairn/{check}"
+
+
+async def _existing(run_id: int) -> int:
+    return run_id
 
 
 def _context(pr: PullRequestRef) -> dict[str, Any]:

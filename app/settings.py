@@ -47,6 +47,13 @@ class AppSettings:
     api_url: str
     redis_url: str
     review_drafts: bool
+    # Reliability (README, "Reliability"): how long a job may run; how long after that a job
+    # whose worker died runs again; how many review/index jobs of one installation run at once.
+    job_timeout: float = 900.0
+    rerun_after: float = 10.0
+    installation_concurrency: int = 2
+    concurrency_retry: float = 5.0
+    redelivery_interval: int = 10  # minutes between asking GitHub for failed deliveries; 0: off
 
     @property
     def web_url(self) -> str:
@@ -113,6 +120,20 @@ class Settings:
         redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379").strip()
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
             problems.append(f"REDIS_URL must be a redis:// URL, not {redis_url!r}")
+        numbers = {
+            name: _number(env, name, default, problems)
+            for name, default in (
+                ("CAIRN_JOB_TIMEOUT", 900.0),
+                ("CAIRN_JOB_RERUN_AFTER", 10.0),
+                ("CAIRN_INSTALLATION_CONCURRENCY", 2.0),
+                ("CAIRN_CONCURRENCY_RETRY", 5.0),
+                ("CAIRN_REDELIVERY_INTERVAL", 10.0),
+            )
+        }
+        if numbers["CAIRN_INSTALLATION_CONCURRENCY"] < 1:
+            problems.append("CAIRN_INSTALLATION_CONCURRENCY must be at least 1")
+        if numbers["CAIRN_JOB_TIMEOUT"] <= 0:
+            problems.append("CAIRN_JOB_TIMEOUT must be more than 0 seconds")
         if problems:
             from checks.config import ConfigError
 
@@ -124,10 +145,30 @@ class Settings:
             api_url=api_url.rstrip("/"),
             redis_url=redis_url,
             review_drafts=env.get("CAIRN_REVIEW_DRAFTS", "").lower() in ("1", "true", "yes"),
+            job_timeout=numbers["CAIRN_JOB_TIMEOUT"],
+            rerun_after=numbers["CAIRN_JOB_RERUN_AFTER"],
+            installation_concurrency=int(numbers["CAIRN_INSTALLATION_CONCURRENCY"]),
+            concurrency_retry=numbers["CAIRN_CONCURRENCY_RETRY"],
+            redelivery_interval=int(numbers["CAIRN_REDELIVERY_INTERVAL"]),
         )
 
 
 _APP_PREFIXES = ("GITHUB_", "REDIS_", "CAIRN_")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    """A non-negative number of the environment (``default`` when unset); a problem if not."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        problems.append(f"{name} must be a non-negative number, not {raw!r}")
+        return default
+    return value
 
 
 def _default_home(env: Mapping[str, str]) -> Path:

@@ -4,6 +4,12 @@ Every job's top level is where an unexpected error is caught, logged with its co
 turned into failed check runs, so a required status check never stays "in progress".
 Rate limits defer the job (``Retry(defer=...)``) instead of sleeping in a worker slot, and so
 does GitHub being unavailable (5xx, network), with exponential backoff up to ``MAX_TRIES``.
+Reviews and indexes take one of their installation's slots first (``app.concurrency``); a job
+over the limit is deferred too, and those waits do not count as tries.
+
+Two periodic jobs keep deliveries from being lost: ``reconcile_deliveries`` (at start-up and
+every minute) queues those recorded while Redis was down; ``redeliver_deliveries`` asks GitHub
+to send again those that never reached Cairn (``app.redelivery``).
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from typing import Any, ParamSpec, TypeVar
 import asyncpg
 import httpx
 from arq.connections import RedisSettings
-from arq.worker import Retry, Worker
+from arq.cron import cron
+from arq.worker import Retry, Worker, func
 
 from app import database
+from app.concurrency import InstallationSlots
 from app.github import GitHubApp, GitHubError, GitHubUnavailable, Installation, RateLimited
 from app.indexer import index_commit
 from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
+from app.reconcile import reconcile
+from app.redelivery import redeliver
 from app.review import review
 from app.settings import AppSettings, Settings
 from app.source import GitHubSource
@@ -38,12 +48,14 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-JOB_TIMEOUT = 900  # seconds: a first index of a large repository fits
 MAX_TRIES = 5
 # Jobs one worker runs at once. Its pool has a connection more than that: a job holding an
 # advisory lock's connection (index, publish) always finds one for its queries, even when every
 # other job waits for that lock on a connection of its own.
 MAX_JOBS = 10
+# Deferrals for want of an installation slot (``limited``) are not tries: arq may pick a
+# limited job up this many times more (every CAIRN_CONCURRENCY_RETRY seconds).
+MAX_WAITS = 10_000
 RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable; doubles after
 
 
@@ -54,10 +66,11 @@ def backoff(tries: int) -> float:
 
 def retry_delay(ctx: dict[str, Any], exc: GitHubError) -> float | None:
     """Seconds until a job that met ``exc`` runs again; None when it should not."""
+    # the job's tries, less the times it was only deferred for an installation slot
+    tries = int(ctx.get("job_try") or 1) - int(ctx.get("slot_waits") or 0)
     if isinstance(exc, RateLimited):
-        return exc.retry_after  # arq's max_tries still bounds how often
+        return exc.retry_after if tries < MAX_TRIES else None
     if isinstance(exc, GitHubUnavailable):
-        tries = int(ctx.get("job_try") or 1)
         return backoff(tries) if tries < MAX_TRIES else None
     return None
 
@@ -77,6 +90,41 @@ def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
                 raise
             logger.warning("%s: %s; trying again in %.0f s", job.__name__, exc, delay)
             raise Retry(defer=delay) from exc
+
+    return run
+
+
+def limited(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run the job only in one of its installation's slots (the first argument after ``ctx``);
+    with none free, defer it by CAIRN_CONCURRENCY_RETRY seconds without holding a worker."""
+
+    @functools.wraps(job)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
+        installation_id = int(args[1])  # type: ignore[call-overload]
+        w = _state(ctx)
+        slots = InstallationSlots(
+            ctx["redis"],
+            w.app.installation_concurrency,
+            lease=w.app.job_timeout + w.app.rerun_after,
+        )
+        job_id = str(ctx.get("job_id") or job.__name__)
+        ctx["slot_waits"] = await slots.waits(job_id)
+        if not await slots.acquire(installation_id, job_id):
+            ctx["slot_waits"] = await slots.waited(job_id)
+            logger.info(
+                "%s: installation %d has %d jobs running; trying again in %.0f s",
+                job.__name__,
+                installation_id,
+                w.app.installation_concurrency,
+                w.app.concurrency_retry,
+                extra={"installation": installation_id},
+            )
+            raise Retry(defer=w.app.concurrency_retry)
+        try:
+            return await job(*args, **kwargs)
+        finally:
+            await slots.release(installation_id, job_id)
 
     return run
 
@@ -327,8 +375,23 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await stack.aclose()
 
 
+async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
+    """Queue the deliveries recorded while Redis was down (periodic, and at start-up)."""
+    done = await reconcile(_state(ctx).pool, ctx["redis"])
+    return f"queued {done.deliveries} recorded deliveries ({done.jobs} jobs)"
+
+
+async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
+    """Ask GitHub to send again the recent deliveries that failed or never arrived."""
+    w = _state(ctx)
+    done = await redeliver(w.github, w.pool, ctx["redis"])
+    return f"asked for {len(done.asked)} redeliveries of {done.listed} listed"
+
+
+_LIMITED = (review_pull_request, recheck_pull_request, index_repository)
+
 FUNCTIONS: tuple[Any, ...] = tuple(
-    metered(retrying(job))
+    metered(retrying(limited(job) if job in _LIMITED else job))
     for job in (
         review_pull_request,
         recheck_pull_request,
@@ -342,21 +405,49 @@ FUNCTIONS: tuple[Any, ...] = tuple(
 
 
 def build_worker(
-    settings: Settings, *, burst: bool = False, queue_name: str | None = None
+    settings: Settings,
+    *,
+    burst: bool = False,
+    queue_name: str | None = None,
+    maintenance: bool | None = None,
 ) -> Worker:
-    """An arq worker for the App's jobs (``burst``: stop when the queue is empty, for tests)."""
+    """An arq worker for the App's jobs (``burst``: stop when the queue is empty, for tests).
+
+    ``maintenance`` (default: when not ``burst``) adds the periodic jobs: the reconciler at
+    start-up and every minute, the redelivery sweep every CAIRN_REDELIVERY_INTERVAL minutes.
+    """
     app = settings.app()
     options: dict[str, Any] = {} if queue_name is None else {"queue_name": queue_name}
-    return Worker(
-        FUNCTIONS,
+    functions = [
+        func(f, max_tries=MAX_TRIES + MAX_WAITS) if f.__name__ in _LIMITED_NAMES else f
+        for f in FUNCTIONS
+    ]
+    crons = []
+    if maintenance if maintenance is not None else not burst:
+        reconciler: Any = metered(reconcile_deliveries)
+        crons.append(cron(reconciler, second=0, run_at_startup=True, max_tries=1))
+        if app.redelivery_interval > 0:
+            sweep: Any = metered(redeliver_deliveries)
+            minutes = set(range(0, 60, min(app.redelivery_interval, 60)))
+            crons.append(cron(sweep, minute=minutes, second=30, max_tries=1))
+    worker = Worker(
+        functions,
+        cron_jobs=crons,
         redis_settings=RedisSettings.from_dsn(app.redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
         ctx={"settings": settings},
         burst=burst,
         handle_signals=not burst,
-        job_timeout=JOB_TIMEOUT,
+        job_timeout=app.job_timeout,
         max_tries=MAX_TRIES,
         max_jobs=MAX_JOBS,
         **options,
     )
+    # A job whose worker was killed runs again once arq's "in progress" key lapses: its
+    # timeout plus this margin (arq's own is 10 s).
+    worker.in_progress_timeout_s = app.job_timeout + app.rerun_after
+    return worker
+
+
+_LIMITED_NAMES = frozenset(job.__name__ for job in _LIMITED)

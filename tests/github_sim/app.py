@@ -7,6 +7,7 @@ token), the primary rate limit, then the handler. Every answer carries ``x-ratel
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -27,6 +28,7 @@ from tests.github_sim.patch import commentable_lines
 from tests.github_sim.state import (
     FILES_CAP,
     CheckRun,
+    HookDelivery,
     Repo,
     Review,
     ReviewComment,
@@ -383,6 +385,8 @@ def _apply_check_body(run: CheckRun, body: dict[str, Any]) -> None:
         run.title, run.summary = output["title"], output["summary"]
         run.text = output.get("text", run.text)
         run.annotations.extend(annotations)  # annotations accumulate across updates
+    if status == "completed" and run.status != "completed":
+        run.completed_at = time.time()
     run.status, run.conclusion = status, conclusion
     for key in ("external_id", "details_url"):
         if key in body:
@@ -398,6 +402,9 @@ def _check_json(repo: Repo, run: CheckRun) -> dict[str, Any]:
         "conclusion": run.conclusion,
         "external_id": run.external_id,
         "details_url": run.details_url,
+        "app": {"id": run.app_id, "slug": "cairn"},
+        "started_at": _iso(run.started_at),
+        "completed_at": _iso(run.completed_at) if run.completed_at else None,
         "html_url": f"https://github.com/{repo.full_name}/runs/{run.id}",
         "output": {
             "title": run.title,
@@ -416,9 +423,40 @@ def create_check_run(state: State, call: Call) -> Any:
     if body["head_sha"] not in repo.commits:
         raise _unprocessable("No commit found for SHA: " + body["head_sha"])
     run = CheckRun(state.next_id(), body["name"], body["head_sha"], "queued", None)
+    run.app_id = state.installations.get(call.installation_id, 0)
+    run.started_at = time.time()
     _apply_check_body(run, body)
     state.check_runs.setdefault(repo.full_name, []).append(run)
     return 201, _check_json(repo, run)
+
+
+@route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs")
+def list_check_runs_for_ref(state: State, call: Call) -> Any:
+    """https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference"""
+    repo = call.repo(state)
+    ref = call.groups["ref"]
+    sha = repo.branches.get(ref, ref)
+    if sha not in repo.commits:
+        raise _unprocessable("No commit found for SHA: " + ref)
+    q = call.query
+    if q.get("status") not in (None, "queued", "in_progress", "completed"):
+        raise _unprocessable("Invalid request.", "status is not a member")
+    runs = [r for r in state.runs(repo.full_name) if r.head_sha == sha]
+    if q.get("filter", "latest") == "latest":  # each name's newest run only
+        newest: dict[str, CheckRun] = {}
+        for r in runs:
+            newest[r.name] = r
+        runs = list(newest.values())
+    runs = [
+        r
+        for r in runs
+        if q.get("check_name") in (None, r.name)
+        and q.get("status") in (None, r.status)
+        and q.get("app_id") in (None, str(r.app_id))
+    ]
+    runs.sort(key=lambda r: r.id, reverse=True)
+    status, page, headers = _page(call, [_check_json(repo, r) for r in runs])
+    return status, {"total_count": len(runs), "check_runs": page}, headers
 
 
 @route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
@@ -645,6 +683,71 @@ def graphql(state: State, call: Call) -> Any:
     raise HTTPError(400, f"github_sim: unknown GraphQL operation: {head}")
 
 
+# --- the App's webhook deliveries ----------------------------------------------------------
+
+
+def _iso(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _delivery_json(d: HookDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "guid": d.guid,
+        "delivered_at": _iso(d.delivered_at),
+        "redelivery": d.redelivery,
+        "duration": round(d.duration, 3),
+        "status": d.status,
+        "status_code": d.status_code,
+        "event": d.event,
+        "action": d.action,
+        "installation_id": d.installation_id,
+        "repository_id": d.repository_id,
+        "throttled_at": None,
+    }
+
+
+@route("GET", "/app/hook/deliveries", auth="jwt")
+def list_hook_deliveries(state: State, call: Call) -> Any:
+    """https://docs.github.com/en/rest/apps/webhooks#list-deliveries-for-an-app-webhook
+
+    Newest first, paged by an opaque cursor (here: the id to continue below) in ``Link``.
+    """
+    try:
+        per_page = min(max(int(call.query.get("per_page", 30)), 1), 100)
+        below = int(call.query["cursor"]) if "cursor" in call.query else None
+    except ValueError as e:
+        raise HTTPError(400, "Bad request: invalid cursor or per_page") from e
+    wanted = call.query.get("status")
+    if wanted not in (None, "success", "failure"):
+        raise _unprocessable("Validation Failed", "status must be success or failure")
+    items = sorted(state.hook_deliveries, key=lambda d: d.id, reverse=True)
+    if below is not None:
+        items = [d for d in items if d.id < below]
+    if wanted is not None:
+        items = [d for d in items if (d.status == "OK") == (wanted == "success")]
+    page, rest = items[:per_page], items[per_page:]
+    headers = {}
+    if rest:
+        query = urlencode({**call.query, "cursor": page[-1].id})
+        headers["link"] = f'<{call.url}?{query}>; rel="next"'
+    return 200, [_delivery_json(d) for d in page], headers
+
+
+@route("POST", "/app/hook/deliveries/{delivery_id}/attempts", auth="jwt")
+def redeliver_hook_delivery(state: State, call: Call) -> Any:
+    """https://docs.github.com/en/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook"""
+    delivery_id = int(call.groups["delivery_id"]) if call.groups["delivery_id"].isdigit() else 0
+    found = next((d for d in state.hook_deliveries if d.id == delivery_id), None)
+    if found is None:
+        raise HTTPError(404, "Not Found")
+    if time.time() - found.delivered_at > 3 * 86_400:
+        # GitHub keeps deliveries for three days and redelivers none older
+        raise _unprocessable("Validation Failed", "delivery is too old to be redelivered")
+    state.redeliver_later(found)
+    return 202, {}
+
+
 # --- dispatcher ----------------------------------------------------------------------------
 
 
@@ -722,6 +825,8 @@ def create_app(state: State) -> Starlette:
         path = re.sub(r"^/api/(v3/|(?=graphql))", "/", request.url.path)
         url = str(request.url.replace(query=""))
         headers = {k.lower(): v for k, v in request.headers.items()}
+        if state.latency:
+            await asyncio.sleep(state.latency)
         with state.lock:
             status, payload, out_headers = dispatch(
                 state, request.method, path, dict(request.query_params), headers, body, url

@@ -8,13 +8,18 @@ what a reviewer would see (``check_run``, ``comments_at``, ``threads``).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
+import json
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from tests.github_sim.patch import count_changes, unified_patch
 
@@ -123,6 +128,9 @@ class CheckRun:
     annotations: list[dict[str, Any]] = field(default_factory=list)
     external_id: str | None = None
     details_url: str | None = None
+    app_id: int = 0  # the App whose installation created it
+    started_at: float = 0.0
+    completed_at: float | None = None
 
 
 @dataclass
@@ -158,6 +166,24 @@ class Review:
     body: str
     event: str
     author: str
+
+
+@dataclass
+class HookDelivery:
+    """One attempt at delivering a webhook event (``guid``), as GitHub records it."""
+
+    id: int
+    guid: str
+    event: str
+    action: str | None
+    payload: dict[str, Any]
+    delivered_at: float
+    redelivery: bool
+    status: str  # "OK" or what went wrong
+    status_code: int  # 0 when no answer came
+    duration: float
+    installation_id: int | None
+    repository_id: int | None
 
 
 @dataclass
@@ -204,6 +230,11 @@ class State:
         self.unknown_routes: list[str] = []
         self.requests: list[str] = []  # "METHOD /path?query", for debugging failed tests
         self.bot_login = "cairn[bot]"
+        # the App's webhook: where deliveries go, signed with its secret; what was sent
+        self.webhook_url: str | None = None
+        self.webhook_secret = ""
+        self.hook_deliveries: list[HookDelivery] = []
+        self.latency = 0.0  # seconds every API answer waits (to catch a job mid-way)
         self._ids = itertools.count(1001)
         self._repo_ids = itertools.count(501)
 
@@ -376,6 +407,77 @@ class State:
                 Fault(403, {"retry-after": str(retry_after)} if retry_after else {}, body)
                 for _ in range(times)
             )
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    def deliver(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        guid: str | None = None,
+        redelivery: bool = False,
+        timeout: float = 10.0,
+    ) -> HookDelivery:
+        """POST a signed delivery to ``webhook_url`` and record the attempt and its answer.
+
+        Blocking: call it from a thread (``asyncio.to_thread``) when the receiver runs on the
+        caller's event loop.
+        """
+        body = json.dumps(payload).encode()
+        guid = guid or str(uuid.uuid4())
+        signature = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "GitHub-Hookshot/sim",
+            "x-github-event": event,
+            "x-github-delivery": guid,
+            "x-hub-signature-256": f"sha256={signature}",
+        }
+        started = time.time()
+        try:
+            if self.webhook_url is None:
+                raise httpx.ConnectError("no webhook URL")
+            answer = httpx.post(self.webhook_url, content=body, headers=headers, timeout=timeout)
+            code = answer.status_code
+            status = "OK" if code < 400 else f"Invalid HTTP Response: {code}"
+        except httpx.TimeoutException:
+            code, status = 0, "timed out"
+        except httpx.TransportError:
+            code, status = 0, "failed to connect to host"
+        installation = payload.get("installation")
+        repository = payload.get("repository")
+        with self.lock:
+            attempt = HookDelivery(
+                id=self.next_id(),
+                guid=guid,
+                event=event,
+                action=payload.get("action") if isinstance(payload.get("action"), str) else None,
+                payload=payload,
+                delivered_at=started,
+                redelivery=redelivery,
+                status=status,
+                status_code=code,
+                duration=time.time() - started,
+                installation_id=installation.get("id") if isinstance(installation, dict) else None,
+                repository_id=repository.get("id") if isinstance(repository, dict) else None,
+            )
+            self.hook_deliveries.append(attempt)
+        return attempt
+
+    def redeliver_later(self, delivery: HookDelivery) -> None:
+        """Send ``delivery``'s event again, soon, from a thread of its own (GitHub answers the
+        request with 202 and delivers afterwards)."""
+        threading.Thread(
+            target=self.deliver,
+            args=(delivery.event, delivery.payload),
+            kwargs={"guid": delivery.guid, "redelivery": True},
+            daemon=True,
+        ).start()
+
+    def attempts(self, guid: str) -> list[HookDelivery]:
+        with self.lock:
+            return [d for d in self.hook_deliveries if d.guid == guid]
 
     # --- what a reviewer sees --------------------------------------------------------------
 
