@@ -49,3 +49,29 @@ def test_every_delivery_is_reviewed_once(sim: World, procs: Processes) -> None:
         "failed_runs": 0,
     }
     assert all(sim.comments(n) == 1 for n in sim.heads)
+
+
+def test_github_502s_and_secondary_rate_limits_defer_jobs_that_then_complete(
+    sim: World, procs: Processes
+) -> None:
+    for n in range(1, PRS + 1):
+        sim.open_pull_request(n)
+    # The next calls fail: outages first, then a secondary rate limit with Retry-After.
+    sim.state.fail_next(3, status=502)
+    sim.state.secondary_rate_limit(2, retry_after=1)
+    sim.state.fail_next(1, status=503)
+    for n in sim.heads:
+        _, answer = sim.post(procs.url, n)
+        assert answer.status_code == 202, answer.text
+    sim.wait_reviewed(timeout=150)
+    assert not sim.state.faults  # every injected fault was met
+    tally = sim.tally()
+    assert (tally.reviewed, tally.lost, tally.duplicate_comments, tally.stuck_runs) == (
+        PRS,
+        0,
+        0,
+        0,
+    )
+    assert all(sim.comments(n) == 1 for n in sim.heads)
+    worker = procs.log("worker-0")
+    assert "trying again in" in worker  # deferred, not failed
