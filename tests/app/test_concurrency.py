@@ -8,7 +8,7 @@ and completion times, as GitHub shows them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -20,10 +20,10 @@ from app.worker import build_worker
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
+from tests.servers import RedisServer
 
 APP_ID, MONOREPO_INSTALLATION, SMALL_INSTALLATION = 6161, 81, 82
 MONOREPO, SMALL = "giant/monorepo", "tiny/service"
-REDIS_URL = "redis://127.0.0.1:6379/10"  # this module's own database, emptied per test
 BASE = {
     "billing/dates.py": module(PARSE_DATE),
     "billing/invoices.py": module(INVOICE_TOTAL),
@@ -34,9 +34,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
-    await pool.flushdb()
+def redis_url() -> Iterator[str]:
+    """A Redis server of the test's own (never the machine's shared one)."""
+    with RedisServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
     yield pool
     await pool.aclose()
 
@@ -82,7 +88,7 @@ def test_a_limit_below_one_is_refused(redis: ArqRedis) -> None:
 
 
 async def test_a_monorepo_with_many_pull_requests_does_not_starve_another_installation(
-    store: Store, redis: ArqRedis, cairn_env: dict[str, str]
+    store: Store, redis: ArqRedis, redis_url: str, cairn_env: dict[str, str]
 ) -> None:
     state = State()
     private, public = rsa_keypair()
@@ -109,7 +115,7 @@ async def test_a_monorepo_with_many_pull_requests_does_not_starve_another_instal
             GITHUB_PRIVATE_KEY=private,
             GITHUB_WEBHOOK_SECRET="unused",
             GITHUB_API_URL=api_url,
-            REDIS_URL=REDIS_URL,
+            REDIS_URL=redis_url,
             CAIRN_INSTALLATION_CONCURRENCY="1",
             CAIRN_CONCURRENCY_RETRY="0.2",
         )
