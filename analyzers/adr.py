@@ -14,7 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import tree_sitter
 import yaml
+
+from analyzers.languages import LANGUAGES, language_named
 
 ADR_DIRS = (
     "docs/adr",
@@ -110,6 +113,30 @@ class AddedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A commit or merged pull request that added or changed a file: where it was decided."""
+
+    kind: str  # "commit" | "pull-request"
+    ref: str  # the full commit sha, or the pull request's number
+    title: str  # the commit's subject or the pull request's title
+    date: str = ""  # YYYY-MM-DD
+    reason: str = ""  # why it is listed ("added docs/adr/0004-npm.md", "touched lines 3-9")
+
+    @property
+    def label(self) -> str:
+        return f"#{self.ref}" if self.kind == "pull-request" else self.ref[:10]
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "date": self.date,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionInputs:
     """What the decisions check gets: the log at base, the added lines, the relevant ADRs."""
 
@@ -117,6 +144,8 @@ class DecisionInputs:
     added: tuple[AddedFile, ...] = ()
     relevant: tuple[str, ...] = ()  # paths of ADRs lexically related to the change
     head: tuple[Adr, ...] = ()  # ADR files the change adds or edits, parsed at head
+    # per ADR path, the commits or pull requests that added or changed it, newest first
+    history: Mapping[str, tuple[HistoryEntry, ...]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,8 +254,13 @@ def parse_adr(path: str, data: bytes) -> Adr:
     decision_line, decision = sections[decision_key] if decision_key else (0, "")
 
     constraints = list(_explicit(meta, body, path, problems))
-    constraints += _derived(title, decision, decision_line + offset)
-    constraints += _rejected_options(sections, decision, offset)
+    # The prose only: a fenced cairn block's messages are no sentences to derive rules from
+    # (blanked line for line, so the sentences keep their line numbers).
+    prose = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), decision)
+    stated = {c.value.lower() for c in constraints}
+    derived = _derived(title, prose, decision_line + offset)
+    derived += _rejected_options(sections, prose, offset)
+    constraints += [c for c in derived if c.value.lower() not in stated]
     return Adr(
         path=path,
         number=number,
@@ -346,7 +380,7 @@ def _ref(raw: str, path: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Explicit constraints: a ``cairn:`` front-matter block or a fenced ``cairn`` block
 
-_FORBID_KINDS = ("import", "call", "dependency", "command", "regex", "query")
+_FORBID_KINDS = ("import", "call", "dependency", "command", "regex", "query", "any")
 
 
 def _explicit(
@@ -389,8 +423,10 @@ def _forbids(
         kind = kinds[0]
         value = str(item[kind])
         if kind == "query":
-            problems.append(f"{path}: cairn.forbid[{i}]: tree-sitter queries are not supported yet")
-            continue
+            trouble = _query_problem(value, str(item.get("language", "")))
+            if trouble:
+                problems.append(f"{path}: cairn.forbid[{i}]: {trouble}")
+                continue
         if kind == "regex":
             try:
                 re.compile(value)
@@ -406,6 +442,17 @@ def _forbids(
             scope=scope,
             explicit=True,
         )
+
+
+def _query_problem(query: str, language: str) -> str:
+    names = [lang.name for lang in LANGUAGES]
+    if language not in names:
+        return f"a tree-sitter query needs a language, one of {', '.join(names)}"
+    try:
+        tree_sitter.Query(language_named(language).grammar_language, query)
+    except (tree_sitter.QueryError, ValueError) as exc:
+        return f"not a valid {language} tree-sitter query: {' '.join(str(exc).split())}"
+    return ""
 
 
 def _prefers(

@@ -228,7 +228,13 @@ async def _pull_request(
                 notes += result.suppressed
                 try:
                     report = await publisher.finish(
-                        ref, runs, result.findings, commentable, config.fail_on, notes
+                        ref,
+                        runs,
+                        result.findings,
+                        commentable,
+                        config.fail_on,
+                        notes,
+                        decisions=result.decisions,
                     )
                 except (Forbidden, Unauthorized) as exc:
                     why_not = f"the token cannot publish the review ({exc.status})"

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
 
-from app import database
+from app import database, why
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
@@ -26,6 +26,7 @@ from app.settings import Settings
 from app.source import LocalSource
 from app.store import Repository, Store
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
+from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, help="where to create it (default: a temporary directory)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(run=_demo)
+
+    why.add_commands(sub)
     return parser
 
 
@@ -200,22 +203,29 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
     )
     for path, reason in sorted(result.skipped_files.items()):
         _status(f"skipped {path}: {reason}")
-    out = _render_review(args, git, head, result.findings)
+    out = _render_review(args, git, head, result.findings, result.decisions)
     _emit(args, out)
     return _exit_code(result.findings, args.fail_on)
 
 
 def _render_review(
-    args: argparse.Namespace, git: GitRepo, head: str, findings: list[Finding]
+    args: argparse.Namespace,
+    git: GitRepo,
+    head: str,
+    findings: list[Finding],
+    decisions: DecisionNotes = NO_NOTES,
 ) -> str:
     if args.format == "json":
-        return json.dumps(document.review_document(findings), indent=2) + "\n"
+        return json.dumps(document.review_document(findings, decisions), indent=2) + "\n"
     if args.format == "sarif":
         return (
             json.dumps(sarif.review_sarif(findings, tool_version=cairn_version()), indent=2) + "\n"
         )
     return text.render_review(
-        findings, source=_source_at(git, head), color=_color(args, sys.stdout)
+        findings,
+        source=_source_at(git, head),
+        color=_color(args, sys.stdout),
+        decisions=decisions,
     )
 
 

@@ -25,6 +25,7 @@ from analyzers.adr import (
 from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
 from app.git import TreeEntry
+from app.history import DecisionHistory
 from app.source import Source
 from app.store import Repository, Store
 
@@ -83,9 +84,15 @@ async def index_decisions(
 
 
 async def decision_inputs(
-    store: Store, repo: Repository, source: Source, head: str, diffs: Sequence[FileDiff]
+    store: Store,
+    repo: Repository,
+    source: Source,
+    head: str,
+    diffs: Sequence[FileDiff],
+    history: DecisionHistory | None = None,
 ) -> DecisionInputs:
-    """The log at base, the change's added lines, and the ADRs related to the change."""
+    """The log at base, the change's added lines, the ADRs related to the change, and the
+    history (commits, pull requests) of the decisions that bind."""
     log = build_log(await store.decisions(repo.id))
     adr_paths = {a.path for a in log.records}
     dirs = {posixpath.dirname(p) for p in adr_paths}
@@ -115,8 +122,14 @@ async def decision_inputs(
         words += [w for _, line in numbered for w in _WORDS.findall(line)]
     common = [w for w, _ in Counter(w.lower() for w in words).most_common(200)]
     relevant = await store.relevant_decisions(repo.id, common) if log.records else []
+    binding = [a.path for a in log.binding if a.constraints]
+    made = await history.of(binding) if history is not None and added else {}
     return DecisionInputs(
-        log=log, added=tuple(added), relevant=tuple(relevant), head=tuple(head_adrs)
+        log=log,
+        added=tuple(added),
+        relevant=tuple(relevant),
+        head=tuple(head_adrs),
+        history=made,
     )
 
 

@@ -188,6 +188,10 @@ class GitRepo:
         )
         return proc.stdout if proc.returncode == 0 else None
 
+    def log(self, *args: str) -> str:
+        """``git log`` with ``args`` (the caller bounds it), as text."""
+        return self._git("log", *args).decode("utf-8", errors="replace")
+
     def diff(self, base: str, head: str, *, context: int = 0) -> str:
         """``git diff --unified=0 -M`` of base..head, the input of ``analyzers.diff``.
 

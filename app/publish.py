@@ -51,6 +51,7 @@ from app.github import (
 )
 from app.ledger import Entry, Ledger, Seen, Suppression
 from app.report.labels import evidence_label, finding_key, plural, rule_id, span
+from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
 __all__ = [
@@ -80,6 +81,7 @@ MAX_COMMENTS = 25
 MAX_OUTPUT = 65_535
 GITHUB_WEB = "https://github.com"
 
+MAX_LOG_PROBLEMS = 50  # listed in the decisions run's summary; the rest are counted
 _TITLES = {"duplication": "Duplication", "patterns": "Patterns", "decisions": "Decisions"}
 _LEVELS: Mapping[Severity, Literal["notice", "warning", "failure"]] = {
     Severity.NOTICE: "notice",
@@ -246,11 +248,13 @@ class Publisher:
         commentable: Mapping[str, Sequence[tuple[int, int]]],
         policy: Mapping[str, str] = DEFAULT_FAIL_ON,
         notes: Sequence[str] = (),
+        decisions: DecisionNotes = NO_NOTES,
     ) -> PublishReport:
         """Comment the new findings, close the fixed ones, complete every check run.
 
         ``commentable`` gives per path the new-side line ranges of the diff's hunks
-        (``commentable_ranges`` of GitHub's patch); ``notes`` say what was skipped.
+        (``commentable_ranges`` of GitHub's patch); ``notes`` say what was skipped;
+        ``decisions`` (related decisions, log problems) go to the decisions run's summary.
         """
         floors = {check: _floor(check, policy) for check in check_ids}
         current = _by_fingerprint(findings)
@@ -270,7 +274,7 @@ class Publisher:
                 # A newer push's job comments and closes threads; this one only completes
                 # its runs, so an older head never marks the newer one's findings fixed.
                 logger.info("head %s superseded by %s", pr.head_sha, latest, extra=_context(pr))
-                await self._complete_runs(pr, check_ids, floors, active, silenced, notes)
+                await self._complete_runs(pr, check_ids, floors, active, silenced, notes, decisions)
                 return PublishReport(outdated=True)
             comments = await self.github.review_comments(pr.full_name, pr.number)
             marked = _marked(comments)
@@ -282,7 +286,7 @@ class Publisher:
             await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
             fixed = await self._close_fixed(ledger, pr, current, known, marked, comments)
 
-            await self._complete_runs(pr, check_ids, floors, active, silenced, notes)
+            await self._complete_runs(pr, check_ids, floors, active, silenced, notes, decisions)
         unrouted = [f for f in current.values() if f.check not in check_ids]
         if unrouted:
             logger.warning(
@@ -405,6 +409,7 @@ class Publisher:
         active: Sequence[Finding],
         silenced: Sequence[tuple[Finding, Suppression]],
         notes: Sequence[str],
+        decisions: DecisionNotes = NO_NOTES,
     ) -> None:
         for check, run_id in check_ids.items():
             await self._complete(
@@ -415,6 +420,7 @@ class Publisher:
                 [f for f in active if f.check == check],
                 [(f, s) for f, s in silenced if f.check == check],
                 notes,
+                self._decisions_section(pr, decisions) if check == "decisions" else "",
             )
 
     async def _complete(
@@ -426,6 +432,7 @@ class Publisher:
         findings: Sequence[Finding],
         silenced: Sequence[tuple[Finding, Suppression]],
         notes: Sequence[str],
+        extra: str = "",
     ) -> None:
         ordered = sorted(findings, key=finding_key)
         if not ordered:
@@ -440,7 +447,7 @@ class Publisher:
             status="completed",
             conclusion=conclusion,
             title=_title(check, ordered),
-            summary=self._summary(pr, check, floor, ordered, silenced, notes),
+            summary=self._summary(pr, check, floor, ordered, silenced, notes, extra),
             annotations=[self._annotation(pr, f) for f in ordered],
         )
         self._completed.add(run_id)
@@ -455,10 +462,35 @@ class Publisher:
         return url + (f"#L{start}" if end <= start else f"#L{start}-L{end}")
 
     def _evidence(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
+        return f"[{_link_text(evidence_label(e))}]({self._evidence_link(pr, f, e)})"
+
+    def _evidence_link(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
+        if e.kind in ("commit", "pull-request"):
+            # decision history: the name starts with the commit's sha or the pull's "#n"
+            ref = e.name.split(" ", 1)[0]
+            if e.kind == "pull-request":
+                return f"{self.web_url}/{pr.full_name}/pull/{ref.lstrip('#')}"
+            return f"{self.web_url}/{pr.full_name}/commit/{ref}"
         # the evidence of a clone inside the change lives at the head, all other at the base
         sha = pr.head_sha if f.rule == "clone-in-change" else pr.base_sha
-        link = self.permalink(pr, sha, e.path, e.start_line, e.end_line)
-        return f"[{_link_text(evidence_label(e))}]({link})"
+        return self.permalink(pr, sha, e.path, e.start_line, e.end_line)
+
+    def _decisions_section(self, pr: PullRequestRef, notes: DecisionNotes) -> str:
+        """Related decisions and the log's problems: information, never a finding."""
+        text = ""
+        if notes.relevant:
+            text += "\n### Decisions relevant to this change\n\n"
+            for r in notes.relevant:
+                link = self.permalink(pr, pr.base_sha, r.path, 0, 0)
+                when = f", {r.date}" if r.date else ""
+                text += f"- [{_link_text(f'{r.label} {r.title}')}]({link}) ({r.status}{when})\n"
+        if notes.problems:
+            shown = notes.problems[:MAX_LOG_PROBLEMS]
+            text += "\n### Decision log problems\n\n"
+            text += "".join(f"- {_text(p)}\n" for p in shown)
+            if len(notes.problems) > len(shown):
+                text += f"- … and {len(notes.problems) - len(shown)} more\n"
+        return text
 
     def _comment(self, pr: PullRequestRef, f: Finding) -> str:
         lines = [
@@ -502,6 +534,7 @@ class Publisher:
         findings: Sequence[Finding],
         silenced: Sequence[tuple[Finding, Suppression]],
         notes: Sequence[str],
+        extra: str = "",
     ) -> str:
         fails = f"fails on {floor.value} and above" if floor else "never fails"
         head = f"{_title(check, findings)} on {pr.head_sha[:7]} (this check {fails}).\n"
@@ -515,7 +548,7 @@ class Publisher:
             block += f"- {self._line(pr, f)}\n"
             block += "".join(f"  - {self._evidence(pr, f, e)}\n" for e in f.evidence)
             blocks.append(block)
-        tail = ""
+        tail = extra
         if notes:
             tail += "\n### Skipped\n\n" + "".join(f"- {_text(n)}\n" for n in notes)
         if silenced:
@@ -531,9 +564,7 @@ class Publisher:
     def _annotation(self, pr: PullRequestRef, f: Finding) -> Annotation:
         message = f.message
         for e in f.evidence:
-            sha = pr.head_sha if f.rule == "clone-in-change" else pr.base_sha
-            link = self.permalink(pr, sha, e.path, e.start_line, e.end_line)
-            message += f"\n{evidence_label(e)}: {link}"
+            message += f"\n{evidence_label(e)}: {self._evidence_link(pr, f, e)}"
         start = max(f.start_line, 1)
         return Annotation(
             path=f.path,

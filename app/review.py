@@ -17,13 +17,14 @@ from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
 from app.decisions import decision_inputs
 from app.head import changed_files, suppress
+from app.history import history_for
 from app.indexer import IndexReport, fingerprinted, index_commit
 from app.source import Source
 from app.store import Repository, Store
 from checks.clones import ClonePair
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
-from checks.decisions import DecisionsCheck
+from checks.decisions import DecisionNotes, DecisionsCheck, decision_notes
 from checks.duplication import DuplicationCheck, find_clones
 from checks.finding import Finding
 from checks.patterns import PatternsCheck
@@ -45,6 +46,7 @@ class ReviewResult:
     changed_units: int = 0
     skipped_files: dict[str, str] = field(default_factory=dict)  # path → reason
     suppressed: list[str] = field(default_factory=list)  # inline `cairn: ignore`, as notes
+    decisions: DecisionNotes = field(default_factory=DecisionNotes)  # summary, not findings
 
 
 class PrefetchedIndex:
@@ -82,7 +84,8 @@ async def review(
     found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
-    decisions = await decision_inputs(store, repo, source, head, diffs)
+    history = history_for(store, repo, source, base)
+    decisions = await decision_inputs(store, repo, source, head, diffs, history)
     head_files = await changed_files(source, head, diffs)
     ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
     findings: list[Finding] = []
@@ -99,6 +102,7 @@ async def review(
         changed_units=len(units),
         skipped_files=skipped,
         suppressed=suppressed,
+        decisions=decision_notes(decisions),
     )
 
 

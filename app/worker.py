@@ -222,7 +222,13 @@ async def _review_and_publish(
     notes = [f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())]
     notes += result.suppressed
     report = await publisher.finish(
-        ref, runs, result.findings, commentable, policy=config.fail_on, notes=notes
+        ref,
+        runs,
+        result.findings,
+        commentable,
+        policy=config.fail_on,
+        notes=notes,
+        decisions=result.decisions,
     )
     return (
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "

@@ -1,8 +1,10 @@
 """The decisions check: what a change adds against the accepted decision records at base.
 
 Explicit constraints (a ``cairn:`` block) fail the run by default (severity error); those
-derived from the decision's prose are warnings. The decision log's own problems and the
-decisions lexically related to the change are notices: informational, never failing.
+derived from the decision's prose are warnings. Each finding links the ADR and the commits or
+pull requests that made or changed it. The decision log's own problems and the decisions
+lexically related to the change are no findings: :func:`decision_notes` gives them to the
+check run's summary (and the CLI's report), informational, never failing.
 """
 
 from __future__ import annotations
@@ -10,16 +12,70 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from analyzers.additions import Added, additions
 from analyzers.adr import Adr, Constraint, DecisionInputs
-from analyzers.languages import language_for_path
-from checks.context import Change, CheckContext
+from analyzers.constructs import query_lines
+from analyzers.languages import language_for_path, language_named
+from checks.context import Change, CheckContext, HeadFiles
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
 MAX_QUOTE = 240
 KIND_NAMES = {"import": "imports", "dependency": "dependencies", "command": "commands"}
+MAX_HISTORY = 3  # commits or pull requests linked from one finding
+
+
+@dataclass(frozen=True, slots=True)
+class RelevantDecision:
+    """A decision lexically related to a change: listed in the summary, never a finding."""
+
+    path: str
+    label: str
+    title: str
+    status: str
+    date: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "label": self.label,
+            "title": self.title,
+            "status": self.status,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionNotes:
+    """What the decisions check says besides its findings: related decisions, log problems."""
+
+    relevant: tuple[RelevantDecision, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "relevant": [r.to_json() for r in self.relevant],
+            "problems": list(self.problems),
+        }
+
+
+NO_NOTES = DecisionNotes()
+
+
+def decision_notes(inputs: DecisionInputs) -> DecisionNotes:
+    """The decisions related to the change and the log's problems (those of ADRs the change
+    adds or edits included), for the check run's summary."""
+    by_path = {a.path: a for a in inputs.log.records}
+    relevant = tuple(
+        RelevantDecision(a.path, a.label, a.title, a.status or "no status", a.date)
+        for a in (by_path.get(p) for p in inputs.relevant)
+        if a is not None
+    )
+    problems = list(inputs.log.problems)
+    problems += [f"in this change: {p}" for a in inputs.head for p in a.problems]
+    return DecisionNotes(relevant=relevant, problems=tuple(dict.fromkeys(problems)))
 
 
 class DecisionsCheck:
@@ -35,9 +91,8 @@ class DecisionsCheck:
         ]
         for adr in inputs.log.binding:
             for c in adr.constraints:
-                findings.extend(_violations(adr, c, inputs, added))
+                findings.extend(_violations(adr, c, inputs, added, ctx.head))
         findings.extend(_hygiene(inputs))
-        findings.extend(_log_notes(inputs))
         return _unique(findings)
 
 
@@ -46,7 +101,18 @@ def _violations(
     c: Constraint,
     inputs: DecisionInputs,
     added: list[tuple[str, tuple[tuple[int, str], ...], Added]],
+    head: HeadFiles,
 ) -> Iterable[Finding]:
+    if c.kind == "query":
+        for f in inputs.added:
+            source = head.source_of(f.path) if _applies(c, f.path) else None
+            if source is None:
+                continue
+            numbers = {number for number, _ in f.lines}
+            for line in query_lines(language_named(c.language), c.value, f.path, source):
+                if line in numbers:
+                    yield _finding(adr, c, f.path, line, "a match of its query", "code", inputs)
+        return
     if c.kind == "regex" or c.kind == "call":
         pattern = re.compile(
             c.value if c.kind == "regex" else rf"(?<![\w.]){re.escape(c.value)}\s*\("
@@ -58,12 +124,12 @@ def _violations(
                 if c.kind == "call" and text.lstrip().startswith(("#", "//")):
                     continue
                 if pattern.search(text):
-                    yield _finding(adr, c, f.path, number, c.value, "code")
+                    yield _finding(adr, c, f.path, number, c.value, "code", inputs)
         return
     for path, _, a in added:
         if not _applies(c, path) or not _kind_matches(c, a) or not _names(c.value, a):
             continue
-        yield _finding(adr, c, path, a.line, a.name, a.where)
+        yield _finding(adr, c, path, a.line, a.name, a.where, inputs)
 
 
 def _kind_matches(c: Constraint, a: Added) -> bool:
@@ -93,15 +159,24 @@ def _applies(c: Constraint, path: str) -> bool:
     return True
 
 
-def _finding(adr: Adr, c: Constraint, path: str, line: int, name: str, where: str) -> Finding:
+def _finding(
+    adr: Adr,
+    c: Constraint,
+    path: str,
+    line: int,
+    name: str,
+    where: str,
+    inputs: DecisionInputs,
+) -> Finding:
     accepted = f"accepted {adr.date}" if adr.date else "accepted"
     quote = c.message or c.sentence or adr.decision or adr.title
     quote = " ".join(quote.split())
     if len(quote) > MAX_QUOTE:
         quote = quote[: MAX_QUOTE - 1] + "…"
     instead = f" (use `{c.prefer}` instead)" if c.prefer else ""
+    what = name if name.startswith("a match") else f"`{name}`"
     message = (
-        f"This adds `{name}` ({where}), but {adr.label} '{adr.title}' ({accepted}) "
+        f"This adds {what} ({where}), but {adr.label} '{adr.title}' ({accepted}) "
         f"decided: «{quote}»{instead}. Supersede the ADR or follow it."
     )
     return Finding(
@@ -120,9 +195,26 @@ def _finding(adr: Adr, c: Constraint, path: str, line: int, name: str, where: st
                 name=adr.title,
                 note=quote,
             ),
+            *_history(adr, inputs),
         ),
         fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name),
     )
+
+
+def _history(adr: Adr, inputs: DecisionInputs) -> Iterable[Evidence]:
+    """Where the decision was made or debated: the commits or pull requests that changed it.
+
+    The name starts with the reference (``#12`` or a short sha), which the publisher links.
+    """
+    for h in inputs.history.get(adr.path, ())[:MAX_HISTORY]:
+        yield Evidence(
+            path=adr.path,
+            start_line=0,
+            end_line=0,
+            name=f"{h.label} {h.title}".strip(),
+            kind=h.kind,
+            note=" ".join(p for p in (h.date, h.reason) if p),
+        )
 
 
 def _rule(adr: Adr) -> str:
@@ -202,42 +294,6 @@ def _line_of(adr: Adr, text: str) -> int:
             if first in line.lower():
                 return n
     return 1
-
-
-def _log_notes(inputs: DecisionInputs) -> Iterable[Finding]:
-    """The log's problems and the related decisions, as notices on the ADRs themselves."""
-    by_path = {a.path: a for a in inputs.log.records}
-    first = inputs.log.records[0].path if inputs.log.records else ".cairn.yml"
-    for problem in inputs.log.problems:
-        named = problem.split(":", 1)[0]
-        path = named if named in by_path else first
-        yield Finding(
-            check="decisions",
-            rule="log",
-            path=path,
-            start_line=1,
-            end_line=1,
-            message=f"Decision log: {problem}",
-            severity=Severity.NOTICE,
-            fingerprint=fingerprint("decisions", "log", problem),
-        )
-    for path in inputs.relevant:
-        adr = by_path.get(path)
-        if adr is None:
-            continue
-        yield Finding(
-            check="decisions",
-            rule="relevant",
-            path=adr.path,
-            start_line=1,
-            end_line=1,
-            message=(
-                f"Decision relevant to this change: {adr.label} '{adr.title}' "
-                f"({adr.status or 'no status'})."
-            ),
-            severity=Severity.NOTICE,
-            fingerprint=fingerprint("decisions", "relevant", adr.path),
-        )
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -35,6 +35,14 @@ Review (``cairn review``), from :func:`review_document`::
         "total": 1,
         "by_severity": {"error": 0, "warning": 1, "notice": 0},   # all three, always
         "by_check": {"duplication": 1}                            # checks with findings, by name
+      },
+      "decisions": {                      # information from the decisions check, never findings
+        "relevant": [                     # decisions lexically related to the change, best first
+          {"path": "docs/adr/0005-http-client.md", "label": "ADR-0005",
+           "title": "Use httpx as the HTTP client", "status": "accepted",
+           "date": "2021-03-04"}          # "" when the record has none
+        ],
+        "problems": ["docs/adr/0001-a.md: no status"]   # of the decision log, in log order
       }
     }
 
@@ -66,13 +74,16 @@ from typing import Any
 
 from app.report.labels import clone_key, finding_key, finite, kind_counts, severity_counts
 from checks.clones import ClonePair, UnitRef
+from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Evidence, Finding
 
 #: The schema version of both documents.
 VERSION = 1
 
 
-def review_document(findings: Sequence[Finding]) -> dict[str, Any]:
+def review_document(
+    findings: Sequence[Finding], decisions: DecisionNotes = NO_NOTES
+) -> dict[str, Any]:
     """The findings of a review as a JSON-ready document (schema in the module docstring)."""
     ordered = sorted(findings, key=finding_key)
     by_check = Counter(f.check for f in ordered)
@@ -84,6 +95,7 @@ def review_document(findings: Sequence[Finding]) -> dict[str, Any]:
             "by_severity": severity_counts(ordered),
             "by_check": {check: by_check[check] for check in sorted(by_check)},
         },
+        "decisions": decisions.to_json(),
     }
 
 

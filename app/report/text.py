@@ -36,6 +36,7 @@ from app.report.labels import (
     severity_counts,
 )
 from checks.clones import ClonePair, UnitRef
+from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
 
 #: Lines of new code shown under a finding, the "… more lines" marker included.
@@ -59,8 +60,15 @@ class SourceLines(Protocol):
     def __call__(self, path: str, start: int, end: int, /) -> list[str] | None: ...
 
 
-def render_review(findings: Sequence[Finding], *, source: SourceLines | None, color: bool) -> str:
-    """The findings of a review for a terminal; no trailing newline."""
+def render_review(
+    findings: Sequence[Finding],
+    *,
+    source: SourceLines | None,
+    color: bool,
+    decisions: DecisionNotes = NO_NOTES,
+) -> str:
+    """The findings of a review for a terminal, then the decisions related to the change and
+    the decision log's problems (information, not findings); no trailing newline."""
     paint = _Painter(color)
     blocks: list[str] = []
     ordered = sorted(findings, key=finding_key)
@@ -71,8 +79,25 @@ def render_review(findings: Sequence[Finding], *, source: SourceLines | None, co
                 lines.append("")
             lines.extend(_finding_lines(finding, source, paint))
         blocks.append("\n".join(lines))
+    blocks += _decision_blocks(decisions, paint)
     blocks.append(_review_summary(ordered))
     return "\n\n".join(blocks)
+
+
+def _decision_blocks(notes: DecisionNotes, paint: _Painter) -> list[str]:
+    blocks = []
+    if notes.relevant:
+        lines = [paint("Decisions relevant to this change", _BOLD)]
+        for r in notes.relevant:
+            when = f", {r.date}" if r.date else ""
+            lines.append(f"  {safe(r.label)} {safe(r.title)} ({safe(r.status)}{safe(when)})")
+            lines.append(f"    {paint(safe(r.path), _DIM)}")
+        blocks.append("\n".join(lines))
+    if notes.problems:
+        lines = [paint("Decision log problems", _BOLD)]
+        lines += [f"  - {safe(p)}" for p in notes.problems]
+        blocks.append("\n".join(lines))
+    return blocks
 
 
 def render_scan(clones: Sequence[ClonePair], *, color: bool) -> str:

@@ -60,7 +60,7 @@ async def test_a_change_against_an_accepted_decision_is_flagged(
     flagged = [
         (f.path, f.start_line, f.rule, f.severity)
         for f in result.findings
-        if f.check == "decisions" and f.severity is not Severity.NOTICE
+        if f.check == "decisions"
     ]
     assert flagged == [
         ("src/app/client.py", 1, "adr-0005", Severity.WARNING),
@@ -72,7 +72,8 @@ async def test_a_change_against_an_accepted_decision_is_flagged(
         "(accepted 2021-03-04) decided:"
     )
     assert http.evidence[0].path == "docs/adr/0005-http-client.md"
-    relevant = [f.path for f in result.findings if f.rule == "relevant"]
+    assert not any(f.severity is Severity.NOTICE for f in result.findings)
+    relevant = [r.path for r in result.decisions.relevant]
     assert "docs/adr/0005-http-client.md" in relevant
 
 
@@ -120,13 +121,12 @@ async def test_adr_dir_file_and_broken_records_never_crash(
 
     result = await _review(store, repo)
 
-    notes = [f.message for f in result.findings if f.rule == "log"]
-    text = "\n".join(notes)
+    text = "\n".join(result.decisions.problems)
     assert "architecture/records/0001-a.md: broken front matter" in text
     assert "architecture/records/0002-b.md: not UTF-8" in text
     assert "ADR number 4 is used by 2 records" in text
     assert "supersession cycle" in text
-    assert all(f.severity is Severity.NOTICE for f in result.findings if f.check == "decisions")
+    assert [f for f in result.findings if f.check == "decisions"] == []
 
 
 async def test_configured_paths_and_a_rewritten_decision(
@@ -151,9 +151,7 @@ async def test_configured_paths_and_a_rewritten_decision(
         store, row, LocalSource(git), git.resolve("main"), git.resolve("HEAD"), config
     )
 
-    assert sorted(
-        (f.rule, f.path) for f in result.findings if f.severity is not Severity.NOTICE
-    ) == [
+    assert sorted((f.rule, f.path) for f in result.findings) == [
         ("adr-0004", "ci.sh"),
         ("edited-decision", "records/0004-use-npm-instead-of-yarn.md"),
     ]

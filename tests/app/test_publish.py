@@ -10,11 +10,14 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
+from analyzers.adr import HistoryEntry
 from app.git import GitRepo
 from app.github import GitHubApp
+from app.history import PullRequestHistory
 from app.ledger import Ledger
 from app.publish import (
     DEFAULT_FAIL_ON,
@@ -29,6 +32,7 @@ from app.settings import Secret
 from app.source import LocalSource
 from app.store import Store
 from checks.config import CairnConfig
+from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity, fingerprint
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.conftest import GitRepoBuilder
@@ -525,3 +529,95 @@ async def test_the_ledger_keeps_merged_pull_requests_per_repository(sim: Sim) ->
         "SELECT number, title, labels FROM pull_requests WHERE repo_id = $1", sim.repo_id
     )
     assert [tuple(r) for r in rows] == [(7, "Soft-delete users (ADR-0007)", [])]
+
+
+async def test_the_decisions_run_lists_related_decisions_and_links_the_decision_history(
+    sim: Sim,
+) -> None:
+    await sim.ledger.save_pull_request(
+        sim.repo_id,
+        12,
+        title="ADR-0005: use httpx",
+        files=["docs/adr/0005-http-client.md", "app/http.py"],
+        merged_at=datetime(2021, 3, 4, tzinfo=UTC),
+    )
+    await sim.ledger.save_pull_request(sim.repo_id, 13, title="Unrelated", files=["app/x.py"])
+    history = await PullRequestHistory(sim.ledger.db, sim.repo_id).of(
+        ["docs/adr/0005-http-client.md", "docs/adr/0001-other.md"]
+    )
+    assert history == {
+        "docs/adr/0005-http-client.md": (
+            HistoryEntry(
+                "pull-request",
+                "12",
+                "ADR-0005: use httpx",
+                "2021-03-04",
+                "changed docs/adr/0005-http-client.md",
+            ),
+        )
+    }
+    made = history["docs/adr/0005-http-client.md"][0]
+    pr = sim.push({"big.py": LONG})
+    violation = Finding(
+        check="decisions",
+        rule="adr-0005",
+        path="big.py",
+        start_line=1,
+        end_line=1,
+        message="This adds `requests` (import), but ADR-0005 decided otherwise.",
+        severity=Severity.WARNING,
+        evidence=(
+            Evidence("docs/adr/0005-http-client.md", 9, 9, name="Use httpx"),
+            Evidence(
+                "docs/adr/0005-http-client.md",
+                0,
+                0,
+                name=f"{made.label} {made.title}",
+                kind="pull-request",
+                note=made.reason,
+            ),
+        ),
+        fingerprint=fingerprint("decisions", "requests"),
+    )
+    notes = DecisionNotes(
+        relevant=(
+            RelevantDecision(
+                "docs/adr/0005-http-client.md", "ADR-0005", "Use httpx", "accepted", "2021-03-04"
+            ),
+        ),
+        problems=("docs/adr/0001-a.md: no status",),
+    )
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    await publisher.finish(pr, ids, [violation], sim.commentable(), decisions=notes)
+
+    run = sim.state.check_run(REPO, "cairn/decisions")
+    assert run.conclusion == "neutral"  # the warning; the notes never change a conclusion
+    assert run.summary is not None
+    adr = f"{WEB}/{REPO}/blob/{pr.base_sha}/docs/adr/0005-http-client.md"
+    assert (
+        f"### Decisions relevant to this change\n\n- [ADR-0005 Use httpx]({adr}) "
+        "(accepted, 2021-03-04)\n" in run.summary
+    )
+    assert "### Decision log problems\n\n- docs/adr/0001-a.md: no status\n" in run.summary
+    assert f"({WEB}/{REPO}/pull/12)" in run.summary
+    [comment] = sim.comments()
+    assert f"({WEB}/{REPO}/pull/12)" in comment
+    for check in ("duplication", "patterns"):
+        summary = sim.state.check_run(REPO, f"cairn/{check}").summary or ""
+        assert "Decisions relevant" not in summary and "Decision log" not in summary
+
+
+async def test_related_decisions_alone_leave_the_decisions_run_successful(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG})
+    notes = DecisionNotes(
+        relevant=(RelevantDecision("docs/adr/0005-a.md", "ADR-0005", "A", "accepted"),),
+        problems=tuple(f"docs/adr/{i:04d}-x.md: no status" for i in range(80)),
+    )
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    await publisher.finish(pr, ids, [], sim.commentable(), decisions=notes)
+    run = sim.state.check_run(REPO, "cairn/decisions")
+    assert run.conclusion == "success" and run.annotations == []
+    assert run.summary is not None and "- … and 30 more\n" in run.summary
+    assert sim.comments() == []

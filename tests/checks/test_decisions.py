@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from analyzers.adr import AddedFile, Adr, DecisionInputs, build_log, parse_adr
+from analyzers.imports import Resolved
 from analyzers.units import CodeUnit
 from checks.config import CairnConfig, ConfigError, parse_config
 from checks.context import Change, CheckContext, LocatedUnit
-from checks.decisions import DecisionsCheck
+from checks.decisions import DecisionsCheck, RelevantDecision, decision_notes
 from checks.finding import Finding, Severity
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "adr"
@@ -37,7 +38,7 @@ def run(records: Sequence[Adr], path: str, added: str, text: str = "") -> list[F
     inputs = DecisionInputs(log=build_log(records), added=(AddedFile(path, lines, text),))
     ctx = CheckContext(index=NoIndex(), config=CairnConfig(), decisions=inputs)
     found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
-    return [f for f in found if f.severity is not Severity.NOTICE]
+    return found
 
 
 @pytest.mark.parametrize(
@@ -151,25 +152,25 @@ def test_superseded_proposed_and_rejected_decisions_do_not_bind() -> None:
     assert run(records, "package.json", '"x": "^1"', '{"dependencies": {"npm": "^1"}}') == []
 
 
-def test_log_problems_and_relevant_decisions_are_notices() -> None:
+def test_log_problems_and_relevant_decisions_are_summary_notes_not_findings() -> None:
     broken = parse_adr("docs/adr/0001-a.md", b"# 1. A\n\nWe decided.\n")
-    inputs = DecisionInputs(log=build_log([broken, HTTPX]), relevant=(HTTPX.path,))
+    added = parse_adr("docs/adr/0007-b.md", b"---\nstatus: [oops\n---\n# 7. B\n")
+    inputs = DecisionInputs(
+        log=build_log([broken, HTTPX]), relevant=(HTTPX.path, "docs/adr/gone.md"), head=(added,)
+    )
     ctx = CheckContext(index=NoIndex(), config=CairnConfig(), decisions=inputs)
-    found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
-    assert [(f.rule, f.path, f.severity, f.message) for f in found] == [
-        (
-            "log",
-            "docs/adr/0001-a.md",
-            Severity.NOTICE,
-            "Decision log: docs/adr/0001-a.md: no status",
+    assert DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx) == []
+    notes = decision_notes(inputs)
+    assert notes.relevant == (
+        RelevantDecision(
+            "docs/adr/0003-httpx.md", "ADR-0003", "Use httpx", "accepted", "2021-01-01"
         ),
-        (
-            "relevant",
-            "docs/adr/0003-httpx.md",
-            Severity.NOTICE,
-            "Decision relevant to this change: ADR-0003 'Use httpx' (accepted).",
-        ),
-    ]
+    )
+    assert notes.problems == (
+        "docs/adr/0001-a.md: no status",
+        "in this change: docs/adr/0007-b.md: broken front matter (ParserError)",
+        "in this change: docs/adr/0007-b.md: no status",
+    )
 
 
 def hygiene(base: Sequence[Adr], head: Sequence[Adr]) -> list[tuple[str, str]]:
@@ -239,3 +240,98 @@ def test_a_capitalised_name_in_prose_is_not_a_command() -> None:
     assert [c.value for c in py2.constraints] == ["Python"]
     assert run([py2], ".github/workflows/ci.yml", "      - run: python -m pytest") == []
     assert len(run([py2], "requirements.txt", "python==2.7")) == 1  # a dependency, any case
+
+
+class Sources:
+    """Head sources by path (the HeadFiles a review reads from git)."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def source_of(self, path: str) -> bytes | None:
+        text = self.files.get(path)
+        return None if text is None else text.encode()
+
+    def imports_of(self, path: str) -> Sequence[Resolved]:
+        return ()
+
+
+SHELL_QUERY = parse_adr(
+    "docs/adr/0014-no-shell.md",
+    b"""# 14. No shell from Python
+
+Date: 2024-02-02
+
+## Status
+
+Accepted
+
+## Decision
+
+We run processes through `subprocess.run` with an argument list.
+
+```cairn
+scope: ["svc/**"]
+forbid:
+  - query: '(call function: (attribute object: (identifier) @o attribute: (identifier) @a)
+      (#eq? @o "os") (#eq? @a "system"))'
+    language: python
+    message: "os.system runs a shell; use subprocess.run with a list."
+```
+""",
+)
+
+
+def query_run(path: str, text: str, added: Sequence[int]) -> list[tuple[str, int, Severity]]:
+    lines = text.split("\n")
+    inputs = DecisionInputs(
+        log=build_log([SHELL_QUERY]),
+        added=(AddedFile(path, tuple((n, lines[n - 1]) for n in added)),),
+    )
+    ctx = CheckContext(
+        index=NoIndex(), config=CairnConfig(), decisions=inputs, head=Sources({path: text})
+    )
+    found = DecisionsCheck().run(Change(base_sha="b", head_sha="h"), ctx)
+    return [(f.path, f.start_line, f.severity) for f in found]
+
+
+def test_a_tree_sitter_query_in_a_cairn_block_flags_added_matches_only() -> None:
+    assert SHELL_QUERY.problems == ()
+    [rule] = SHELL_QUERY.constraints
+    assert (rule.kind, rule.language, rule.explicit) == ("query", "python", True)
+    code = "import os\n\nos.system('ls')\n\n\ndef f(cmd):\n    return os.system(cmd)\n"
+    assert query_run("svc/run.py", code, [6, 7]) == [("svc/run.py", 7, Severity.ERROR)]
+    assert query_run("svc/run.py", code, [1, 2]) == []  # the match is on a line not added
+    assert query_run("tools/run.py", code, [7]) == []  # out of scope
+    near = "import os\n\n\ndef f(cmd):\n    return os.getenv(cmd) or my.os.system(cmd)\n"
+    assert query_run("svc/run.py", near, [5]) == []
+    other = "os.system('ls')\n"
+    assert query_run("svc/run.js", other, [1]) == []  # a query is for its own language
+
+
+@pytest.mark.parametrize(
+    ("item", "problem"),
+    [
+        pytest.param(
+            "{query: '(call) @c'}", "a tree-sitter query needs a language", id="no-language"
+        ),
+        pytest.param(
+            "{query: '(call', language: python}",
+            "not a valid python tree-sitter query",
+            id="bad-query",
+        ),
+        pytest.param(
+            "{query: '(no_such_node) @n', language: go}",
+            "not a valid go tree-sitter query",
+            id="unknown-node",
+        ),
+    ],
+)
+def test_a_bad_query_is_a_problem_of_the_log(item: str, problem: str) -> None:
+    adr = parse_adr(
+        "docs/adr/0001-q.md",
+        f"# 1. Q\n\n## Status\n\nAccepted\n\n```cairn\nforbid:\n  - {item}\n```\n".encode(),
+    )
+    assert adr.constraints == ()
+    [found] = adr.problems
+    assert found.startswith("docs/adr/0001-q.md: cairn.forbid[0]: " + problem)

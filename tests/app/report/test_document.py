@@ -25,7 +25,7 @@ from tests.app.report.cases import (
     UNICODE,
 )
 
-REVIEW_KEYS = {"version", "findings", "summary"}
+REVIEW_KEYS = {"version", "findings", "summary", "decisions"}
 FINDING_KEYS = {
     "check",
     "rule",
@@ -138,6 +138,7 @@ def test_review_document_values() -> None:
             "by_severity": {"error": 1, "warning": 0, "notice": 1},
             "by_check": {"duplication": 2},
         },
+        "decisions": {"relevant": [], "problems": []},
     }
 
 

@@ -1,0 +1,416 @@
+"""``cairn why`` and ``cairn decisions``: why the code is the way it is, and the decision log.
+
+``why PATH[:LINE]`` lists the decisions and the pull requests and commits that shaped that
+code, newest first, each with the reason it is listed. ``decisions`` lists the log (statuses,
+supersession, constraints, problems); ``--suggest`` prints, for each constraint read from a
+decision's prose, the explicit ``cairn:`` block that states it, for the team to confirm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import posixpath
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from analyzers.additions import Added, additions
+from analyzers.adr import Adr, Constraint, DecisionLog, HistoryEntry, build_log
+from analyzers.adr_block import cairn_block
+from analyzers.parse import parse_file
+from app import database
+from app.decisions import index_decisions
+from app.errors import CairnError
+from app.git import GitRepo
+from app.history import FORMAT_ARGS, GitHistory, commit_entry, parse_log
+from app.settings import Settings
+from app.source import LocalSource
+from app.store import Repository, Store
+from checks.config import CONFIG_FILE, CairnConfig, parse_config
+
+MAX_COMMITS = 20  # commits and merges listed by `cairn why`
+_GENERIC = frozenset(
+    {"main", "index", "init", "__init__", "utils", "util", "helpers", "common", "test", "tests"}
+)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_TARGET = re.compile(r"^(.*?)(?::(\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class WhyItem:
+    """One decision, pull request or commit that shaped the code, and why it is listed."""
+
+    kind: str  # "decision" | "pull-request" | "commit"
+    ref: str  # ADR label, pull request number, commit sha
+    title: str
+    date: str  # YYYY-MM-DD, or "" when unknown
+    reason: str
+    path: str = ""  # the ADR's path, for a decision
+    status: str = ""  # the ADR's status, for a decision
+
+    @property
+    def label(self) -> str:
+        if self.kind == "pull-request":
+            return f"#{self.ref}"
+        return self.ref[:10] if self.kind == "commit" else self.ref
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "date": self.date,
+            "reason": self.reason,
+            "path": self.path,
+            "status": self.status,
+        }
+
+
+def parse_target(target: str) -> tuple[str, int | None]:
+    """``PATH[:LINE]`` → (path, line); a clear error on a bad line number."""
+    m = _TARGET.match(target.strip())
+    path, line = (m.group(1), m.group(2)) if m else (target, None)
+    path = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+    if not path or path == ".":
+        raise CairnError(f"{target!r}: give a file path, optionally with :LINE")
+    number = int(line) if line is not None else None
+    if number is not None and number < 1:
+        raise CairnError(f"{target!r}: lines are numbered from 1")
+    return path, number
+
+
+async def decision_log(
+    store: Store, repo: Repository, git: GitRepo, commit: str, config: CairnConfig
+) -> DecisionLog:
+    """The decision log at ``commit``, through the store (ADRs parsed when their blob changed)."""
+    await index_decisions(store, repo, LocalSource(git), commit, config.decisions.paths)
+    return build_log(await store.decisions(repo.id))
+
+
+async def why(
+    store: Store,
+    repo: Repository,
+    git: GitRepo,
+    commit: str,
+    path: str,
+    line: int | None,
+    config: CairnConfig,
+) -> list[WhyItem]:
+    """The decisions, pull requests and commits that shaped ``path`` (at ``line``), newest first."""
+    data = git.file_at(commit, path)
+    if data is None:
+        raise CairnError(f"{path} is not a file at {commit[:10]}")
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if line is not None and line > len(lines):
+        raise CairnError(f"{path} has {len(lines)} lines at {commit[:10]}, not {line}")
+    span, names = _unit_at(path, data, line)
+    log = await decision_log(store, repo, git, commit, config)
+    brought = additions(path, tuple(enumerate(lines, start=1)), text)
+    items = [i for a in log.records if (i := _decision(a, log, path, names, brought)) is not None]
+    history = await GitHistory(git, commit).of([i.path for i in items])
+    items = [_dated(i, history.get(i.path, ())) for i in items]
+    items += _commits(git, commit, path, span, names)
+    return sorted(items, key=lambda i: i.date, reverse=True)
+
+
+def _unit_at(path: str, data: bytes, line: int | None) -> tuple[tuple[int, int] | None, list[str]]:
+    """The lines to follow in the log, and the names of the units around ``line``."""
+    if line is None:
+        return None, []
+    parsed = parse_file(path, data)
+    around = [u for u in (parsed.units if parsed else ()) if u.start_line <= line <= u.end_line]
+    if not around:
+        return (line, line), []
+    inner = min(around, key=lambda u: u.end_line - u.start_line)
+    return (inner.start_line, inner.end_line), [u.name for u in around]
+
+
+def _decision(
+    adr: Adr, log: DecisionLog, path: str, names: Sequence[str], brought: Sequence[Added]
+) -> WhyItem | None:
+    binding = {a.path: a for a in log.binding}
+    constraints = binding.get(adr.path, adr).constraints
+    reasons: list[str] = []
+    for c in constraints:
+        glob = next((g for g in c.scope if fnmatch.fnmatchcase(path, g)), None)
+        if glob is not None:
+            reasons.append(f"its scope `{glob}` matches {path}")
+            break
+    for c in constraints:
+        used = next((a.name for a in brought if _about(c, a)), None)
+        if used is not None:
+            reasons.append(f"it decides about `{used}`, which {path} uses")
+            break
+    mentioned = _mentions(adr.body, path, names)
+    if mentioned:
+        reasons.append(f"it mentions `{mentioned}`")
+    if not reasons:
+        return None
+    status = adr.status or "no status"
+    if adr.status == "accepted" and adr.path not in binding:
+        status = "accepted, superseded"
+    return WhyItem(
+        kind="decision",
+        ref=adr.label,
+        title=adr.title,
+        date=adr.date[:10],
+        reason="; ".join(reasons),
+        path=adr.path,
+        status=status,
+    )
+
+
+def _about(c: Constraint, a: Added) -> bool:
+    got = a.name.lower()
+    return any(
+        v and (got == v or got.startswith((v + ".", v + "/")))
+        for v in (c.value.lower(), c.prefer.lower())
+    )
+
+
+def _mentions(body: str, path: str, names: Sequence[str]) -> str:
+    """The first of the path, its module, or (in a code span) its file name or the unit names
+    that ``body`` names. Bare words only count in code: "the HTTP client" is no `client.py`."""
+    stem = posixpath.splitext(path)[0]
+    for term in (path, stem.replace("/", ".")):
+        if re.search(rf"(?<![\w/.]){re.escape(term)}(?![\w/])", body):
+            return term
+    base = posixpath.basename(stem)
+    terms = [posixpath.basename(path)]
+    terms += [base] if base not in _GENERIC and len(base) >= 4 else []
+    terms += [n for n in reversed(names) if len(n) >= 4 and n not in _GENERIC]
+    spans = " ".join(_CODE_SPAN.findall(body))
+    for term in terms:
+        if re.search(rf"(?<![\w/]){re.escape(term)}(?![\w/])", spans):
+            return term
+    return ""
+
+
+def _dated(item: WhyItem, history: Sequence[HistoryEntry]) -> WhyItem:
+    made = history[-1] if history else None  # the oldest: where the decision was made
+    if made is None:
+        return item
+    where = f"{made.label} '{made.title}'"
+    return WhyItem(
+        kind=item.kind,
+        ref=item.ref,
+        title=item.title,
+        date=item.date or made.date,
+        reason=f"{item.reason} (recorded in {where})",
+        path=item.path,
+        status=item.status,
+    )
+
+
+def _commits(
+    git: GitRepo, commit: str, path: str, span: tuple[int, int] | None, names: Sequence[str]
+) -> list[WhyItem]:
+    bound = ("-n", str(MAX_COMMITS))
+    if span is not None:
+        lo, hi = span
+        lines = f"line {lo}" if lo == hi else f"lines {lo}-{hi}"
+        unit = f" ({names[-1]})" if names else ""
+        out = git.log(*FORMAT_ARGS, *bound, "-s", f"-L{lo},{hi}:{path}", commit)
+        reason = f"touched {lines}{unit}"
+    else:
+        out = git.log(*FORMAT_ARGS, *bound, "--follow", commit, "--", path)
+        reason = f"changed {path}"
+    merges = git.log(
+        *FORMAT_ARGS, *bound, "--first-parent", "--merges", "--diff-merges=first-parent",
+        commit, "--", path,
+    )  # fmt: skip
+    items: list[WhyItem] = []
+    seen: set[str] = set()
+    for log, why_listed in ((merges, f"merged a change to {path}"), (out, reason)):
+        for sha, date, subject, body, _ in parse_log(log):
+            if sha in seen:
+                continue
+            seen.add(sha)
+            e = commit_entry(sha, date, subject, body, why_listed)
+            if e.kind == "pull-request" and any(i.ref == e.ref for i in items):
+                continue
+            items.append(WhyItem(e.kind, e.ref, e.title, e.date, e.reason))
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def why_document(path: str, line: int | None, items: Sequence[WhyItem]) -> dict[str, Any]:
+    """``cairn why --format json``: ``{"version", "path", "line", "items": [...]}``."""
+    return {"version": 1, "path": path, "line": line, "items": [i.to_json() for i in items]}
+
+
+def render_why(path: str, line: int | None, items: Sequence[WhyItem]) -> str:
+    target = f"{path}:{line}" if line is not None else path
+    if not items:
+        return f"{target}: no decision, pull request or commit found."
+    out = [f"{target}: {len(items)} decisions, pull requests and commits, newest first", ""]
+    for i in items:
+        what = f"{i.label} {i.title}" + (f" ({i.status})" if i.status else "")
+        out.append(f"{i.date or '----------':10}  {_one_line(what)}")
+        out.append(f"{'':10}  why: {_one_line(i.reason)}")
+    return "\n".join(out)
+
+
+def decisions_document(log: DecisionLog) -> dict[str, Any]:
+    """``cairn decisions --format json``: every record, what binds, and the log's problems."""
+    binding = {a.path: a for a in log.binding}
+    return {
+        "version": 1,
+        "decisions": [
+            {
+                "path": a.path,
+                "label": a.label,
+                "number": a.number,
+                "title": a.title,
+                "status": a.status,
+                "date": a.date,
+                "binding": a.path in binding,
+                "supersedes": list(a.supersedes),
+                "superseded_by": list(a.superseded_by),
+                "constraints": [c.to_json() for c in binding.get(a.path, a).constraints],
+            }
+            for a in log.records
+        ],
+        "problems": list(log.problems),
+    }
+
+
+def render_decisions(log: DecisionLog) -> str:
+    binding = {a.path: a for a in log.binding}
+    out = [f"{len(log.records)} decision records, {len(binding)} binding", ""]
+    for a in log.records:
+        status = a.status or "no status"
+        if a.path in binding:
+            status += ", binding"
+        links = [f"supersedes {', '.join(a.supersedes)}"] if a.supersedes else []
+        links += [f"superseded by {', '.join(a.superseded_by)}"] if a.superseded_by else []
+        date = f" {a.date}" if a.date else ""
+        out.append(f"{a.label}  {_one_line(a.title)}  [{status}]{date}")
+        out.append(f"    {a.path}" + (f"; {'; '.join(links)}" if links else ""))
+        for c in binding.get(a.path, a).constraints:
+            out.append(f"    {_constraint(c)}")
+    if log.problems:
+        out += ["", "Problems of the log:"]
+        out += [f"  - {_one_line(p)}" for p in log.problems]
+    return "\n".join(out)
+
+
+def suggestions(log: DecisionLog) -> list[tuple[Adr, str]]:
+    """For each binding record with constraints read from its prose: the block that states them."""
+    out = []
+    for a in log.binding:
+        derived = [c for c in a.constraints if not c.explicit]
+        if derived:
+            out.append((a, cairn_block(derived)))
+    return out
+
+
+def render_suggestions(found: Sequence[tuple[Adr, str]]) -> str:
+    if not found:
+        return "No constraint is read from the prose of a binding decision: nothing to suggest."
+    out = []
+    for a, block in found:
+        out.append(f"# {a.label} '{_one_line(a.title)}' ({a.path}): add to the record")
+        out.append(block.rstrip("\n"))
+        out.append("")
+    return "\n".join(out).rstrip("\n")
+
+
+def _constraint(c: Constraint) -> str:
+    origin = "explicit" if c.explicit else "derived"
+    what = f"avoid {c.kind} `{c.value}`" if c.kind != "any" else f"avoid `{c.value}`"
+    if c.prefer:
+        what += f" (prefer `{c.prefer}`)"
+    if c.scope:
+        what += f" in {', '.join(c.scope)}"
+    if c.language:
+        what += f" ({c.language})"
+    said = c.message or c.sentence
+    return f"{origin}: {what}" + (f" — «{_one_line(said)}»" if said else "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``cairn why`` and ``cairn decisions``."""
+    p = sub.add_parser("why", help="the decisions, pull requests and commits behind PATH[:LINE]")
+    p.add_argument("target", metavar="PATH[:LINE]", help="a file at the ref, with a line or not")
+    _common(p)
+    p.set_defaults(run=_why)
+    p = sub.add_parser("decisions", help="the decision log: statuses, supersession, constraints")
+    _common(p)
+    p.add_argument(
+        "--suggest",
+        action="store_true",
+        help="print the explicit cairn: block of each constraint read from a decision's prose",
+    )
+    p.set_defaults(run=_decisions)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", type=Path, default=Path.cwd(), help="repository path (default: .)")
+    p.add_argument("--ref", default="HEAD", help="the commit to read (default: HEAD)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+async def _setup(
+    args: argparse.Namespace, settings: Settings, pool: asyncpg.Pool
+) -> tuple[GitRepo, str, Store, Repository, CairnConfig]:
+    git = GitRepo.discover(args.repo)
+    commit = git.resolve(args.ref)
+    raw = git.file_at(commit, CONFIG_FILE)
+    config = parse_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
+    store = Store(pool)
+    repo = await store.repository(f"local:{git.root}", default_branch=git.default_branch())
+    return git, commit, store, repo, config
+
+
+async def _why(args: argparse.Namespace, settings: Settings) -> int:
+    path, line = parse_target(args.target)
+    async with database.connect(settings) as pool:
+        git, commit, store, repo, config = await _setup(args, settings, pool)
+        items = await why(store, repo, git, commit, path, line, config)
+    if args.format == "json":
+        _print(json.dumps(why_document(path, line, items), indent=2))
+    else:
+        _print(render_why(path, line, items))
+    return 0
+
+
+async def _decisions(args: argparse.Namespace, settings: Settings) -> int:
+    async with database.connect(settings) as pool:
+        git, commit, store, repo, config = await _setup(args, settings, pool)
+        log = await decision_log(store, repo, git, commit, config)
+    if args.suggest:
+        found = suggestions(log)
+        if args.format == "json":
+            doc = [{"path": a.path, "label": a.label, "block": b} for a, b in found]
+            _print(json.dumps({"version": 1, "suggestions": doc}, indent=2))
+        else:
+            _print(render_suggestions(found))
+    elif args.format == "json":
+        _print(json.dumps(decisions_document(log), indent=2))
+    else:
+        _print(render_decisions(log))
+    return 0
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

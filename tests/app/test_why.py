@@ -1,0 +1,252 @@
+"""``cairn why`` and ``cairn decisions`` on real git repositories and the real store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzers.adr import HistoryEntry, parse_adr
+from app.errors import CairnError
+from app.git import GitRepo
+from app.history import GitHistory
+from app.review import review
+from app.source import LocalSource
+from app.store import Store
+from app.why import parse_target, why
+from checks.config import CairnConfig
+from tests.conftest import GitRepoBuilder
+
+CAIRN = Path(sys.executable).parent / "cairn"
+HTTPX = """# 5. Use httpx as the HTTP client
+
+Date: 2021-03-04
+
+## Status
+
+Accepted
+
+## Decision
+
+Use `httpx` instead of `requests` for HTTP calls.
+"""
+LOGGING = """# 6. Structured logging in the billing service
+
+Date: 2022-01-10
+
+## Status
+
+Accepted
+
+## Decision
+
+Every module under billing logs through `billing.log`; `charge_card` logs each attempt.
+
+```cairn
+scope: ["billing/**"]
+forbid:
+  - {call: print, message: "Log through billing.log."}
+```
+"""
+UNRELATED = """# 7. Use PostgreSQL
+
+Date: 2022-02-01
+
+## Status
+
+Accepted
+
+## Decision
+
+Store everything in PostgreSQL.
+"""
+CLIENT = "import httpx\n\n\ndef fetch(url):\n    return httpx.get(url)\n"
+CHARGE = (
+    "from billing import log\n\n\n"
+    "def charge_card(card, amount):\n    log.info('charge')\n    return card.charge(amount)\n\n\n"
+    "def refund(card, amount):\n    return card.refund(amount)\n"
+)
+
+
+def history_repo(repo: GitRepoBuilder) -> GitRepoBuilder:
+    """ADRs and code, merged through pull requests (merge commits and a squash)."""
+    repo.write({"docs/adr/0005-use-httpx.md": HTTPX, "README.md": "shop\n"})
+    repo.commit("Record ADR-0005 (#3)")
+    repo.branch("billing")
+    repo.write({"docs/adr/0006-logging.md": LOGGING, "docs/adr/0007-postgres.md": UNRELATED})
+    repo.commit("Decide billing logging")
+    repo.write({"billing/charge.py": CHARGE, "app/client.py": CLIENT})
+    repo.commit("Charge cards and fetch")
+    repo.checkout("main")
+    repo.git("merge", "-q", "--no-ff", "billing", "-m", "Merge pull request #9 from shop/billing",
+             "-m", "Billing service")  # fmt: skip
+    repo.branch("refunds")
+    repo.write({"billing/charge.py": CHARGE.replace("card.refund(amount)", "card.refund(-amount)")})
+    repo.commit("Refund with the sign the gateway wants")
+    repo.checkout("main")
+    repo.git("merge", "-q", "--no-ff", "refunds", "-m", "Merge pull request #11 from shop/refunds",
+             "-m", "Fix refunds")  # fmt: skip
+    return repo
+
+
+async def _why(store: Store, repo: GitRepoBuilder, target: str) -> list[tuple[str, str, str]]:
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    path, line = parse_target(target)
+    items = await why(store, row, git, git.resolve("HEAD"), path, line, CairnConfig())
+    return [(i.kind, i.label, i.reason) for i in items]
+
+
+async def test_why_a_line_lists_the_decisions_and_the_changes_that_shaped_it(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    history_repo(repo)
+    sha = repo.git("log", "--format=%H", "-n1", "--grep", "Charge cards")[:10]
+
+    charge = await _why(store, repo, "billing/charge.py:5")
+
+    assert [(kind, label) for kind, label, _ in charge] == [
+        ("pull-request", "#11"),  # merged a change to the file (same day: merges first)
+        ("pull-request", "#9"),
+        (  "commit", sha),  # touched the lines of charge_card
+        ("decision", "ADR-0006"),
+    ]  # fmt: skip
+    reasons = dict(((k, label), r) for k, label, r in charge)
+    assert reasons[("commit", sha)] == "touched lines 4-6 (charge_card)"
+    assert reasons[("pull-request", "#11")] == "merged a change to billing/charge.py"
+    decided = repo.git("log", "--format=%H", "-n1", "--grep", "Decide billing")[:10]
+    assert reasons[("decision", "ADR-0006")] == (
+        "its scope `billing/**` matches billing/charge.py; it mentions `charge_card` "
+        f"(recorded in {decided} 'Decide billing logging')"
+    )
+
+    refund = await _why(store, repo, "billing/charge.py:10")
+    commits = [label for kind, label, _ in refund if kind == "commit"]
+    fix = repo.git("log", "--format=%H", "-n1", "--grep", "Refund with")[:10]
+    assert commits == [fix, sha]  # both touched refund; charge_card's history is not refund's
+    assert ("decision", "ADR-0006") in [(k, label) for k, label, _ in refund]
+
+
+async def test_why_a_file_names_the_decision_about_what_it_imports(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    history_repo(repo)
+
+    client = await _why(store, repo, "app/client.py")
+
+    decisions = [(label, reason) for kind, label, reason in client if kind == "decision"]
+    assert decisions == [
+        (
+            "ADR-0005",
+            "it decides about `httpx`, which app/client.py uses (recorded in #3 'Record ADR-0005')",
+        )
+    ]
+    assert [label for kind, label, _ in client if kind != "decision"][:1] == ["#9"]
+    assert all("0007" not in label for _, label, _ in client)  # an unrelated decision
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        pytest.param("app/client.py:0", "lines are numbered from 1", id="line-zero"),
+        pytest.param(":3", "give a file path", id="no-path"),
+    ],
+)
+def test_a_bad_target_is_a_clear_error(target: str, message: str) -> None:
+    with pytest.raises(CairnError, match=message):
+        parse_target(target)
+
+
+async def test_why_a_missing_file_or_line_is_a_clear_error(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    history_repo(repo)
+    with pytest.raises(CairnError, match="not a file at"):
+        await _why(store, repo, "app/nope.py")
+    with pytest.raises(CairnError, match="has 6 lines at"):
+        await _why(store, repo, "app/client.py:60")
+
+
+async def test_the_git_history_of_adr_files_names_the_merge_and_the_commit(
+    repo: GitRepoBuilder,
+) -> None:
+    history_repo(repo)
+    git = GitRepo(repo.root)
+    found = await GitHistory(git, git.resolve("HEAD")).of(
+        ["docs/adr/0006-logging.md", "docs/adr/0005-use-httpx.md", "docs/adr/none.md"]
+    )
+    assert set(found) == {"docs/adr/0006-logging.md", "docs/adr/0005-use-httpx.md"}
+    merge, commit = found["docs/adr/0006-logging.md"]
+    assert (merge.kind, merge.ref, merge.title) == ("pull-request", "9", "Billing service")
+    assert merge.reason == "added docs/adr/0006-logging.md"
+    assert (commit.kind, commit.title) == ("commit", "Decide billing logging")
+    [squash] = found["docs/adr/0005-use-httpx.md"]
+    assert squash == HistoryEntry(
+        "pull-request", "3", "Record ADR-0005", squash.date, "added docs/adr/0005-use-httpx.md"
+    )
+
+
+async def test_a_finding_links_the_pull_request_that_made_the_decision(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    history_repo(repo)
+    repo.branch("feature")
+    repo.write({"app/client.py": CLIENT.replace("import httpx", "import requests")})
+    repo.commit("Back to requests")
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+
+    result = await review(
+        store, row, LocalSource(git), git.resolve("main"), git.resolve("HEAD"), CairnConfig()
+    )
+
+    [finding] = [f for f in result.findings if f.check == "decisions"]
+    assert finding.rule == "adr-0005"
+    adr, made = finding.evidence
+    assert adr.path == "docs/adr/0005-use-httpx.md"
+    assert (made.kind, made.name) == ("pull-request", "#3 Record ADR-0005")
+    assert made.note.endswith("added docs/adr/0005-use-httpx.md")
+
+
+def cairn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CAIRN), *args], env=env, capture_output=True, text=True, timeout=240)
+
+
+def test_the_cli_why_and_decisions_commands(
+    cairn_env: dict[str, str], repo: GitRepoBuilder
+) -> None:
+    history_repo(repo)
+    root = str(repo.root)
+
+    text = cairn(cairn_env, "why", "billing/charge.py:5", "--repo", root)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("billing/charge.py:5: 4 decisions, pull requests and commits")
+    assert "ADR-0006 Structured logging in the billing service (accepted)" in text.stdout
+
+    doc = json.loads(
+        cairn(cairn_env, "why", "app/client.py", "--repo", root, "--format", "json").stdout
+    )
+    assert doc["path"] == "app/client.py" and doc["line"] is None
+    assert {"kind": "decision", "ref": "ADR-0005"}.items() <= doc["items"][-1].items()
+
+    log = json.loads(cairn(cairn_env, "decisions", "--repo", root, "--format", "json").stdout)
+    assert [(d["label"], d["binding"]) for d in log["decisions"]] == [
+        ("ADR-0005", True),
+        ("ADR-0006", True),
+        ("ADR-0007", True),
+    ]
+    assert log["decisions"][0]["constraints"][0]["value"] == "requests"
+
+    suggest = cairn(cairn_env, "decisions", "--suggest", "--repo", root)
+    assert suggest.returncode == 0, suggest.stderr
+    block = suggest.stdout.split("\n", 1)[1]
+    confirmed = parse_adr("docs/adr/0005-use-httpx.md", (HTTPX + "\n" + block).encode())
+    assert [(c.kind, c.value, c.prefer, c.explicit) for c in confirmed.constraints] == [
+        ("any", "requests", "httpx", True)
+    ]
+
+    missing = cairn(cairn_env, "why", "nope.py", "--repo", root)
+    assert missing.returncode == 2 and "nope.py is not a file at" in missing.stderr
