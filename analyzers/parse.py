@@ -11,6 +11,7 @@ import tree_sitter
 
 from analyzers.languages import CLASS, FUNCTION, METHOD, MODULE, Language, language_for_path
 from analyzers.tokens import FileTokens, count_errors, scan
+from analyzers.traits import traits
 from analyzers.units import CodeUnit, ParsedFile
 
 
@@ -87,6 +88,7 @@ def _units(tokens: FileTokens, language: Language) -> list[CodeUnit]:
                 tokens=tuple(tokens.ids[first:stop]),
                 raw_hash=tokens.raw_hash(first, stop),
                 exact_hash=tokens.exact_hash(first, stop),
+                traits=traits(node),
             )
         )
     return units

@@ -17,6 +17,7 @@ class CodeUnit:
     tokens: tuple[int, ...]  # normalised token ids: identifiers and literals abstracted
     raw_hash: int  # 63-bit hash of the exact token texts (comments and layout dropped)
     exact_hash: int  # 63-bit hash of ``tokens`` (identical for renamed clones)
+    traits: tuple[str, ...] = ()  # "decorator:app.route", "base:BaseHandler" (analyzers.traits)
 
     @property
     def token_count(self) -> int:

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
 
-from app import database, why
+from app import database, rules, why
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_demo)
 
     why.add_commands(sub)
+    rules.add_parser(sub)
     return parser
 
 

@@ -103,6 +103,22 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         skipped=None,
         units=units,
         imports=tuple(extract_imports(path, data, tree)),  # one parse serves both
+        declarations=tuple(_declared(u) for u in parsed.units),
+    )
+
+
+def _declared(unit: CodeUnit) -> CodeUnit:
+    """The unit as a declaration: its tokens are not kept (they cross process boundaries)."""
+    return CodeUnit(
+        kind=unit.kind,
+        name=unit.name,
+        qualname=unit.qualname,
+        start_line=unit.start_line,
+        end_line=unit.end_line,
+        tokens=(),
+        raw_hash=0,
+        exact_hash=0,
+        traits=unit.traits,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from analyzers.diff import FileDiff
@@ -19,6 +19,7 @@ from app.decisions import decision_inputs
 from app.head import changed_files, suppress
 from app.history import history_for
 from app.indexer import IndexReport, fingerprinted, index_commit
+from app.rules import load_codebase, wants_codebase
 from app.source import Source
 from app.store import Repository, Store
 from checks.clones import ClonePair
@@ -88,6 +89,8 @@ async def review(
     decisions = await decision_inputs(store, repo, source, head, diffs, history)
     head_files = await changed_files(source, head, diffs)
     ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
+    if wants_codebase(config.patterns):  # the index at base, for mined conventions
+        ctx = replace(ctx, codebase=await load_codebase(store, repo.id))
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check.run(change, ctx))

@@ -18,7 +18,7 @@ import numpy as np
 from analyzers.adr import Adr, Constraint
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
-from checks.context import LocatedUnit
+from checks.context import Declaration, LocatedUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,19 @@ class ParsedBlob:
     skipped: str | None
     units: tuple[StoredUnit, ...] = ()
     imports: tuple[Import, ...] = ()
+    declarations: tuple[CodeUnit, ...] = ()  # every unit, whatever its size (its traits)
+
+
+_DECLARATION_COLUMNS = (
+    "repo_id",
+    "blob_sha",
+    "ordinal",
+    "kind",
+    "name",
+    "qualname",
+    "line",
+    "traits",
+)
 
 
 def local_repository_id(full_name: str) -> int:
@@ -168,6 +181,15 @@ class Store:
                     (repo_id, b.sha, i, imp.line, imp.name)
                     for b in fresh
                     for i, imp in enumerate(b.imports)
+                ],
+            )
+            await conn.copy_records_to_table(
+                "blob_declarations",
+                columns=_DECLARATION_COLUMNS,
+                records=[
+                    (repo_id, b.sha, i, u.kind, u.name, u.qualname, u.start_line, list(u.traits))
+                    for b in fresh
+                    for i, u in enumerate(b.declarations)
                 ],
             )
 
@@ -295,6 +317,40 @@ class Store:
                 records=[(repo_id, r.path, r.line, r.name, r.internal, r.package) for r in added],
             )
         return len(gone) + len(added)
+
+    async def source_files(self, repo_id: int) -> list[str]:
+        """Paths of the indexed tree's parsed source files (skipped ones left out)."""
+        rows = await self.pool.fetch(
+            """
+            SELECT f.path FROM files f
+            JOIN blobs b ON b.repo_id = f.repo_id AND b.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND b.skipped IS NULL ORDER BY f.path
+            """,
+            repo_id,
+        )
+        return [r["path"] for r in rows]
+
+    async def declarations(self, repo_id: int) -> list[Declaration]:
+        """Every function, method and class of the indexed tree, with its traits."""
+        rows = await self.pool.fetch(
+            """
+            SELECT f.path, d.kind, d.name, d.qualname, d.line, d.traits FROM files f
+            JOIN blob_declarations d ON d.repo_id = f.repo_id AND d.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 ORDER BY f.path, d.ordinal
+            """,
+            repo_id,
+        )
+        return [
+            Declaration(
+                path=r["path"],
+                kind=r["kind"],
+                name=r["name"],
+                qualname=r["qualname"],
+                line=r["line"],
+                traits=tuple(r["traits"]),
+            )
+            for r in rows
+        ]
 
     async def units(self, repo_id: int, *, min_tokens: int = 0) -> list[LocatedUnit]:
         """Every unit of the indexed tree (a blob at two paths counts twice)."""

@@ -62,6 +62,27 @@ class Change:
         return any(lo <= end_line and start_line <= hi for lo, hi in diff.removed)
 
 
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A function, method or class of the indexed tree, whatever its size, with its traits."""
+
+    path: str
+    kind: str  # "function" | "method" | "class"
+    name: str
+    qualname: str
+    line: int
+    traits: tuple[str, ...] = ()  # "decorator:app.route", "base:BaseHandler"
+
+
+@dataclass(frozen=True, slots=True)
+class Codebase:
+    """The repository at base as mined conventions read it (checks.conventions)."""
+
+    files: tuple[str, ...] = ()  # parsed source files of the indexed tree
+    imports: tuple[Resolved, ...] = ()  # its resolved import graph
+    declarations: tuple[Declaration, ...] = ()
+
+
 class IndexPort(Protocol):
     """The repository's index at base, as a check sees it."""
 
@@ -96,6 +117,7 @@ class CheckContext:
     config: CairnConfig
     head: HeadFiles = field(default_factory=NoHeadFiles)  # changed files at head, imports
     decisions: DecisionInputs = field(default_factory=DecisionInputs)  # ADRs at base, additions
+    codebase: Codebase = field(default_factory=Codebase)  # base, for mined conventions
 
 
 class Check(Protocol):

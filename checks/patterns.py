@@ -6,6 +6,10 @@ files it adds or modifies. Three rule kinds:
 * ``layer`` — a layer imports one above it (import-linter's layers contract, every language);
 * a ``forbid`` rule's id — a forbidden import, call or query match within the rule's paths;
 * a ``prefer`` rule's id — ``instead_of`` imported or called where ``use`` is the convention.
+
+And conventions (``checks.conventions_check``): mined ones (``wrapped-dependency``,
+``dependency-direction``, ``naming``, ``structure``; warnings) and configured ``naming`` and
+``structure`` rules (their id).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from analyzers.imports import Resolved
 from analyzers.languages import language_for_path, language_named
 from checks.config import CONFIG_FILE
 from checks.context import Change, CheckContext
+from checks.conventions_check import convention_findings
 from checks.finding import Evidence, Finding, Severity, fingerprint
 from checks.patterns_config import ForbidRule, PatternsConfig, PreferRule
 
@@ -31,9 +36,9 @@ class PatternsCheck:
 
     def run(self, change: Change, ctx: CheckContext) -> list[Finding]:
         cfg = ctx.config.patterns
+        findings = convention_findings(change, ctx)
         if not (cfg.layers or cfg.forbid or cfg.prefer):
-            return []
-        findings: list[Finding] = []
+            return findings
         for diff in change.files:
             path = diff.new_path
             if path is None or not diff.added or language_for_path(path) is None:

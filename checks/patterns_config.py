@@ -16,6 +16,12 @@ patterns:
       message: "Log through shop.log instead of printing."
   prefer:
     - {id: http-client, use: shop.http, instead_of: [requests], exclude: ["shop/http/**"]}
+  naming:                      # names of new units (or files) directly in a directory
+    - {id: handler-names, directory: shop/handlers, kind: function, style: snake_case}
+  structure:                   # what every new unit of a kind in a directory has
+    - {id: handler-base, directory: shop/handlers, kind: class, base: BaseHandler}
+  conventions:                 # mining (checks.conventions): the defaults
+    {enabled: true, min_evidence: 5, naming_ratio: 0.95, exclude: []}
 ```
 
 Every problem is collected with its location (``patterns.forbid[0].query: ...``).
@@ -32,6 +38,18 @@ import tree_sitter
 
 from analyzers.languages import LANGUAGES, language_named
 from checks.schema import bad_glob, type_name, unknown_keys
+
+NAMING_KINDS = ("file", "function", "method", "class")
+STRUCTURE_KINDS = ("function", "class")
+STYLES = (
+    "snake_case",
+    "camelCase",
+    "PascalCase",
+    "kebab-case",
+    "SCREAMING_SNAKE_CASE",
+    "MixedCaps",
+)
+TRAIT_KEYS = ("base", "decorator", "suffix")
 
 
 def matches(path: str, globs: tuple[str, ...]) -> bool:
@@ -80,12 +98,54 @@ class PreferRule:
 
 
 @dataclass(frozen=True, slots=True)
+class NamingRule:
+    """New ``kind`` units (or files) directly in ``directory`` are named in ``style``."""
+
+    id: str
+    location: str
+    directory: str
+    kind: str  # one of NAMING_KINDS
+    style: str  # one of STYLES
+    language: str = ""  # "" for any
+
+
+@dataclass(frozen=True, slots=True)
+class StructureRule:
+    """New ``kind`` units directly in ``directory`` have ``trait`` ("base:X", ...)."""
+
+    id: str
+    location: str
+    directory: str
+    kind: str  # one of STRUCTURE_KINDS
+    trait: str  # "base:BaseHandler" | "decorator:route" | "suffix:Handler"
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConventionSettings:
+    """Thresholds of mined conventions (``patterns.conventions``); see checks.conventions.
+
+    Chosen for precision: five members (or importers, or imports) at least, and a naming
+    style followed by 95 % of the directory's styled names; every other kind admits no
+    exception at all.
+    """
+
+    enabled: bool = True
+    min_evidence: int = 5  # importers of a wrapper, imports one way, members of a directory
+    naming_ratio: float = 0.95  # share of a directory's styled names in its dominant style
+    exclude: tuple[str, ...] = ()  # path globs neither mined nor judged
+
+
+@dataclass(frozen=True, slots=True)
 class PatternsConfig:
-    """Configured pattern rules."""
+    """Configured pattern rules, and the settings of mined ones."""
 
     layers: tuple[Layer, ...] = ()
     forbid: tuple[ForbidRule, ...] = ()
     prefer: tuple[PreferRule, ...] = ()
+    naming: tuple[NamingRule, ...] = ()
+    structure: tuple[StructureRule, ...] = ()
+    conventions: ConventionSettings = ConventionSettings()
 
     def layer_of(self, path: str) -> int | None:
         """The index of the first layer whose paths match ``path`` (0 is the highest)."""
@@ -95,7 +155,10 @@ class PatternsConfig:
         return None
 
 
-_KEYS = ("layers", "forbid", "prefer")
+_KEYS = ("layers", "forbid", "prefer", "naming", "structure", "conventions")
+_NAMING_KEYS = ("id", "directory", "kind", "style", "language")
+_STRUCTURE_KEYS = ("id", "directory", "kind", "language", *TRAIT_KEYS)
+_CONVENTION_KEYS = ("enabled", "min_evidence", "naming_ratio", "exclude")
 _LAYER_KEYS = ("name", "paths")
 _FORBID_KEYS = ("id", "paths", "exclude", "imports", "calls", "query", "language", "message")
 _PREFER_KEYS = ("id", "use", "instead_of", "paths", "exclude", "message")
@@ -127,7 +190,126 @@ def parse_patterns(raw: Any, problems: list[str]) -> PatternsConfig:
         for i, item in enumerate(_list(raw, "prefer", "patterns.", problems))
         if (preferred := _prefer(item, f"patterns.prefer[{i}]", i, problems)) is not None
     ]
-    return PatternsConfig(layers=tuple(layers), forbid=tuple(forbid), prefer=tuple(prefer))
+    naming = [
+        named
+        for i, item in enumerate(_list(raw, "naming", "patterns.", problems))
+        if (named := _naming(item, f"patterns.naming[{i}]", i, problems)) is not None
+    ]
+    structure = [
+        shaped
+        for i, item in enumerate(_list(raw, "structure", "patterns.", problems))
+        if (shaped := _structure(item, f"patterns.structure[{i}]", i, problems)) is not None
+    ]
+    return PatternsConfig(
+        layers=tuple(layers),
+        forbid=tuple(forbid),
+        prefer=tuple(prefer),
+        naming=tuple(naming),
+        structure=tuple(structure),
+        conventions=_conventions(raw.get("conventions"), problems),
+    )
+
+
+def _conventions(raw: Any, problems: list[str]) -> ConventionSettings:
+    default = ConventionSettings()
+    where = "patterns.conventions"
+    if raw is None:
+        return default
+    if raw is False:
+        return ConventionSettings(enabled=False)
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: must be a mapping (or false), not {type_name(raw)}")
+        return default
+    unknown_keys(raw, _CONVENTION_KEYS, f"{where}.", problems)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(f"{where}.enabled: must be true or false, not {type_name(enabled)}")
+        enabled = True
+    n = raw.get("min_evidence", default.min_evidence)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        problems.append(f"{where}.min_evidence: must be a whole number from 2, not {n!r}")
+        n = default.min_evidence
+    ratio = raw.get("naming_ratio", default.naming_ratio)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0.5 < ratio <= 1:
+        problems.append(f"{where}.naming_ratio: must be a number above 0.5 and at most 1")
+        ratio = default.naming_ratio
+    return ConventionSettings(
+        enabled=enabled,
+        min_evidence=n,
+        naming_ratio=float(ratio),
+        exclude=_globs(raw, "exclude", where, problems),
+    )
+
+
+def _directory(item: Mapping[str, Any], where: str, problems: list[str]) -> str:
+    directory = _string(item, "directory", where, problems).strip().strip("/")
+    if "directory" not in item:
+        problems.append(f'{where}.directory: say which directory ("" for the root)')
+    elif any(c in directory for c in "*?["):
+        problems.append(f"{where}.directory: a directory, not a glob")
+    return directory
+
+
+def _choice(
+    item: Mapping[str, Any], key: str, choices: tuple[str, ...], where: str, problems: list[str]
+) -> str:
+    value = _string(item, key, where, problems)
+    if value not in choices:
+        problems.append(f"{where}.{key}: must be one of {', '.join(choices)}, not {value!r}")
+        return ""
+    return value
+
+
+def _rule_language(item: Mapping[str, Any], where: str, problems: list[str]) -> str:
+    language = _string(item, "language", where, problems)
+    names = [lang.name for lang in LANGUAGES]
+    if language and language not in names:
+        problems.append(f"{where}.language: must be one of {', '.join(names)}")
+        return ""
+    return language
+
+
+def _naming(item: Any, where: str, i: int, problems: list[str]) -> NamingRule | None:
+    if not isinstance(item, Mapping):
+        problems.append(f"{where}: must be a mapping, not {type_name(item)}")
+        return None
+    unknown_keys(item, _NAMING_KEYS, f"{where}.", problems)
+    before = len(problems)
+    rule = NamingRule(
+        id=_string(item, "id", where, problems) or f"naming-{i}",
+        location=where,
+        directory=_directory(item, where, problems),
+        kind=_choice(item, "kind", NAMING_KINDS, where, problems),
+        style=_choice(item, "style", STYLES, where, problems),
+        language=_rule_language(item, where, problems),
+    )
+    return rule if len(problems) == before else None
+
+
+def _structure(item: Any, where: str, i: int, problems: list[str]) -> StructureRule | None:
+    if not isinstance(item, Mapping):
+        problems.append(f"{where}: must be a mapping, not {type_name(item)}")
+        return None
+    unknown_keys(item, _STRUCTURE_KEYS, f"{where}.", problems)
+    before = len(problems)
+    given = [key for key in TRAIT_KEYS if key in item]
+    trait = ""
+    if len(given) != 1:
+        problems.append(f"{where}: give exactly one of {', '.join(TRAIT_KEYS)}")
+    else:
+        value = _string(item, given[0], where, problems).strip().lstrip("@")
+        if not value:
+            problems.append(f"{where}.{given[0]}: must be a non-empty string")
+        trait = f"{given[0]}:{value}"
+    rule = StructureRule(
+        id=_string(item, "id", where, problems) or f"structure-{i}",
+        location=where,
+        directory=_directory(item, where, problems),
+        kind=_choice(item, "kind", STRUCTURE_KINDS, where, problems),
+        trait=trait,
+        language=_rule_language(item, where, problems),
+    )
+    return rule if len(problems) == before else None
 
 
 def _layer(item: Any, where: str, problems: list[str]) -> Layer | None:
