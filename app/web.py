@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 # GitHub caps webhook payloads at 25 MB and drops larger ones; anything bigger is not GitHub.
 # https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap
 MAX_BODY = 25 * 1024 * 1024
+MAX_HEADER = 200  # characters of X-GitHub-Delivery (a 36-character guid) or X-GitHub-Event
 
 
 def create_app(
@@ -47,6 +48,8 @@ def create_app(
         delivery_id = request.headers.get("x-github-delivery")
         if not event or not delivery_id:
             return _answer(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        if not _header_value(event) or not _header_value(delivery_id):
+            return _answer(400, "X-GitHub-Event and X-GitHub-Delivery must be short printable text")
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -114,6 +117,11 @@ async def _read_limited(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _header_value(value: str) -> bool:
+    """A delivery id or event name Cairn can record: GitHub's are short and printable."""
+    return len(value) <= MAX_HEADER and value.isprintable()
 
 
 def _signed(body: bytes, header: str | None, secret: Secret) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 REVIEW_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
@@ -72,12 +73,15 @@ def _pull_request(
             return []
         return [_review(inst, repo_id, full_name, number, head)]
     if action == "closed" and pr.get("merged") is True:
+        raw_labels = pr.get("labels")
         labels = [
-            str(label["name"])
-            for label in pr.get("labels") or []
-            if isinstance(label, Mapping) and isinstance(label.get("name"), str)
+            name
+            for label in (raw_labels if isinstance(raw_labels, list) else [])
+            if isinstance(label, Mapping) and (name := _str(label.get("name"))) is not None
         ]
         merged_at = _str(pr.get("merged_at"))
+        if merged_at is not None and not _timestamp(merged_at):
+            merged_at = None
         args = (inst, repo_id, full_name, number, merged_at, labels)
         return [Job("record_pull_request", args, f"history:{repo_id}:{number}")]
     return []
@@ -209,6 +213,14 @@ def _repos(value: Any) -> list[tuple[int, str]]:
     return out
 
 
+def _timestamp(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _get(data: Any, *keys: str) -> Any:
     for key in keys:
         if not isinstance(data, Mapping):
@@ -217,12 +229,25 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
+# Postgres keeps ids in bigint: a number past it is not one of GitHub's.
+_BIGINT = range(-(2**63), 2**63)
+
+
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if value in _BIGINT else None
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string Postgres can store (text and jsonb refuse NUL and unpaired surrogates)."""
+    if not isinstance(value, str) or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 _HANDLERS: dict[str, Handler] = {
