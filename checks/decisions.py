@@ -145,9 +145,17 @@ def _names(value: str, a: Added) -> bool:
     got = a.name.lower()
     if got == want:
         return True
-    if a.kind == "import":
-        return got.startswith((want + ".", want + "/", want + "::"))
-    return a.kind == "dependency" and got.endswith(":" + want)
+    if a.kind == "import" and got.startswith((want + ".", want + "/", want + "::")):
+        return True
+    if a.kind == "dependency" and got.endswith(":" + want):
+        return True
+    # A Go-style module path (its first element a host) named by its last elements in prose:
+    # "logrus" is github.com/sirupsen/logrus, "zap" go.uber.org/zap. Relative and aliased
+    # paths (./fetch, @/lib/fetch) are the repository's own modules, never this.
+    host = got.split("/", 1)[0]
+    if "/" in got and "." in host and not host.startswith((".", "@")):
+        return got.endswith("/" + want) or ("/" + want + "/") in got
+    return False
 
 
 def _applies(c: Constraint, path: str) -> bool:

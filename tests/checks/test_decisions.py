@@ -70,6 +70,39 @@ def test_derived_prefer_instead_of(path: str, added: str, flagged: list[str]) ->
         assert f.severity is Severity.WARNING and f.rule == "adr-0003"
 
 
+SLOG = parse_adr(
+    "docs/adr/0020-slog.md",
+    b"# 20. Use slog\n\nDate: 2023-08-15\n\n## Status\n\nAccepted\n\n## Decision\n\n"
+    b"Use `log/slog` instead of `logrus`. Avoid `zap` and `fetch` in new code.\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "added", "flagged"),
+    [
+        pytest.param(
+            "svc/log.go", '\t"github.com/sirupsen/logrus"', ["github.com/sirupsen/logrus"], id="go"
+        ),
+        pytest.param(
+            "svc/log.go",
+            'import "github.com/sirupsen/logrus/hooks/test"',
+            ["github.com/sirupsen/logrus/hooks/test"],
+            id="go-subpackage",
+        ),
+        pytest.param("go.mod", "\tgo.uber.org/zap v1.27.0", ["go.uber.org/zap"], id="go-mod"),
+        pytest.param("svc/log.go", '\t"github.com/acme/zaplog"', [], id="near-miss-prefix"),
+        pytest.param("svc/log.go", '\t"log/slog"', [], id="near-miss-preferred"),
+        pytest.param("web/a.ts", "import { get } from './fetch';", [], id="near-miss-relative"),
+        pytest.param("web/a.ts", "import { get } from '@/lib/fetch';", [], id="near-miss-alias"),
+    ],
+)
+def test_module_paths_named_by_their_last_element(
+    path: str, added: str, flagged: list[str]
+) -> None:
+    found = run([SLOG], path, added)
+    assert [f.message.split("`")[1] for f in found] == flagged
+
+
 def test_the_message_quotes_the_decision_and_links_the_adr() -> None:
     npm = adr("nygard-0004-use-npm-instead-of-yarn.md")
     package = json.dumps({"name": "web", "devDependencies": {"yarn": "^1.22.19"}}, indent=2)
