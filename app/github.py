@@ -780,12 +780,12 @@ class Installation:
         name: str | None = None,
         status: CheckStatus | None = None,
     ) -> list[CheckRun]:
-        """The latest check runs on a commit (each name's newest), this App's only when its id
-        is known; with ``name`` and ``status``, only those.
+        """The check runs on a commit, oldest first; this App's only when its id is known;
+        with ``name`` and ``status``, only those.
         https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
         """
         owner, repo_name = _split(repo)
-        options: dict[str, Any] = {"per_page": 100}
+        options: dict[str, Any] = {"per_page": 100, "filter_": "all"}
         if name is not None:
             options["check_name"] = name
         if status is not None:
@@ -803,7 +803,7 @@ class Installation:
             batch = [_check_run(raw) for raw in body.get("check_runs") or []]
             runs.extend(r for r in batch if self.app_id is None or r.app_id in (None, self.app_id))
             if len(batch) < 100 or page * 100 >= int(body.get("total_count") or 0):
-                return runs
+                return sorted(runs, key=lambda r: r.id)
             page += 1
 
     # --- writing -----------------------------------------------------------------------

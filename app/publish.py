@@ -163,8 +163,8 @@ class Publisher:
         "in progress" beside a completed twin.
         """
         open_runs = await self.github.check_runs(pr.full_name, pr.head_sha, status="in_progress")
-        reused = {r.name: r.id for r in open_runs}
-        ids = await asyncio.gather(
+        reused = {r.name: r.id for r in open_runs}  # the newest of a name, if several
+        results = await asyncio.gather(
             *(
                 _existing(reused[_run_name(check)])
                 if _run_name(check) in reused
@@ -172,8 +172,20 @@ class Publisher:
                     pr.full_name, _run_name(check), pr.head_sha, status="in_progress"
                 )
                 for check in CHECKS
-            )
+            ),
+            return_exceptions=True,
         )
+        ids = [r for r in results if isinstance(r, int)]
+        refused = next((r for r in results if isinstance(r, BaseException)), None)
+        if refused is not None:
+            # Some runs were opened, one was refused: complete those, or they would stay
+            # in progress (the job fails or is retried from here, before its try block).
+            opened = {c: r for c, r in zip(CHECKS, results, strict=True) if isinstance(r, int)}
+            try:
+                await self.fail(pr, opened, f"could not open the check runs: {refused}")
+            except GitHubError:
+                logger.warning("could not complete the runs already opened", extra=_context(pr))
+            raise refused
         if reused:
             logger.info("took over %d check runs in progress", len(reused), extra=_context(pr))
         logger.info("check runs started", extra=_context(pr))

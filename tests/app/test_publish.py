@@ -16,7 +16,7 @@ import pytest
 
 from analyzers.adr import HistoryEntry
 from app.git import GitRepo
-from app.github import GitHubApp
+from app.github import Forbidden, GitHubApp
 from app.history import PullRequestHistory
 from app.ledger import Ledger
 from app.publish import (
@@ -38,6 +38,7 @@ from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNR
 from tests.conftest import GitRepoBuilder
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
+from tests.github_sim.state import CheckRun
 
 APP_ID, INSTALLATION, REPO = 4242, 91, "acme/shop"
 WEB = "https://github.example.com"
@@ -621,3 +622,48 @@ async def test_related_decisions_alone_leave_the_decisions_run_successful(sim: S
     assert run.conclusion == "success" and run.annotations == []
     assert run.summary is not None and "- … and 30 more\n" in run.summary
     assert sim.comments() == []
+
+
+async def test_start_takes_over_the_runs_a_killed_attempt_left_in_progress(sim: Sim) -> None:
+    pr = sim.push({**BASE_FILES, "exports/csv.py": "x = 1\n"})
+    killed = await sim.publisher().start(pr)  # this attempt's worker dies: nothing completes
+    other_app = sim.state.next_id()
+    sim.state.check_runs[REPO].append(  # another App's run of the same name is not ours
+        CheckRun(other_app, "cairn/patterns", pr.head_sha, "in_progress", None, app_id=1)
+    )
+
+    again = await sim.publisher().start(pr)
+
+    assert again == killed
+    assert len(sim.state.runs(REPO)) == 4
+    await sim.publisher().finish(pr, again, [], sim.commentable())
+    ours = [r for r in sim.state.runs(REPO) if r.id != other_app]
+    assert {(r.status, r.conclusion) for r in ours} == {("completed", "success")}
+
+
+async def test_a_run_refused_at_start_leaves_the_others_completed(sim: Sim) -> None:
+    pr = sim.push({**BASE_FILES, "exports/csv.py": "x = 1\n"})
+    sim.state.requests = _RefuseThirdRun(sim.state)
+
+    with pytest.raises(Forbidden):
+        await sim.publisher().start(pr)
+
+    runs = sim.state.runs(REPO)
+    assert len(runs) == 2
+    assert {(r.status, r.conclusion) for r in runs} == {("completed", "failure")}
+    assert all("could not open the check runs" in (r.summary or "") for r in runs)
+
+
+class _RefuseThirdRun(list[str]):
+    """GitHub refuses (403) the third check run a publisher opens."""
+
+    def __init__(self, state: State) -> None:
+        super().__init__()
+        self.state = state
+
+    def append(self, request: str) -> None:
+        if request == f"POST /repos/{REPO}/check-runs":
+            opened = sum(1 for r in self if r == request)
+            if opened == 2:
+                self.state.fail_next(1, 403)
+        super().append(request)

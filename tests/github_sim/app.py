@@ -441,18 +441,20 @@ def list_check_runs_for_ref(state: State, call: Call) -> Any:
     q = call.query
     if q.get("status") not in (None, "queued", "in_progress", "completed"):
         raise _unprocessable("Invalid request.", "status is not a member")
-    runs = [r for r in state.runs(repo.full_name) if r.head_sha == sha]
-    if q.get("filter", "latest") == "latest":  # each name's newest run only
-        newest: dict[str, CheckRun] = {}
+    runs = [
+        r
+        for r in state.runs(repo.full_name)
+        if r.head_sha == sha and q.get("app_id") in (None, str(r.app_id))
+    ]
+    if q.get("filter", "latest") == "latest":  # each App's newest run of each name
+        newest: dict[tuple[int, str], CheckRun] = {}
         for r in runs:
-            newest[r.name] = r
+            newest[(r.app_id, r.name)] = r
         runs = list(newest.values())
     runs = [
         r
         for r in runs
-        if q.get("check_name") in (None, r.name)
-        and q.get("status") in (None, r.status)
-        and q.get("app_id") in (None, str(r.app_id))
+        if q.get("check_name") in (None, r.name) and q.get("status") in (None, r.status)
     ]
     runs.sort(key=lambda r: r.id, reverse=True)
     status, page, headers = _page(call, [_check_json(repo, r) for r in runs])
