@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import tree_sitter
@@ -29,6 +29,8 @@ ADR_DIRS = (
 )
 STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "amended")
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
+#: Raise when parsing yields something new from the same file: stored records are read again.
+PARSER_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +255,7 @@ def parse_adr(path: str, data: bytes) -> Adr:
     )
     decision_line, decision = sections[decision_key] if decision_key else (0, "")
 
-    constraints = list(_explicit(meta, body, path, problems))
+    constraints = list(_explicit(meta, body, path, problems, offset))
     # The prose only: a fenced cairn block's messages are no sentences to derive rules from
     # (blanked line for line, so the sentences keep their line numbers).
     prose = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), decision)
@@ -384,19 +386,21 @@ _FORBID_KINDS = ("import", "call", "dependency", "command", "regex", "query", "a
 
 
 def _explicit(
-    meta: Mapping[str, Any], body: str, path: str, problems: list[str]
+    meta: Mapping[str, Any], body: str, path: str, problems: list[str], offset: int = 0
 ) -> Iterable[Constraint]:
-    blocks: list[Any] = []
+    """The rules of the ``cairn:`` blocks, each with the line its block starts on."""
+    blocks: list[tuple[Any, int]] = []
     if "cairn" in meta:
-        blocks.append(meta["cairn"])
+        blocks.append((meta["cairn"], 1))
     for m in _FENCE.finditer(body):
         try:
             data = yaml.safe_load(m.group(1))
         except yaml.YAMLError as exc:
             problems.append(f"{path}: the cairn block is not valid YAML ({type(exc).__name__})")
             continue
-        blocks.append(data.get("cairn", data) if isinstance(data, dict) else data)
-    for block in blocks:
+        line = offset + body.count("\n", 0, m.start()) + 1
+        blocks.append((data.get("cairn", data) if isinstance(data, dict) else data, line))
+    for block, line in blocks:
         if not isinstance(block, dict):
             problems.append(f"{path}: the cairn block must be a mapping")
             continue
@@ -405,8 +409,11 @@ def _explicit(
         if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
             problems.append(f"{path}: cairn.scope must be a list of path globs")
             scope = []
-        yield from _forbids(block.get("forbid", []), tuple(scope), path, problems)
-        yield from _prefers(block.get("prefer", []), tuple(scope), path, problems)
+        for c in (
+            *_forbids(block.get("forbid", []), tuple(scope), path, problems),
+            *_prefers(block.get("prefer", []), tuple(scope), path, problems),
+        ):
+            yield replace(c, line=line)
 
 
 def _forbids(

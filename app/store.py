@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
-from analyzers.adr import Adr, Constraint
+from analyzers.adr import PARSER_VERSION, Adr, Constraint
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
 from checks.context import Declaration, LocatedUnit
@@ -432,11 +432,12 @@ class Store:
     # --- the decision log --------------------------------------------------------------------
 
     async def decision_blobs(self, repo_id: int) -> dict[str, str]:
-        """path → blob sha of the ADRs stored for the indexed tree."""
+        """path → blob sha of the ADRs stored for the indexed tree ("" for a record an older
+        parser read: it is read again)."""
         rows = await self.pool.fetch(
-            "SELECT path, blob_sha FROM decisions WHERE repo_id = $1", repo_id
+            "SELECT path, blob_sha, parser FROM decisions WHERE repo_id = $1", repo_id
         )
-        return {r["path"]: r["blob_sha"] for r in rows}
+        return {r["path"]: r["blob_sha"] if r["parser"] == PARSER_VERSION else "" for r in rows}
 
     async def save_decisions(
         self, repo_id: int, parsed: Sequence[tuple[str, Adr]], gone: Sequence[str]
@@ -453,8 +454,9 @@ class Store:
             await conn.executemany(
                 """
                 INSERT INTO decisions (repo_id, path, blob_sha, number, title, status, date,
-                    supersedes, superseded_by, decision, body, explicit, derived, problems)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    supersedes, superseded_by, decision, body, explicit, derived, problems,
+                    parser)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                 """,
                 [_decision_record(repo_id, sha, a) for sha, a in parsed],
             )
@@ -507,6 +509,7 @@ def _decision_record(repo_id: int, sha: str, a: Adr) -> tuple[Any, ...]:
         json.dumps(explicit),
         json.dumps(derived),
         json.dumps(list(a.problems)),
+        PARSER_VERSION,
     )
 
 

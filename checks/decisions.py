@@ -216,7 +216,7 @@ def _history(adr: Adr, inputs: DecisionInputs) -> Iterable[Evidence]:
     """
     for h in inputs.history.get(adr.path, ())[:MAX_HISTORY]:
         yield Evidence(
-            path=adr.path,
+            path="",  # a commit or pull request, not a place in the code
             start_line=0,
             end_line=0,
             name=f"{h.label} {h.title}".strip(),

@@ -95,6 +95,14 @@ async def test_adrs_are_parsed_again_only_when_their_blob_changes(
         "docs/adr/0005-http-client.md",
         "docs/adr/0009-no-print.md",
     ]
+    # A record an older parser read is read again, though its blob is the same.
+    await store.pool.execute(
+        "UPDATE decisions SET parser = 0 WHERE repo_id = $1 AND path = $2",
+        row.id,
+        "docs/adr/0009-no-print.md",
+    )
+    assert await index_decisions(store, row, source, git.resolve("HEAD")) == 1
+    assert await index_decisions(store, row, source, git.resolve("HEAD")) == 0
     other = await store.repository("local:/elsewhere")
     assert await store.decisions(other.id) == []
     assert await store.relevant_decisions(other.id, ["httpx"]) == []

@@ -570,7 +570,7 @@ async def test_the_decisions_run_lists_related_decisions_and_links_the_decision_
         evidence=(
             Evidence("docs/adr/0005-http-client.md", 9, 9, name="Use httpx"),
             Evidence(
-                "docs/adr/0005-http-client.md",
+                "",
                 0,
                 0,
                 name=f"{made.label} {made.title}",

@@ -207,7 +207,7 @@ async def test_a_finding_links_the_pull_request_that_made_the_decision(
     assert finding.rule == "adr-0005"
     adr, made = finding.evidence
     assert adr.path == "docs/adr/0005-use-httpx.md"
-    assert (made.kind, made.name) == ("pull-request", "#3 Record ADR-0005")
+    assert (made.path, made.kind, made.name) == ("", "pull-request", "#3 Record ADR-0005")
     assert made.note.endswith("added docs/adr/0005-use-httpx.md")
 
 

@@ -332,6 +332,7 @@ def test_a_tree_sitter_query_in_a_cairn_block_flags_added_matches_only() -> None
     assert SHELL_QUERY.problems == ()
     [rule] = SHELL_QUERY.constraints
     assert (rule.kind, rule.language, rule.explicit) == ("query", "python", True)
+    assert rule.line == 13  # the block's opening fence: the finding's evidence points there
     code = "import os\n\nos.system('ls')\n\n\ndef f(cmd):\n    return os.system(cmd)\n"
     assert query_run("svc/run.py", code, [6, 7]) == [("svc/run.py", 7, Severity.ERROR)]
     assert query_run("svc/run.py", code, [1, 2]) == []  # the match is on a line not added
