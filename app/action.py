@@ -407,6 +407,10 @@ def _summary_text(
         for e in f.evidence:
             sha = event.head_sha if f.rule == "clone-in-change" else event.base_sha
             link = f"{env.web_url}/{event.full_name}/blob/{sha}/{e.path}#L{max(e.start_line, 1)}"
+            if e.kind in ("commit", "pull-request"):  # decision history: "#12 title", "<sha> …"
+                ref = e.name.split(" ", 1)[0]
+                where = f"pull/{ref.lstrip('#')}" if e.kind == "pull-request" else f"commit/{ref}"
+                link = f"{env.web_url}/{event.full_name}/{where}"
             lines.append(f"  - [{_md(evidence_label(e))}]({link})")
     if len(ordered) > SUMMARY_FINDINGS:
         lines.append(f"- … and {len(ordered) - SUMMARY_FINDINGS} more in the check runs or SARIF")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.adr import HistoryEntry, parse_adr
+from app.action import ActionEnv, PullRequestEvent, _summary_text
 from app.errors import CairnError
 from app.git import GitRepo
 from app.history import GitHistory
@@ -18,6 +19,7 @@ from app.source import LocalSource
 from app.store import Store
 from app.why import parse_target, why
 from checks.config import CairnConfig
+from checks.finding import Evidence, Finding, Severity
 from tests.conftest import GitRepoBuilder
 
 CAIRN = Path(sys.executable).parent / "cairn"
@@ -250,3 +252,29 @@ def test_the_cli_why_and_decisions_commands(
 
     missing = cairn(cairn_env, "why", "nope.py", "--repo", root)
     assert missing.returncode == 2 and "nope.py is not a file at" in missing.stderr
+
+
+def test_the_action_job_summary_links_the_decision_history() -> None:
+    env = ActionEnv(
+        "pull_request", Path("e.json"), "acme/shop", "h" * 40, "https://api", "https://gh",
+        None, Path(), None, None,
+    )  # fmt: skip
+    event = PullRequestEvent(7, "b" * 40, "h" * 40, 1, "acme/shop", "acme/shop", "main")
+    finding = Finding(
+        check="decisions",
+        rule="adr-0005",
+        path="app/client.py",
+        start_line=1,
+        end_line=1,
+        message="This adds `requests` (import), but ADR-0005 decided otherwise.",
+        severity=Severity.WARNING,
+        evidence=(
+            Evidence("docs/adr/0005-use-httpx.md", 9, 9, name="Use httpx"),
+            Evidence("", 0, 0, name="#3 Record ADR-0005", kind="pull-request"),
+            Evidence("", 0, 0, name="8fecb64b14 Decide", kind="commit"),
+        ),
+    )
+    text = _summary_text(env, event, [finding], "neutral", "no token", None)
+    assert f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md#L9)" in text
+    assert "[#3 Record ADR-0005 (pull-request)](https://gh/acme/shop/pull/3)" in text
+    assert "[8fecb64b14 Decide (commit)](https://gh/acme/shop/commit/8fecb64b14)" in text
