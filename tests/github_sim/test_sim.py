@@ -222,3 +222,64 @@ def test_serves_over_real_http(state: State) -> None:
         r = httpx.get(f"{base_url}/api/v3/repos/{REPO}")  # GitHub Enterprise's prefix
     assert r.status_code == 401
     assert r.headers["x-ratelimit-limit"]
+
+
+async def test_hook_deliveries_are_listed_newest_first_by_cursor_and_redelivered(
+    state: State, client: httpx.AsyncClient
+) -> None:
+    # deliveries to a port nobody listens on: each attempt is recorded as failed
+    state.webhook_url = "http://127.0.0.1:9/webhooks"
+    sent = [state.deliver("ping", {"zen": "Keep it logically awesome.", "n": i}) for i in range(5)]
+    assert {(d.status, d.status_code) for d in sent} == {("failed to connect to host", 0)}
+    app = {"Authorization": f"Bearer {app_jwt(APP_ID, rsa_keypair()[0])}"}
+    seen: list[int] = []
+    url: str | None = "/app/hook/deliveries?per_page=2"
+    while url:
+        r = await client.get(url, headers=app)
+        assert r.status_code == 200, r.text
+        seen += [d["id"] for d in r.json()]
+        url = r.links.get("next", {}).get("url")
+    assert seen == [d.id for d in reversed(sent)]
+    r = await client.get("/app/hook/deliveries?status=success", headers=app)
+    assert r.json() == []
+    # an installation token is not the App: 401
+    assert (await client.get("/app/hook/deliveries")).status_code == 401
+
+    r = await client.post(f"/app/hook/deliveries/{sent[0].id}/attempts", headers=app)
+    assert (r.status_code, r.json()) == (202, {})
+    r = await client.post("/app/hook/deliveries/999999/attempts", headers=app)
+    assert r.status_code == 404
+    sent[1].delivered_at -= 4 * 86_400
+    r = await client.post(f"/app/hook/deliveries/{sent[1].id}/attempts", headers=app)
+    assert r.status_code == 422
+
+
+async def test_check_runs_for_a_ref_filter_by_app_name_and_status(
+    state: State, client: httpx.AsyncClient
+) -> None:
+    sha = state.commit(REPO, {"a.py": "x = 1\n"})
+    for name, status in (
+        ("cairn/a", "in_progress"),
+        ("cairn/b", "completed"),
+        ("cairn/a", "in_progress"),
+    ):
+        body: dict[str, Any] = {"name": name, "head_sha": sha, "status": status}
+        if status == "completed":
+            body["conclusion"] = "success"
+        assert (await client.post(f"/repos/{REPO}/check-runs", json=body)).status_code == 201
+
+    async def names(query: str) -> list[tuple[str, str]]:
+        r = await client.get(f"/repos/{REPO}/commits/{sha}/check-runs?{query}")
+        assert r.status_code == 200, r.text
+        assert r.json()["total_count"] == len(r.json()["check_runs"])
+        return [(c["name"], c["status"]) for c in r.json()["check_runs"]]
+
+    assert await names("") == [("cairn/a", "in_progress"), ("cairn/b", "completed")]
+    assert len(await names("filter=all")) == 3
+    assert await names("status=completed") == [("cairn/b", "completed")]
+    assert await names("check_name=cairn/b&filter=all") == [("cairn/b", "completed")]
+    assert await names(f"app_id={APP_ID}&filter=all&status=in_progress") == [
+        ("cairn/a", "in_progress"),
+        ("cairn/a", "in_progress"),
+    ]
+    assert await names("app_id=1") == []
