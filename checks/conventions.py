@@ -168,7 +168,8 @@ def styles_of(name: str, language: str = "") -> frozenset[str] | None:
     """
     if name.startswith("__") and name.endswith("__"):
         return None  # dunders are the language's, not the team's
-    core = name.strip("_$")
+    # A doubled underscore joins two names (Textual's `_watch__cursor` watches `_cursor`).
+    core = re.sub("__+", "_", name.strip("_$"))
     if not core or not core[0].isalpha():
         return None
     if language == "go" and core[0].isupper() and not core.isupper():
