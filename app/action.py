@@ -46,7 +46,7 @@ from app.review import review
 from app.settings import GITHUB_API, Secret, Settings
 from app.source import LocalSource
 from app.store import Store
-from checks.config import CONFIG_FILE, CairnConfig, parse_config
+from checks.config import CONFIG_FILE, CairnConfig, load_config
 from checks.finding import Finding, Severity
 
 logger = logging.getLogger(__name__)
@@ -218,6 +218,9 @@ async def _pull_request(
         if config_error is not None:
             await _broken_config(env, publisher, ref, runs, config_error)
             raise config_error
+        for check, problems in config.invalid.items():  # a broken section: only its run
+            if publisher is not None and check in runs:
+                await publisher.neutral(ref, {check: runs.pop(check)}, problems)
         report: PublishReport | None = None
         try:
             result = await review(store, repo, LocalSource(git), base, head, config)
@@ -254,6 +257,13 @@ async def _pull_request(
     conclusion = _conclusion(findings, options.fail_on)
     _summary(env, _summary_text(env, event, findings, conclusion, why_not, report))
     _outputs(env, findings, conclusion)
+    if config.invalid:  # the other checks ran; the job still says the file needs fixing
+        broken = [p for ps in config.invalid.values() for p in ps]
+        listed = "".join(f"- {_md(p)}\n" for p in dict.fromkeys(broken))
+        checks = ", ".join(f"cairn/{c}" for c in config.invalid)
+        _summary(env, f"Not run ({checks}): `{CONFIG_FILE}` has problems.\n\n{listed}")
+        source = str(options.config) if options.config is not None else CONFIG_FILE
+        raise ConfigError(broken, source, broken)  # listed on stderr, and exit 2
     return 1 if conclusion == "failure" else 0
 
 
@@ -267,10 +277,10 @@ async def _broken_config(
     """Say what is wrong with ``.cairn.yml`` where the team looks: check runs and summary."""
     if publisher is not None and runs:
         try:
-            await publisher.neutral(ref, runs, error.problems)
+            await publisher.neutral(ref, runs, error.described)
         except GitHubError as exc:
             logger.warning("could not complete the check runs: %s", exc)
-    problems = "".join(f"- {_md(p)}\n" for p in error.problems)
+    problems = "".join(f"- {_md(p)}\n" for p in error.described)
     _summary(env, f"## Cairn\n\nNot reviewed: `{_md(error.source)}` has problems.\n\n{problems}")
 
 
@@ -303,12 +313,12 @@ def _load_config(options: ActionOptions, env: ActionEnv, git: GitRepo, base: str
     if options.config is not None:
         path = options.config if options.config.is_absolute() else env.workspace / options.config
         try:
-            return parse_config(path.read_text(encoding="utf-8"), str(options.config))
+            return load_config(path.read_text(encoding="utf-8"), str(options.config))
         except OSError as exc:
             raise ConfigError([f"cannot read it: {exc.strerror}"], str(options.config)) from exc
     # From the base, as the App does: a pull request cannot switch its own review off.
     data = git.file_at(base, CONFIG_FILE)
-    return parse_config(data.decode("utf-8", errors="replace") if data is not None else None)
+    return load_config(data.decode("utf-8", errors="replace") if data is not None else None)
 
 
 def _cannot_publish(env: ActionEnv, event: PullRequestEvent) -> str | None:

@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run(args, settings))
     except ConfigError as exc:
         _error(f"invalid configuration in {exc.source}:")
-        for problem in exc.problems:
+        for problem in exc.described:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     except CairnError as exc:

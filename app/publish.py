@@ -33,7 +33,7 @@ import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
@@ -296,7 +296,11 @@ class Publisher:
             seen = [Seen(f, "open", posted.get(f.fingerprint) or _id(marked, f)) for f in active]
             seen += [Seen(f, "dismissed", _id(marked, f)) for f, _ in silenced]
             await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
-            fixed = await self._close_fixed(ledger, pr, current, known, marked, comments)
+            # A check that did not run (its .cairn.yml section is broken) fixed nothing.
+            not_run = {fp for fp, e in known.items() if e.check not in check_ids}
+            fixed = await self._close_fixed(
+                ledger, pr, current, known, marked, comments, not_run=not_run
+            )
 
             await self._complete_runs(pr, check_ids, floors, active, silenced, notes, decisions)
         unrouted = [f for f in current.values() if f.check not in check_ids]
@@ -369,9 +373,11 @@ class Publisher:
         known: Mapping[str, Entry],
         marked: Mapping[str, ReviewComment],
         comments: Sequence[ReviewComment],
+        not_run: Set[str] = frozenset(),
     ) -> int:
         """Reply to and resolve the threads of findings gone on this head; record them fixed."""
         gone = {fp for fp, e in known.items() if e.state == "open" and fp not in current}
+        gone -= not_run
         # commented but never recorded: a job killed between posting and recording
         gone |= {fp for fp in marked if fp not in current and fp not in known}
         if not gone:

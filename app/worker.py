@@ -41,7 +41,7 @@ from app.review import review
 from app.settings import AppSettings, Settings
 from app.source import GitHubSource
 from app.store import Store
-from checks.config import CONFIG_FILE, ConfigError, parse_config
+from checks.config import CONFIG_FILE, ConfigError, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -207,10 +207,16 @@ async def _review_and_publish(
     # The configuration comes from the base: a pull request cannot switch its own review off.
     raw = await gh.file_at(ref.full_name, ref.base_sha, CONFIG_FILE)
     try:
-        config = parse_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
-    except ConfigError as exc:
-        await publisher.neutral(ref, runs, exc.problems)
+        config = load_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
+    except ConfigError as exc:  # the whole file is unreadable: every run is neutral
+        await publisher.neutral(ref, runs, exc.described)
         return f"configuration problems: {len(exc.problems)}"
+    for check, problems in config.invalid.items():  # a broken section: only its run is neutral
+        if check in runs:
+            await publisher.neutral(ref, {check: runs[check]}, problems)
+    runs = {check: run for check, run in runs.items() if check not in config.invalid}
+    if not runs:
+        return "configuration problems in every section"
     files = await gh.pull_request_files(ref.full_name, ref.number)
     source = GitHubSource(gh, ref.full_name, ref.head_sha, files)
     store = Store(w.pool)

@@ -14,27 +14,36 @@ crashes a review. Defaults come from the clone benchmark (``bench/RESULTS.md``):
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
 from analyzers.errors import CairnError
 from checks.patterns_config import PatternsConfig, parse_patterns
-from checks.schema import bad_glob, type_name, unknown_keys
+from checks.schema import bad_glob, type_name, unknown_keys, yaml_lines
 
 CONFIG_FILE = ".cairn.yml"
 
 
 class ConfigError(CairnError):
-    """``.cairn.yml`` is invalid; ``problems`` lists every error with its location."""
+    """``.cairn.yml`` is invalid; ``problems`` lists every error with its location.
 
-    def __init__(self, problems: list[str], source: str = CONFIG_FILE) -> None:
+    ``described`` is the same list with the line of each location in the file, where the
+    YAML gives it ("patterns.forbid[0].query: not a valid query (line 7)").
+    """
+
+    def __init__(
+        self, problems: list[str], source: str = CONFIG_FILE, described: list[str] | None = None
+    ) -> None:
         self.problems = problems
         self.source = source
-        super().__init__(f"{source}: " + "; ".join(problems))
+        self.described = described if described is not None else list(problems)
+        super().__init__(f"{source}: " + "; ".join(self.described))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,9 @@ class CairnConfig:
     fail_on: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FAIL_ON))
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
     decisions: DecisionsConfig = field(default_factory=lambda: DecisionsConfig())
+    # load_config only: the checks whose section is invalid → its problems (with lines);
+    # those checks are reported neutral, the others run.
+    invalid: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +108,52 @@ MIN_TOKENS_FLOOR = 10
 
 def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     """Parse ``.cairn.yml`` text (None or empty: defaults); raise ConfigError with every problem."""
+    config, problems, lines = _parse(text, source)
+    if problems:
+        raise ConfigError(problems, source, [_with_line(p, lines) for p in problems])
+    return config
+
+
+def load_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
+    """Parse ``.cairn.yml`` section by section: a section's problems make only its check
+    invalid (``CairnConfig.invalid``), the others keep their valid settings. Problems of the
+    whole file (not YAML, not a mapping) still raise ConfigError.
+
+    A problem's check is the section it is in; ``fail_on.<check>`` is that check's; an
+    unknown top-level key belongs to the section it looks like a typo of (``pattern:`` to
+    ``patterns``), or to every check when it looks like none, as ``fail_on`` when it is not
+    a mapping.
+    """
+    config, problems, lines = _parse(text, source)
+    invalid: dict[str, list[str]] = {}
+    for problem in problems:
+        for check in _checks_of(problem):
+            invalid.setdefault(check, []).append(_with_line(problem, lines))
+    return replace(config, invalid={c: tuple(ps) for c, ps in invalid.items()})
+
+
+def _checks_of(problem: str) -> tuple[str, ...]:
+    location = problem.split(":", 1)[0]
+    parts = re.split(r"[.\[]", location)
+    section = parts[0]
+    if section in CHECKS:
+        return (section,)
+    if section == "fail_on":
+        return (parts[1],) if len(parts) > 1 and parts[1] in CHECKS else CHECKS
+    like = difflib.get_close_matches(section, _SECTIONS, n=1)
+    return (like[0],) if like and like[0] in CHECKS else CHECKS
+
+
+def _parse(text: str | None, source: str) -> tuple[CairnConfig, list[str], dict[str, int]]:
+    """The configuration, every problem, and the line of each location in the file."""
     if text is None or not text.strip():
-        return CairnConfig()
+        return CairnConfig(), [], {}
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"not valid YAML: {_yaml_problem(exc)}"], source) from exc
     if data is None:
-        return CairnConfig()
+        return CairnConfig(), [], {}
     if not isinstance(data, Mapping):
         raise ConfigError([f"the top level must be a mapping, not {type_name(data)}"], source)
     problems: list[str] = []
@@ -112,11 +162,22 @@ def parse_config(text: str | None, source: str = CONFIG_FILE) -> CairnConfig:
     fail_on = _fail_on(data.get("fail_on"), problems)
     patterns = parse_patterns(data.get("patterns"), problems)
     decisions = _decisions(data.get("decisions"), problems)
-    if problems:
-        raise ConfigError(problems, source)
-    return CairnConfig(
+    config = CairnConfig(
         duplication=duplication, fail_on=fail_on, patterns=patterns, decisions=decisions
     )
+    return config, problems, yaml_lines(text) if problems else {}
+
+
+def _with_line(problem: str, lines: Mapping[str, int]) -> str:
+    """The problem with the line of its location (or of the nearest enclosing one)."""
+    location = problem.split(":", 1)[0]
+    while location:
+        line = lines.get(location)
+        if line is not None:
+            return f"{problem} (line {line})"
+        cut = max(location.rfind("."), location.rfind("["))
+        location = location[:cut] if cut > 0 else ""
+    return problem
 
 
 def _fail_on(raw: Any, problems: list[str]) -> dict[str, str]:

@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+
 
 def unknown_keys(
     data: Mapping[Any, Any], known: tuple[str, ...], prefix: str, out: list[str]
@@ -32,3 +34,27 @@ def bad_glob(glob: str) -> bool:
 def type_name(value: Any) -> str:
     """A YAML value's type as a person would name it in an error."""
     return "null" if value is None else type(value).__name__
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """The 1-based line of every location in a YAML document, by its path as problems name it
+    (``patterns``, ``patterns.forbid[0]``, ``patterns.forbid[0].query``); {} if unreadable."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+    stack: list[tuple[str, yaml.Node]] = [("", root)] if root is not None else []
+    while stack:  # no recursion: a deeply nested file is no danger
+        path, node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = f"{path}.{key.value}" if path else str(key.value)
+                lines.setdefault(name, key.start_mark.line + 1)
+                stack.append((name, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                name = f"{path}[{i}]"
+                lines.setdefault(name, item.start_mark.line + 1)
+                stack.append((name, item))
+    return lines

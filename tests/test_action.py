@@ -224,10 +224,28 @@ def test_a_broken_configuration_completes_neutral_runs_and_exits_2(
         (name, "completed", "neutral")
         for name in ("cairn/duplication", "cairn/patterns", "cairn/decisions")
     }
-    for run in runs:
-        assert run.summary is not None and "min_tokens" in run.summary and "fail_on" in run.summary
-    assert "min_tokens" in world.summary()
+    for run in runs:  # fail_on (not a mapping) concerns every check; min_tokens one
+        assert run.summary is not None and "fail_on: must be a mapping" in run.summary
+        assert ("min_tokens" in run.summary) == (run.name == "cairn/duplication")
+    assert "min_tokens" in world.summary() and "(line 2)" in world.summary()
     assert world.state.review_comments(REPO, NUMBER) == []
+
+
+def test_a_broken_patterns_section_leaves_the_other_checks_running(
+    world: World, tmp_path: Path
+) -> None:
+    config = tmp_path / "patterns.yml"
+    config.write_text("patterns:\n  layers:\n    - {name: api}\n")
+    proc = world.run("--config", str(config))
+    assert proc.returncode == 2
+    assert "patterns.layers[0].paths: must list at least one glob (line 3)" in proc.stderr
+    runs = {r.name: (r.status, r.conclusion, r.title) for r in world.state.runs(REPO)}
+    assert runs["cairn/patterns"] == ("completed", "neutral", "1 problem in .cairn.yml")
+    assert runs["cairn/duplication"][:2] == ("completed", "neutral")  # with its finding
+    assert runs["cairn/decisions"][:2] == ("completed", "success")
+    [comment] = world.state.review_comments(REPO, NUMBER)  # duplication still reviewed
+    assert comment.path == "exports/csv.py"
+    assert "patterns.layers[0].paths" in world.summary()
 
 
 def test_a_read_only_token_falls_back_to_workflow_commands(world: World) -> None:

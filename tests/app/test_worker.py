@@ -42,6 +42,13 @@ BASE = {
     "reports/table.py": module(UNRELATED),
 }
 DUPLICATE = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
+UNREADABLE_CONFIG = "duplication: [\n"
+BROKEN_PATTERNS = """\
+patterns:
+  forbid:
+    - {calls: [print]}
+  colour: red
+"""
 BROKEN_CONFIG = """\
 duplication:
   min_tokens: five
@@ -324,14 +331,15 @@ async def test_forget_installation_finds_its_repositories_without_the_payloads_l
 async def test_a_broken_configuration_completes_every_run_neutral_listing_every_problem(
     world: World,
 ) -> None:
-    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: BROKEN_CONFIG})
+    # Not YAML at all: no section can be trusted, every run is neutral.
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: UNREADABLE_CONFIG})
     with pytest.raises(ConfigError) as broken:
-        parse_config(BROKEN_CONFIG)
-    assert len(broken.value.problems) == 4
+        parse_config(UNREADABLE_CONFIG)
+    assert len(broken.value.problems) == 1
 
     result = await world.run("review_pull_request", *world.review_args(head))
 
-    assert result.result == "configuration problems: 4"
+    assert result.result == "configuration problems: 1"
     assert world.runs() == {
         "cairn/duplication": ("completed", "neutral"),
         "cairn/patterns": ("completed", "neutral"),
@@ -339,12 +347,44 @@ async def test_a_broken_configuration_completes_every_run_neutral_listing_every_
     }
     for run in world.state.runs(REPO):
         assert run.head_sha == head
-        assert run.title == "4 problems in .cairn.yml"
-        assert run.summary is not None
-        for problem in broken.value.problems:
-            assert problem in run.summary
+        assert run.title == "1 problem in .cairn.yml"
+        assert run.summary is not None and "not valid YAML" in run.summary
+        assert "(line 2, column 1)" in run.summary
     assert world.state.review_comments(REPO, 1) == []
     assert world.state.reviews.get((REPO, 1), []) == []
+
+
+async def test_a_broken_section_makes_only_its_own_run_neutral(world: World) -> None:
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: BROKEN_PATTERNS})
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert world.runs() == {
+        "cairn/duplication": ("completed", "neutral"),  # neutral with its finding, as always
+        "cairn/patterns": ("completed", "neutral"),
+        "cairn/decisions": ("completed", "success"),
+    }
+    patterns = world.state.check_run(REPO, "cairn/patterns")
+    assert patterns.title == "2 problems in .cairn.yml"
+    assert patterns.summary is not None
+    assert "patterns.forbid[0].message: say why" in patterns.summary
+    assert "(line 3)" in patterns.summary
+    assert "patterns.colour: unknown key" in patterns.summary and "(line 4)" in patterns.summary
+    duplication = world.state.check_run(REPO, "cairn/duplication")
+    assert duplication.title is not None and ".cairn.yml" not in duplication.title
+    [comment] = world.state.review_comments(REPO, 1)  # the other checks still reviewed
+    assert comment.path == "exports/csv.py"
+
+    # A duplication section of its own problems makes that run neutral, with its lines.
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: BROKEN_CONFIG}, number=2)
+    result = await world.run("review_pull_request", *world.review_args(head, number=2))
+    assert result.success, result.result
+    duplication = world.state.check_run(REPO, "cairn/duplication")
+    assert duplication.head_sha == head
+    assert duplication.title == "4 problems in .cairn.yml"
+    assert duplication.summary is not None and "(line 2)" in duplication.summary
+    assert world.state.check_run(REPO, "cairn/patterns").title != "4 problems in .cairn.yml"
 
 
 async def test_a_review_of_a_superseded_head_does_nothing(world: World) -> None:
