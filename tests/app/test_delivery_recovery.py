@@ -23,6 +23,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
 
+from app import worker as worker_module
 from app.github import GitHubApp
 from app.reconcile import reconcile
 from app.redelivery import redeliver
@@ -291,3 +292,36 @@ async def test_nothing_older_than_the_bound_is_listed_or_asked_for(
 
     assert (report.listed, report.asked) == (0, {})
     assert len(state.attempts(guid)) == 1
+
+
+async def test_the_workers_periodic_sweep_asks_github_as_the_app(
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    redis_url: str,
+    github: tuple[State, GitHubApp],
+    cairn: str,
+    cairn_env: dict[str, str],
+) -> None:
+    state, app = github
+    state.webhook_url = f"http://127.0.0.1:{_free_port()}/webhooks"
+    guid = await send(state, "pull_request", pull_request(9))
+    state.webhook_url = cairn
+    private, _ = rsa_keypair()
+    env = dict(
+        cairn_env,
+        GITHUB_APP_ID=str(APP_ID),
+        GITHUB_PRIVATE_KEY=private,
+        GITHUB_WEBHOOK_SECRET=SECRET,
+        GITHUB_API_URL=app.api_url,
+        REDIS_URL=redis_url,
+    )
+    ctx: dict[str, Any] = {"settings": Settings.from_env(env), "redis": redis}
+    await worker_module.startup(ctx)
+    try:
+        outcome = await worker_module.redeliver_deliveries(ctx)
+    finally:
+        await worker_module.shutdown(ctx)
+
+    assert outcome == "asked for 1 redeliveries of 1 listed"
+    await until(lambda: len(state.attempts(guid)) == 2, "the redelivery")
+    assert await pool.fetchval("SELECT state FROM deliveries WHERE id = $1", guid) == "queued"
