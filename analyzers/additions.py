@@ -121,7 +121,7 @@ def _package_line(
     if key == "packageManager" and value == manager:
         return [value.split("@", 1)[0]], []
     if (key, value) in scripts:
-        return [], _WORD.findall(value)
+        return [], shell_commands(value)
     if key in deps:
         return [key], []
     return [], []
@@ -207,10 +207,31 @@ def is_script(path: str) -> bool:
     )
 
 
-_WORD = re.compile(r"(?:^|[\s;&|(`'\"])([A-Za-z][\w.+-]*)(?=$|[\s;&|)`'\"])")
+_NAME = re.compile(r"[A-Za-z][\w.+-]*")
+_SEPARATORS = re.compile(r"&&|\|\||[;|&()`]|\$\(")
+# Words before a command that are not it: shell keywords, Dockerfile instructions, and the
+# wrappers, which are commands too ("never use sudo") but run the one named after them.
+_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "do", "while", "until", "!", "RUN", "CMD", "ENTRYPOINT"}
+)
+_WRAPPERS = frozenset({"time", "sudo", "env", "exec", "nohup", "command", "xargs"})
+_RUNNERS = frozenset({"npx", "pnpx", "bunx", "uvx", "pipx"})  # run the tool named next
+_MANAGERS = frozenset(
+    {"npm", "pnpm", "yarn", "bun", "uv", "poetry", "pdm", "pipenv", "hatch", "bundle", "rye"}
+)  # `<manager> run|exec|x|dlx <tool>` runs the tool
+_RUN_VERBS = frozenset({"run", "exec", "x", "dlx"})
+# Keys of CI files whose values are shell; any other key's value is configuration.
+_RUN_KEYS = frozenset(
+    {"run", "script", "before_script", "after_script", "command", "commands", "cmds", "cmd",
+     "entrypoint", "steps"}
+)  # fmt: skip
+_YAML_ITEM = re.compile(r"^\s*(?:-\s+)?(?:([\w-]+)\s*:(?=\s|$))?\s*(.*)$")
 
 
 def _commands(path: str, line: str) -> list[str]:
+    """The commands a line of a script, CI file or package.json script runs: the first word
+    of each shell command (after ``sudo``, ``env``, ``VAR=value`` …), the tool a runner
+    (``npx``, ``uv run``, ``python -m``) starts; never an argument (``yarn global add``)."""
     name = posixpath.basename(path)
     text = line.split(" #", 1)[0]
     if text.lstrip().startswith("#"):
@@ -222,4 +243,53 @@ def _commands(path: str, line: str) -> list[str]:
         text = m.group(2)
     elif not is_script(path):
         return []
-    return _WORD.findall(text)
+    elif name == "Makefile" or name == "Justfile":
+        if not text.startswith(("\t", " ")):
+            return []  # a target or a variable, not a recipe line
+        text = text.strip().lstrip("@-")
+    elif path.endswith((".yml", ".yaml")):
+        m = _YAML_ITEM.match(text)
+        if m is None or (m.group(1) is not None and m.group(1) not in _RUN_KEYS):
+            return []
+        text = m.group(2)
+        if text in ("|", ">", "|-", ">-", "") or text.startswith(("[", "{")):
+            return []
+    elif name.startswith("Dockerfile"):
+        text = text.replace("[", " ").replace("]", " ").replace('"', " ").replace(",", " ")
+    return shell_commands(text)
+
+
+def shell_commands(text: str) -> list[str]:
+    """The commands a shell line runs (see :func:`_commands`)."""
+    out: list[str] = []
+    for segment in _SEPARATORS.split(text):
+        out += _segment_commands(segment.split())
+    return out
+
+
+def _segment_commands(words: list[str]) -> list[str]:
+    if not words or words[0] in ("for", "case", "function", "fi", "done", "esac", "{", "}"):
+        return []  # a loop's or a case's head, or the end of a block: no command here
+    i = 0
+    found: list[str] = []
+    while i < len(words) and (
+        words[i] in _KEYWORDS
+        or words[i] in _WRAPPERS
+        or "=" in words[i]
+        or (i and words[i].startswith("-"))
+    ):
+        found += [words[i]] if words[i] in _WRAPPERS else []
+        i += 1
+    if i >= len(words) or not _NAME.fullmatch(words[i]):
+        return found
+    command = words[i]
+    found.append(command)
+    rest = [w for w in words[i + 1 :] if not w.startswith("-")]
+    if command in _RUNNERS and rest:
+        found.append(rest[0])
+    elif command in _MANAGERS and len(rest) > 1 and rest[0] in _RUN_VERBS:
+        found.append(rest[1])
+    elif command.startswith("python") and "-m" in words[i + 1 :]:
+        module = words[words.index("-m", i + 1) + 1 :][:1]
+        found += module
+    return [w for w in found if _NAME.fullmatch(w)]

@@ -30,7 +30,7 @@ ADR_DIRS = (
 STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "amended")
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
 #: Raise when parsing yields something new from the same file: stored records are read again.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +555,29 @@ _STOPWORDS = frozenset(
 )
 
 
+# Words that may follow the thing a sentence avoids ("avoid yarn in CI", "do not use moment
+# anymore"). Any other lowercase word makes the term a modifier of a noun phrase ("avoid global
+# state", "avoid test doubles", "do not use docker compose in production"): no rule from it.
+_FOLLOWERS = frozenset(
+    {"in", "for", "on", "at", "to", "when", "and", "or", "with", "from", "as", "by", "anymore",
+     "any", "again", "here", "there", "now", "unless", "except", "because", "since", "if",
+     "where", "which", "that", "but", "so", "across", "within", "inside", "outside", "directly",
+     "altogether", "entirely", "anywhere", "going", "instead", "over", "than", "is", "are",
+     "was", "were", "has", "have", "had", "will", "would", "should", "must", "can", "may",
+     "itself", "until", "after", "before", "during", "while", "via", "into", "under",
+     "the", "a", "an", "our", "its", "their", "this", "these", "those", "all", "every"}
+)  # fmt: skip
+_NEXT_WORD = re.compile(r"\s+([a-z][a-z'-]*)\b")
+
+
+def _modifier(raw: str, rest: str) -> bool:
+    """Whether a bare term is followed by a noun it qualifies (the prose's "global state")."""
+    if raw.startswith("`"):
+        return False
+    m = _NEXT_WORD.match(rest)
+    return m is not None and m.group(1) not in _FOLLOWERS
+
+
 def _term(raw: str) -> str:
     if raw.startswith("`"):
         return raw.strip("`").strip()
@@ -570,6 +593,8 @@ def derive(text: str, line: int = 0) -> list[Constraint]:
         for pattern, prefer_group, avoid_group in _PATTERNS:
             for m in pattern.finditer(raw_line):
                 avoid = _term(m.group(avoid_group))
+                if _modifier(m.group(avoid_group), raw_line[m.end(avoid_group) :]):
+                    continue
                 prefer = _term(m.group(prefer_group)) if prefer_group else ""
                 if not avoid or avoid in seen or avoid == prefer:
                     continue

@@ -187,6 +187,42 @@ ADRS: dict[str, tuple[str, str]] = {
             "by the end of the year.",
         ),
     ),
+    # --- prose that names things in passing (any language)
+    "testing": (
+        "docs/adr/0030-testing-strategy.md",
+        nygard(
+            30,
+            "Testing strategy",
+            "2023-03-03",
+            "Accepted",
+            "Mocks of the database hid two migrations that broke production.",
+            "Avoid test doubles for the database: run Postgres in tests. Avoid global state; "
+            "pass dependencies explicitly.",
+        ),
+    ),
+    "containers": (
+        "docs/adr/0031-containers.md",
+        nygard(
+            31,
+            "Container images",
+            "2023-04-04",
+            "Accepted",
+            "Images ran as root and production used a compose file nobody reviewed.",
+            "Never use sudo in Dockerfiles. Do not use docker compose in production; "
+            "deployments go through the Helm charts.",
+        ),
+    ),
+    "make": (
+        "docs/adr/0032-task-runner.md",
+        nygard(
+            32,
+            "One task runner",
+            "2024-01-20",
+            "Accepted",
+            "CI jobs call make, npm scripts and shell scripts for the same steps.",
+            "Avoid make in CI; use the task runner (`task`) so local and CI steps match.",
+        ),
+    ),
     # --- TypeScript
     "ky": (
         "docs/adr/0010-frontend-http.md",
@@ -741,6 +777,59 @@ CASES: tuple[Case, ...] = (
         note="near-miss: generated code mentioning the rejected option",
     ),
 )
+
+
+CI = "name: ci\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+PROSE_CASES: tuple[Case, ...] = (
+    Case(
+        "ci-global-state-near",
+        "typescript",
+        ("testing",),
+        {".github/workflows/web.yml": CI + "      - run: yarn global add typescript\n"},
+        note='near-miss: "avoid global state" is no rule about a `global` argument',
+    ),
+    Case(
+        "ci-test-doubles-near",
+        "go",
+        ("testing",),
+        {
+            "Makefile": "test:\n\tgo test ./...\n",
+            ".github/workflows/ci.yml": CI + "      - run: make test\n",
+        },
+        note='near-miss: "avoid test doubles" is no rule about `make test`',
+    ),
+    Case(
+        "docker-compose-near",
+        "python",
+        ("containers",),
+        {".github/workflows/ci.yml": CI + "      - run: docker build -t shop .\n"},
+        note='near-miss: "do not use docker compose in production" is no rule about docker',
+    ),
+    Case(
+        "dockerfile-sudo",
+        "python",
+        ("containers",),
+        {"Dockerfile": "FROM python:3.12-slim\nRUN sudo apt-get install -y curl\n"},
+        (("Dockerfile", "adr-0031", "derived"),),
+        note='"never use Y in …", a Dockerfile command',
+    ),
+    Case(
+        "ci-make",
+        "go",
+        ("make",),
+        {".github/workflows/ci.yml": CI + "      - run: make build\n"},
+        ((".github/workflows/ci.yml", "adr-0032", "derived"),),
+        note='"avoid Y in CI", a CI command',
+    ),
+    Case(
+        "ci-task-near",
+        "go",
+        ("make",),
+        {".github/workflows/ci.yml": CI + "      - run: task build  # was: make build\n"},
+        note="near-miss: the chosen tool, the avoided one in a comment",
+    ),
+)
+CASES = CASES + PROSE_CASES
 
 
 # ---------------------------------------------------------------------------------------------

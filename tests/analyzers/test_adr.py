@@ -304,3 +304,25 @@ def test_where_the_log_lives() -> None:
     assert not is_adr_path("docs/adr/template.md", ["docs/adr"])
     assert not is_adr_path("docs/adr/sub/0001-x.md", ["docs/adr"])
     assert not is_adr_path("docs/adr/0001-x.txt", ["docs/adr"])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rules"),
+    [
+        pytest.param("Avoid global state; pass dependencies explicitly.", [], id="global-state"),
+        pytest.param("Avoid test doubles for the database.", [], id="test-doubles"),
+        pytest.param("Do not use docker compose in production.", [], id="docker-compose"),
+        pytest.param("Use UTC instead of local time everywhere.", [], id="local-time"),
+        pytest.param("Avoid python scripts for deployment.", [], id="python-scripts"),
+        pytest.param("Never use sudo in Dockerfiles.", [("sudo", "")], id="sudo-in"),
+        pytest.param("Avoid make in CI; use the task runner.", [("make", "")], id="make-in"),
+        pytest.param("Do not use lodash anymore.", [("lodash", "")], id="anymore"),
+        pytest.param("Use npm instead of yarn for every package.", [("yarn", "npm")], id="for"),
+        pytest.param("Avoid `global` flags in scripts.", [("global", "")], id="code-span"),
+        pytest.param("We will remove six from the code base.", [("six", "")], id="from"),
+    ],
+)
+def test_a_word_that_qualifies_a_noun_is_no_rule(
+    sentence: str, rules: list[tuple[str, str]]
+) -> None:
+    assert [(c.value, c.prefer) for c in derive(sentence)] == rules
