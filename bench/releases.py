@@ -9,6 +9,8 @@ tagged ``release-new``. Running it again does nothing unless the pins change.
 * ``click``: the click 8.1.8 and 8.2.0 sdists from PyPI, whole (package, tests, docs, examples).
 * ``textual``: the textual 1.0.0 and 2.0.0 sdists from PyPI (package, tests, docs), whole.
 * ``zod``: the TypeScript sources (``src/``) of zod 4.5.4 and 4.6.0, packed from npm.
+* ``eslint``: the JavaScript of eslint 9.33.0 and 9.34.0 as published on npm (``lib/``,
+  ``bin/``, ``conf/``, ``messages/``).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ def _pypi_sdist(name: str, version: str, sha256: str) -> Release:
     return Release(version, artifact, f"{name}-{version}", "")
 
 
-def _npm_src(name: str, version: str, sha256: str) -> Release:
+def _npm(name: str, version: str, sha256: str, root: str, extension: str) -> Release:
     artifact = Artifact("npm", f"{name}@{version}", f"{name}-{version}.tgz", sha256)
-    return Release(version, artifact, "package/src", "src", (".ts",))
+    dest = root.removeprefix("package").strip("/")
+    return Release(version, artifact, root, dest, (extension,))
 
 
 PROJECTS: tuple[Project, ...] = (
@@ -93,13 +96,40 @@ PROJECTS: tuple[Project, ...] = (
     Project(
         "zod",
         "typescript",
-        _npm_src(
-            "zod", "4.5.4", "51f51d886af1428713bf52b4e795afa43e2b43956b8483c9a92590f4c5a7b296"
+        _npm(
+            "zod",
+            "4.5.4",
+            "51f51d886af1428713bf52b4e795afa43e2b43956b8483c9a92590f4c5a7b296",
+            "package/src",
+            ".ts",
         ),
-        _npm_src(
-            "zod", "4.6.0", "245171dcb73229e21a3a961a90559663438ec6537ca7ee5348adaa3945b20141"
+        _npm(
+            "zod",
+            "4.6.0",
+            "245171dcb73229e21a3a961a90559663438ec6537ca7ee5348adaa3945b20141",
+            "package/src",
+            ".ts",
         ),
         "npm packages, `src/` only",
+    ),
+    Project(
+        "eslint",
+        "javascript",
+        _npm(
+            "eslint",
+            "9.33.0",
+            "950f0551355e47801ffd1556f0fd588c3d3e69c770bf782ac1649830ef4f86c6",
+            "package",
+            ".js",
+        ),
+        _npm(
+            "eslint",
+            "9.34.0",
+            "81f36e48bdafe1b9816d9d08f84af098919aa5bb83bacc7a1e04613d86849146",
+            "package",
+            ".js",
+        ),
+        "npm packages, their JavaScript (`lib/`, `bin/`, `conf/`, `messages/`)",
     ),
 )
 
