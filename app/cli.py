@@ -352,17 +352,9 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from app.worker import build_worker
+    from app.worker import run_worker
 
-    worker = build_worker(settings, burst=args.burst)
-    try:
-        await worker.async_run()
-    except asyncio.CancelledError:
-        # SIGTERM/SIGINT: arq stops by cancelling its main task once running jobs are done
-        # (what its own `run()` swallows too).
-        logger.info("worker stopped")
-    finally:
-        await worker.close()
+    await run_worker(settings, burst=args.burst)
     return 0
 
 

@@ -14,8 +14,10 @@ to send again those that never reached Cairn (``app.redelivery``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Retry, Worker, func
+from redis.exceptions import RedisError
 
 from app import database
 from app.concurrency import InstallationSlots
@@ -463,3 +466,37 @@ def build_worker(
 
 
 _LIMITED_NAMES = frozenset(job.__name__ for job in _LIMITED)
+
+
+REDIS_WAIT = 1.0  # seconds between attempts to reach Redis again after losing it
+
+
+async def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """Run the worker until SIGTERM/SIGINT, through Redis outages.
+
+    arq's loop ends when Redis goes away. The worker then lets its jobs finish, closes what its
+    start-up opened and starts afresh once Redis answers; nothing queued is lost by the worker
+    (what Redis itself loses, the reconciler and the redelivery sweep recover).
+    """
+    while True:
+        worker = build_worker(settings, burst=burst)
+        try:
+            await worker.async_run()
+            return
+        except asyncio.CancelledError:
+            # SIGTERM/SIGINT: arq stops by cancelling its main task once running jobs are
+            # done (what its own `run()` swallows too).
+            logger.info("worker stopped")
+            return
+        except (RedisError, OSError) as exc:
+            logger.warning("lost Redis (%s); starting again once it answers", exc)
+        finally:
+            try:
+                await worker.close()
+            except (RedisError, OSError):
+                await shutdown(worker.ctx)  # arq could not get as far as its on_shutdown
+        # No job runs now: while Redis is away, SIGTERM and SIGINT stop the process at once.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await asyncio.sleep(REDIS_WAIT)
