@@ -23,6 +23,16 @@ from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+#: What asyncpg raises while the server is down, shutting down, starting up or has dropped the
+#: connection: worth trying again later, unlike an error in a query.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+
 # Serialises migrations across processes sharing one database.
 _MIGRATION_LOCK = 0x6361_6972_6E01
 

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app import database
 from app.metrics import render as render_metrics
 from app.settings import Secret
 from app.webhooks import Delivery, route
@@ -58,12 +59,22 @@ def create_app(
             return _answer(400, "the body is not a JSON object")
         delivery = route(event, payload, delivery_id, review_drafts=review_drafts)
         log = {"delivery": delivery_id, "event": event, "repo": delivery.repo_id}
-        if not await _record(pool, delivery_id, delivery):
-            state = await pool.fetchval("SELECT state FROM deliveries WHERE id = $1", delivery_id)
-            if state != "received":
-                logger.info("delivery %s seen before: nothing enqueued", delivery_id, extra=log)
-                return _answer(202, "duplicate delivery")
-            # Recorded earlier while Redis was down: this redelivery queues it (job ids dedupe).
+        try:
+            state = "new"
+            if not await _record(pool, delivery_id, delivery):
+                state = await pool.fetchval(
+                    "SELECT state FROM deliveries WHERE id = $1", delivery_id
+                )
+        except database.UNAVAILABLE as exc:
+            # Not recorded, so not accepted: GitHub marks the delivery failed and the
+            # redelivery sweep has it sent again once the database is back.
+            logger.warning("delivery %s not recorded: %r", delivery_id, exc, extra=log)
+            return _answer(503, "the database is unavailable: deliver again later")
+        # A delivery recorded earlier while Redis was down ('received') is queued by its
+        # redelivery (job ids dedupe); any other seen before enqueues nothing.
+        if state not in ("new", "received"):
+            logger.info("delivery %s seen before: nothing enqueued", delivery_id, extra=log)
+            return _answer(202, "duplicate delivery")
         if not delivery.jobs:
             return _answer(202, "nothing to do")
         try:
@@ -73,7 +84,11 @@ def create_app(
             # Recorded as 'received': enqueued again once Redis is back.
             logger.warning("delivery %s recorded, not queued: %s", delivery_id, exc, extra=log)
             return _answer(202, "recorded")
-        await pool.execute("UPDATE deliveries SET state = 'queued' WHERE id = $1", delivery_id)
+        try:
+            await pool.execute("UPDATE deliveries SET state = 'queued' WHERE id = $1", delivery_id)
+        except database.UNAVAILABLE as exc:
+            # Queued all the same; the reconciler's re-enqueue of a 'received' one is a no-op.
+            logger.warning("delivery %s queued, not marked: %r", delivery_id, exc, extra=log)
         return _answer(202, "queued")
 
     async def healthz(request: Request) -> Response:
@@ -81,7 +96,7 @@ def create_app(
         try:
             await pool.fetchval("SELECT 1")
             checks["database"] = "ok"
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (*database.UNAVAILABLE, asyncpg.PostgresError) as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         try:
             await redis.ping()

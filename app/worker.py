@@ -93,6 +93,18 @@ def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
                 raise
             logger.warning("%s: %s; trying again in %.0f s", job.__name__, exc, delay)
             raise Retry(defer=delay) from exc
+        except database.UNAVAILABLE as exc:
+            tries = int(ctx.get("job_try") or 1) - int(ctx.get("slot_waits") or 0)
+            if tries >= MAX_TRIES:
+                raise
+            delay = backoff(tries)
+            logger.warning(
+                "%s: the database is unavailable (%r); trying again in %.0f s",
+                job.__name__,
+                exc,
+                delay,
+            )
+            raise Retry(defer=delay) from exc
 
     return run
 
@@ -189,6 +201,15 @@ async def review_pull_request(
         )
         try:
             await publisher.fail(ref, runs, message)
+        except GitHubError:
+            logger.warning("could not complete the runs of a failed attempt", extra=log)
+        raise
+    except database.UNAVAILABLE as exc:
+        # The database went away mid-review: complete this attempt's runs; `retrying` defers
+        # the job.
+        logger.warning("review interrupted: the database is unavailable (%r)", exc, extra=log)
+        try:
+            await publisher.fail(ref, runs, "the database is unavailable; trying again")
         except GitHubError:
             logger.warning("could not complete the runs of a failed attempt", extra=log)
         raise
@@ -392,14 +413,22 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
     """Queue the deliveries recorded while Redis was down (periodic, and at start-up)."""
-    done = await reconcile(_state(ctx).pool, ctx["redis"])
+    try:
+        done = await reconcile(_state(ctx).pool, ctx["redis"])
+    except database.UNAVAILABLE as exc:
+        logger.warning("reconcile_deliveries: the database is unavailable (%r)", exc)
+        return "skipped: the database is unavailable; the next sweep tries again"
     return f"queued {done.deliveries} recorded deliveries ({done.jobs} jobs)"
 
 
 async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
     """Ask GitHub to send again the recent deliveries that failed or never arrived."""
     w = _state(ctx)
-    done = await redeliver(w.github, w.pool, ctx["redis"])
+    try:
+        done = await redeliver(w.github, w.pool, ctx["redis"])
+    except database.UNAVAILABLE as exc:
+        logger.warning("redeliver_deliveries: the database is unavailable (%r)", exc)
+        return "skipped: the database is unavailable; the next sweep tries again"
     return f"asked for {len(done.asked)} redeliveries of {done.listed} listed"
 
 
