@@ -13,6 +13,7 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from app.publish import CHECKS, FINDING_MARKER
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
+from tests.github_sim.state import HookDelivery
 
 CAIRN = Path(sys.executable).parent / "cairn"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -126,6 +128,17 @@ class Processes:
         logs = sorted(self.logs.glob("*.log"))
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs)
 
+    def tracebacks(self) -> list[str]:
+        """The log records with a traceback, less asyncpg's own warning that it is still
+        reconnecting its pool (expected while Postgres is down)."""
+        found = []
+        for record in re.split(r"\n(?=(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)[ :])", self.all_logs()):
+            if "Traceback" in record and not record.startswith(
+                "WARNING asyncpg.pool: Failed to restore the pool connection floor"
+            ):
+                found.append(record)
+        return found
+
     def close(self) -> None:
         procs = [p for p in [self.server, *self.workers] if p is not None]
         for proc in procs:
@@ -183,14 +196,17 @@ class World:
         return f"delivery-{self._deliveries}"
 
     def post(
-        self, url: str, number: int, delivery_id: str | None = None, action: str = "opened"
-    ) -> tuple[str, httpx.Response]:
-        """Send one signed ``pull_request`` delivery; (its id, the answer)."""
-        delivery_id = delivery_id or self.delivery_id()
-        body = json.dumps(self.payload(number, action)).encode()
-        return delivery_id, httpx.post(
-            f"{url}/webhooks", content=body, headers=signed_headers(body, delivery_id), timeout=10
+        self, number: int, delivery_id: str | None = None, action: str = "opened"
+    ) -> HookDelivery:
+        """GitHub sends one signed ``pull_request`` delivery to Cairn (recorded as an attempt
+        that the redelivery sweep can list and ask to send again)."""
+        return self.state.deliver(
+            "pull_request", self.payload(number, action), guid=delivery_id or self.delivery_id()
         )
+
+    def connect(self, url: str) -> None:
+        """Point the App's webhook at a running ``cairn serve``."""
+        self.state.webhook_url = f"{url}/webhooks"
 
     # --- what GitHub shows ------------------------------------------------------------------
 
@@ -268,6 +284,7 @@ def world(
     private, public = rsa_keypair()
     state.register_app(APP_ID, public)
     state.add_installation(INSTALLATION, APP_ID, [REPO])
+    state.webhook_secret = SECRET
     with serve(state) as api_url:
         env = dict(
             base_env,
@@ -285,13 +302,14 @@ def world(
 
 
 @contextmanager
-def cairn(env: dict[str, str], logs: Path, *, workers: int = 1) -> Iterator[Processes]:
-    """``cairn serve`` and ``workers`` workers, stopped (SIGTERM) at the end."""
+def cairn(w: World, logs: Path, *, workers: int = 1) -> Iterator[Processes]:
+    """``cairn serve`` (the App's webhook URL) and ``workers`` workers, stopped (SIGTERM) at
+    the end."""
     logs.mkdir(parents=True, exist_ok=True)
-    procs = Processes(env, logs)
+    procs = Processes(w.env, logs)
     with ExitStack() as stack:
         stack.callback(procs.close)
-        procs.start_server()
+        w.connect(procs.start_server())
         for _ in range(workers):
             procs.start_worker()
         yield procs

@@ -1,17 +1,21 @@
 """Faults under real processes: a worker killed mid-job, Redis restarted and Postgres stopped
 mid-stream of deliveries, GitHub answering 502s and secondary rate limits. Each ends with every
 pull request reviewed once: none lost, no comment twice, no check run left in progress.
+
+Deliveries come from the simulated GitHub (``State.deliver``), which records each attempt, so
+the worker's redelivery sweep can find those Cairn refused and ask for them again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import Processes, World, cairn, world
-from tests.servers import RedisServer
+from tests.reliability.harness import REPO, Processes, World, cairn, wait_for, world
+from tests.servers import PostgresServer, RedisServer
 
 PRS = 4
 
@@ -26,21 +30,40 @@ def sim(
         yield w
 
 
+def _procs(sim: World, logs: Path, **env: str) -> Iterator[Processes]:
+    sim.env.update(env)
+    with cairn(sim, logs) as p:
+        yield p
+    assert not p.tracebacks(), "\n".join(p.tracebacks())
+
+
 @pytest.fixture
 def procs(sim: World, tmp_path: Path) -> Iterator[Processes]:
-    with cairn(sim.env, tmp_path / "logs") as p:
-        yield p
-    assert "Traceback" not in p.all_logs(), p.all_logs()
+    yield from _procs(sim, tmp_path / "logs")
+
+
+def _clean(sim: World, reviewed: int = PRS) -> None:
+    tally = sim.tally()
+    assert (tally.reviewed, tally.lost, tally.duplicate_comments, tally.stuck_runs) == (
+        reviewed,
+        0,
+        0,
+        0,
+    ), tally
+    assert all(sim.comments(n) == 1 for n in sim.heads)
+
+
+def _in_progress(sim: World) -> int:
+    with sim.state.lock:
+        return sum(1 for run in sim.state.runs(REPO) if run.status == "in_progress")
 
 
 def test_every_delivery_is_reviewed_once(sim: World, procs: Processes) -> None:
     for n in range(1, PRS + 1):
         sim.open_pull_request(n)
-        _, answer = sim.post(procs.url, n)
-        assert answer.status_code == 202, answer.text
+        assert sim.post(n).status_code == 202
     sim.wait_reviewed()
-    tally = sim.tally()
-    assert tally.as_dict() == {
+    assert sim.tally().as_dict() == {
         "sent": PRS,
         "reviewed": PRS,
         "lost": 0,
@@ -48,7 +71,7 @@ def test_every_delivery_is_reviewed_once(sim: World, procs: Processes) -> None:
         "stuck_runs": 0,
         "failed_runs": 0,
     }
-    assert all(sim.comments(n) == 1 for n in sim.heads)
+    _clean(sim)
 
 
 def test_github_502s_and_secondary_rate_limits_defer_jobs_that_then_complete(
@@ -61,17 +84,74 @@ def test_github_502s_and_secondary_rate_limits_defer_jobs_that_then_complete(
     sim.state.secondary_rate_limit(2, retry_after=1)
     sim.state.fail_next(1, status=503)
     for n in sim.heads:
-        _, answer = sim.post(procs.url, n)
-        assert answer.status_code == 202, answer.text
+        assert sim.post(n).status_code == 202
     sim.wait_reviewed(timeout=150)
     assert not sim.state.faults  # every injected fault was met
-    tally = sim.tally()
-    assert (tally.reviewed, tally.lost, tally.duplicate_comments, tally.stuck_runs) == (
-        PRS,
-        0,
-        0,
-        0,
-    )
-    assert all(sim.comments(n) == 1 for n in sim.heads)
-    worker = procs.log("worker-0")
-    assert "trying again in" in worker  # deferred, not failed
+    _clean(sim)
+    assert "trying again in" in procs.log("worker-0")  # deferred, not failed
+
+
+def test_a_worker_killed_mid_review_leaves_nothing_in_progress(sim: World, tmp_path: Path) -> None:
+    # A short job timeout, so the killed worker's jobs run again within seconds, not minutes.
+    procs = _procs(sim, tmp_path / "logs", CAIRN_JOB_TIMEOUT="15", CAIRN_JOB_RERUN_AFTER="1")
+    p = next(procs)
+    for n in range(1, 3):
+        sim.open_pull_request(n)
+    sim.state.latency = 0.3  # every GitHub call is slow: the reviews are caught mid-way
+    for n in sim.heads:
+        assert sim.post(n).status_code == 202
+    wait_for(lambda: _in_progress(sim) >= 3, "a review under way")
+    p.kill_worker(p.workers[0])
+    assert _in_progress(sim) >= 3  # the killed attempt's runs are left open...
+    sim.state.latency = 0.0
+    p.start_worker()
+    sim.wait_reviewed(timeout=90)
+    _clean(sim, reviewed=2)  # ...and the re-run completed them: none stuck
+    next(procs, None)
+
+
+def test_redis_restarted_mid_stream_loses_no_delivery(
+    sim: World, procs: Processes, redis_server: RedisServer
+) -> None:
+    for n in range(1, PRS + 1):
+        sim.open_pull_request(n)
+    for n in (1, 2):
+        assert sim.post(n).status_code == 202
+    wait_for(lambda: sim.reviewed(1) and sim.reviewed(2), "the first two reviews")
+    redis_server.stop()
+    for n in (3, 4):  # recorded in Postgres and accepted while Redis is down
+        attempt = sim.post(n)
+        assert attempt.status_code == 202
+    time.sleep(2)
+    redis_server.start()
+    # The reconciler (at worker start-up and every minute) queues what was only recorded.
+    sim.wait_reviewed(timeout=100)
+    _clean(sim)
+
+
+def test_postgres_down_for_seconds_refuses_then_recovers_every_delivery(
+    sim: World, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    procs = _procs(sim, tmp_path / "logs", CAIRN_REDELIVERY_INTERVAL="1")
+    next(procs)
+    for n in range(1, PRS + 1):
+        sim.open_pull_request(n)
+    sim.state.latency = 0.1  # the first reviews are still running when Postgres goes
+    for n in (1, 2):
+        assert sim.post(n).status_code == 202
+    wait_for(lambda: _in_progress(sim) >= 3, "a review under way")
+    postgres_server.stop()
+    try:
+        # Not recorded, so not accepted: GitHub marks these failed.
+        refused = [sim.post(n) for n in (3, 4)]
+        assert [a.status_code for a in refused] == [503, 503]
+        time.sleep(3)
+    finally:
+        postgres_server.start()
+    sim.state.latency = 0.0
+    # Interrupted jobs retry; the redelivery sweep (every minute) asks GitHub to send the
+    # refused deliveries again.
+    sim.wait_reviewed(timeout=150)
+    _clean(sim)
+    assert all(any(a.redelivery for a in sim.state.attempts(r.guid)) for r in refused)
+    next(procs, None)
