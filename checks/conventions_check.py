@@ -27,15 +27,14 @@ from checks.conventions import (
     Convention,
     component,
     describe_trait,
-    file_stem,
     kept,
     mine,
     naming_kind,
     source_root,
-    styles_of,
     unit_traits,
 )
 from checks.finding import Evidence, Finding, Severity, fingerprint
+from checks.names import file_stem, styles_of
 from checks.patterns_config import PatternsConfig, matches
 
 CHECK = "patterns"

@@ -19,10 +19,9 @@ from checks.conventions import (
     component,
     is_test,
     mine,
-    name_suffix,
     source_root,
-    styles_of,
 )
+from checks.names import name_suffix, styles_of
 from checks.patterns import PatternsCheck
 from checks.patterns_config import ConventionSettings
 

@@ -1,10 +1,10 @@
-"""The naming styles a name is consistent with (checks.conventions.styles_of)."""
+"""The naming styles a name is consistent with (checks.names.styles_of)."""
 
 from __future__ import annotations
 
 import pytest
 
-from checks.conventions import CAMEL, KEBAB, MIXED_CAPS, PASCAL, SCREAMING, SNAKE, styles_of
+from checks.names import CAMEL, KEBAB, MIXED_CAPS, PASCAL, SCREAMING, SNAKE, styles_of
 
 
 @pytest.mark.parametrize(
