@@ -387,6 +387,32 @@ async def test_a_broken_section_makes_only_its_own_run_neutral(world: World) -> 
     assert world.state.check_run(REPO, "cairn/patterns").title != "4 problems in .cairn.yml"
 
 
+async def test_a_check_that_did_not_run_fixed_nothing(world: World) -> None:
+    # The first push breaks a structure rule; a later base breaks the patterns section: its
+    # run is neutral, and the open finding stays open (no "fixed" reply, no resolved thread).
+    rule = (
+        "patterns:\n  structure:\n"
+        "    - {id: exported, directory: exports, kind: function, decorator: exported}\n"
+    )
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: rule})
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    open_before = {
+        fp: e.check for fp, e in (await world.ledger.findings(world.repo_id(), 1)).items()
+    }
+    assert "patterns" in open_before.values()
+
+    _, head = world.pull_request(DUPLICATE, base=BASE | {CONFIG_FILE: BROKEN_PATTERNS})
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert world.state.check_run(REPO, "cairn/patterns").conclusion == "neutral"
+    after = await world.ledger.findings(world.repo_id(), 1)
+    assert {fp: e.state for fp, e in after.items() if e.check == "patterns"} == {
+        fp: "open" for fp, check in open_before.items() if check == "patterns"
+    }
+    assert not any("Fixed in" in c.body for c in world.state.review_comments(REPO, 1))
+
+
 async def test_a_review_of_a_superseded_head_does_nothing(world: World) -> None:
     base, old = world.pull_request(DUPLICATE)
     new = world.state.commit(REPO, BASE | {"exports/csv.py": "X = 1\n"}, "again", parents=[old])
