@@ -246,6 +246,14 @@ def section(figures: Json, judgements: Json, check: str) -> str:
             lines.append(f"Findings on the replay of {p['old']} → {p['new']}:")
             lines.append("")
             lines += _findings_table(p, judgements, check)
+            reported = {f.get("fingerprint") for f in p.get("findings") or []}
+            stale = [k for k in judgements.get(p["name"], {}) if k not in reported]
+            if stale:
+                lines.append("")
+                lines.append(
+                    f"{len(stale)} judgement(s) in `bench/rules_judgements.yml` match no finding "
+                    "of this run (a finding an earlier run reported; kept as its record)."
+                )
     lines += ["", END]
     return "\n".join(lines) + "\n"
 
