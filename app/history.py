@@ -58,7 +58,18 @@ class GitHistory:
             *where,
         )
         commits = self.git.log(*LOG_ARGS, "--no-merges", self.commit, "--", *where)
-        for entry, path in [*_parse(merges, wanted), *_parse(commits, wanted)]:
+        debated: list[tuple[HistoryEntry, str]] = []
+        numbers = _numbers(paths)
+        if numbers:  # the commits (merges included) whose message names a decision
+            named = self.git.log(
+                *FORMAT_ARGS, "-n", str(MAX_COMMITS), "-i", "-E",
+                f"--grep={_mention_pattern(numbers, posix=True)}", self.commit,
+            )  # fmt: skip
+            for sha, date, subject, body, _ in parse_log(named):
+                for path in _mentioned(f"{subject}\n{body}", numbers):
+                    entry = commit_entry(sha, date, subject, body, "")
+                    debated.append((_mentions(entry, numbers, path), path))
+        for entry, path in [*_parse(merges, wanted), *_parse(commits, wanted), *debated]:
             same = found.setdefault(path, [])
             if len(same) < MAX_ENTRIES and all(e.ref != entry.ref for e in same):
                 same.append(entry)
@@ -75,26 +86,32 @@ class PullRequestHistory:
     async def of(self, paths: Sequence[str]) -> dict[str, tuple[HistoryEntry, ...]]:
         if not paths:
             return {}
+        numbers = _numbers(paths)
         rows = await self.pool.fetch(
             """
-            SELECT number, title, merged_at, files FROM pull_requests
-            WHERE repo_id = $1 AND files && $2::text[]
+            SELECT number, title, body, merged_at, files FROM pull_requests
+            WHERE repo_id = $1 AND (files && $2::text[]
+                OR ($3 <> '' AND (title ~* $3 OR body ~* $3)))
             ORDER BY merged_at DESC NULLS LAST, number DESC LIMIT 1000
             """,
             self.repo_id,
             list(paths),
+            _mention_pattern(numbers, posix=False) if numbers else "",
         )
         wanted = set(paths)
         found: dict[str, list[HistoryEntry]] = {}
         for r in rows:
             date = f"{r['merged_at']:%Y-%m-%d}" if r["merged_at"] is not None else ""
-            for path in wanted.intersection(r["files"]):
+            changed = wanted.intersection(r["files"])
+            mentioned = _mentioned(f"{r['title']}\n{r['body']}", numbers) - changed
+            for path in sorted(changed | mentioned):
                 same = found.setdefault(path, [])
                 if len(same) < MAX_ENTRIES:
+                    entry = HistoryEntry("pull-request", str(r["number"]), r["title"], date, "")
                     same.append(
-                        HistoryEntry(
-                            "pull-request", str(r["number"]), r["title"], date, f"changed {path}"
-                        )
+                        _mentions(entry, numbers, path)
+                        if path in mentioned
+                        else _with_reason(entry, f"changed {path}")
                     )
         return {p: tuple(e) for p, e in found.items()}
 
@@ -147,6 +164,40 @@ def _parse(out: str, wanted: set[str]) -> list[tuple[HistoryEntry, str]]:
             if path in wanted:
                 found.append((commit_entry(sha, date, subject, body, f"{verb} {path}"), path))
     return found
+
+
+_FILE_NUMBER = re.compile(r"^(?:adr[-_]?)?(\d{1,5})[-_. ]", re.IGNORECASE)
+
+
+def _numbers(paths: Sequence[str]) -> dict[int, str]:
+    """ADR number → path, for the records whose file name starts with their number."""
+    out: dict[int, str] = {}
+    for path in paths:
+        m = _FILE_NUMBER.match(posixpath.basename(path))
+        if m:
+            out.setdefault(int(m.group(1)), path)
+    return out
+
+
+def _mention_pattern(numbers: Mapping[int, str], *, posix: bool) -> str:
+    """A regular expression for "ADR-7", "ADR 0007", "adr-0007" (git's ERE, or Postgres')."""
+    alternatives = "|".join(str(n) for n in sorted(numbers))
+    edge = "([^0-9]|$)" if posix else "\\M"
+    return f"adr[- ]?0*({alternatives}){edge}"
+
+
+def _mentioned(text: str, numbers: Mapping[int, str]) -> set[str]:
+    found = re.findall(r"\badr[- ]?0*(\d{1,5})(?!\d)", text, re.IGNORECASE)
+    return {numbers[int(n)] for n in found if int(n) in numbers}
+
+
+def _mentions(entry: HistoryEntry, numbers: Mapping[int, str], path: str) -> HistoryEntry:
+    number = next(n for n, p in numbers.items() if p == path)
+    return _with_reason(entry, f"mentions ADR-{number:04d}")
+
+
+def _with_reason(entry: HistoryEntry, reason: str) -> HistoryEntry:
+    return HistoryEntry(entry.kind, entry.ref, entry.title, entry.date, reason)
 
 
 def _newest(entry: HistoryEntry) -> tuple[int, str]:

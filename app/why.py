@@ -195,7 +195,9 @@ def _mentions(body: str, path: str, names: Sequence[str]) -> str:
 
 
 def _dated(item: WhyItem, history: Sequence[HistoryEntry]) -> WhyItem:
-    made = history[-1] if history else None  # the oldest: where the decision was made
+    # where the decision was made: the change that added the record, else the oldest one
+    added = [h for h in history if h.reason.startswith("added")]
+    made = (added or list(history))[-1] if history else None
     if made is None:
         return item
     where = f"{made.label} '{made.title}'"

@@ -214,7 +214,10 @@ def _history(adr: Adr, inputs: DecisionInputs) -> Iterable[Evidence]:
 
     The name starts with the reference (``#12`` or a short sha), which the publisher links.
     """
-    for h in inputs.history.get(adr.path, ())[:MAX_HISTORY]:
+    history = inputs.history.get(adr.path, ())
+    # The change that added the record first (where it was made), then the newest others.
+    made = [h for h in history if h.reason.startswith("added")][-1:]
+    for h in [*made, *(h for h in history if h not in made)][:MAX_HISTORY]:
         yield Evidence(
             path="",  # a commit or pull request, not a place in the code
             start_line=0,

@@ -543,11 +543,29 @@ async def test_the_decisions_run_lists_related_decisions_and_links_the_decision_
         merged_at=datetime(2021, 3, 4, tzinfo=UTC),
     )
     await sim.ledger.save_pull_request(sim.repo_id, 13, title="Unrelated", files=["app/x.py"])
+    await sim.ledger.save_pull_request(
+        sim.repo_id,
+        14,
+        title="Keep requests for uploads?",
+        body="This goes against adr-5 for the upload path.",
+        files=["app/upload.py"],
+        merged_at=datetime(2022, 6, 1, tzinfo=UTC),
+    )
+    await sim.ledger.save_pull_request(
+        sim.repo_id, 15, title="See ADR-51", body="ADR 50 too", files=["app/y.py"]
+    )
     history = await PullRequestHistory(sim.ledger.db, sim.repo_id).of(
         ["docs/adr/0005-http-client.md", "docs/adr/0001-other.md"]
     )
     assert history == {
         "docs/adr/0005-http-client.md": (
+            HistoryEntry(
+                "pull-request",
+                "14",
+                "Keep requests for uploads?",
+                "2022-06-01",
+                "mentions ADR-0005",
+            ),
             HistoryEntry(
                 "pull-request",
                 "12",
@@ -557,7 +575,7 @@ async def test_the_decisions_run_lists_related_decisions_and_links_the_decision_
             ),
         )
     }
-    made = history["docs/adr/0005-http-client.md"][0]
+    made = history["docs/adr/0005-http-client.md"][1]
     pr = sim.push({"big.py": LONG})
     violation = Finding(
         check="decisions",

@@ -85,6 +85,8 @@ def history_repo(repo: GitRepoBuilder) -> GitRepoBuilder:
     repo.checkout("main")
     repo.git("merge", "-q", "--no-ff", "billing", "-m", "Merge pull request #9 from shop/billing",
              "-m", "Billing service")  # fmt: skip
+    repo.write({"app/client.py": CLIENT.replace("httpx.get(url)", "httpx.get(url, timeout=5)")})
+    repo.commit("Time out after 5 s, as adr-5 asks (ADR-50 is something else)")
     repo.branch("refunds")
     repo.write({"billing/charge.py": CHARGE.replace("card.refund(amount)", "card.refund(-amount)")})
     repo.commit("Refund with the sign the gateway wants")
@@ -185,10 +187,12 @@ async def test_the_git_history_of_adr_files_names_the_merge_and_the_commit(
     assert (merge.kind, merge.ref, merge.title) == ("pull-request", "9", "Billing service")
     assert merge.reason == "added docs/adr/0006-logging.md"
     assert (commit.kind, commit.title) == ("commit", "Decide billing logging")
-    [squash] = found["docs/adr/0005-use-httpx.md"]
+    squash, mention = found["docs/adr/0005-use-httpx.md"]  # one day: the pull request first
     assert squash == HistoryEntry(
         "pull-request", "3", "Record ADR-0005", squash.date, "added docs/adr/0005-use-httpx.md"
     )
+    assert (mention.kind, mention.reason) == ("commit", "mentions ADR-0005")
+    assert mention.title.startswith("Time out after 5 s")
 
 
 async def test_a_finding_links_the_pull_request_that_made_the_decision(
@@ -207,10 +211,11 @@ async def test_a_finding_links_the_pull_request_that_made_the_decision(
 
     [finding] = [f for f in result.findings if f.check == "decisions"]
     assert finding.rule == "adr-0005"
-    adr, made = finding.evidence
+    adr, made, debated = finding.evidence
     assert adr.path == "docs/adr/0005-use-httpx.md"
     assert (made.path, made.kind, made.name) == ("", "pull-request", "#3 Record ADR-0005")
     assert made.note.endswith("added docs/adr/0005-use-httpx.md")
+    assert (debated.kind, debated.note[-17:]) == ("commit", "mentions ADR-0005")
 
 
 def cairn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
