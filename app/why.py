@@ -33,7 +33,7 @@ from app.history import FORMAT_ARGS, GitHistory, commit_entry, parse_log
 from app.settings import Settings
 from app.source import LocalSource
 from app.store import Repository, Store
-from checks.config import CONFIG_FILE, CairnConfig, parse_config
+from checks.config import CONFIG_FILE, CairnConfig, ConfigError, load_config
 
 MAX_COMMITS = 20  # commits and merges listed by `cairn why`
 _GENERIC = frozenset(
@@ -378,7 +378,11 @@ async def _setup(
     git = GitRepo.discover(args.repo)
     commit = git.resolve(args.ref)
     raw = git.file_at(commit, CONFIG_FILE)
-    config = parse_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
+    # Only the decisions section matters here: a broken patterns section does not stop `why`.
+    config = load_config(raw.decode("utf-8", errors="replace") if raw is not None else None)
+    broken = list(config.invalid.get("decisions", ()))
+    if broken:
+        raise ConfigError(broken, CONFIG_FILE)
     store = Store(pool)
     repo = await store.repository(f"local:{git.root}", default_branch=git.default_branch())
     return git, commit, store, repo, config

@@ -258,6 +258,13 @@ def test_the_cli_why_and_decisions_commands(
     missing = cairn(cairn_env, "why", "nope.py", "--repo", root)
     assert missing.returncode == 2 and "nope.py is not a file at" in missing.stderr
 
+    # A broken patterns section is not this command's business; a broken decisions one is.
+    repo.write({".cairn.yml": "patterns:\n  colour: red\n"}).commit("config")
+    assert cairn(cairn_env, "decisions", "--repo", root).returncode == 0
+    repo.write({".cairn.yml": "decisions:\n  paths: 7\n"}).commit("config")
+    broken = cairn(cairn_env, "decisions", "--repo", root)
+    assert broken.returncode == 2 and "decisions.paths" in broken.stderr
+
 
 def test_the_action_job_summary_links_the_decision_history() -> None:
     env = ActionEnv(
