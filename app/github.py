@@ -112,6 +112,10 @@ class RateLimited(GitHubError):
         super().__init__(message, status)
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # arq pickles a failed job's exception as its result; the default needs cls(*args)
+        return (type(self), (str(self), self.retry_after, self.status))
+
 
 class Unauthorized(GitHubError):
     """401: the App's credentials or the installation token were refused."""
