@@ -47,6 +47,7 @@ from app.settings import GITHUB_API, Secret, Settings
 from app.source import LocalSource
 from app.store import Store
 from checks.config import CONFIG_FILE, CairnConfig, load_config
+from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
 
 logger = logging.getLogger(__name__)
@@ -255,7 +256,9 @@ async def _pull_request(
         options.sarif_file.parent.mkdir(parents=True, exist_ok=True)
         options.sarif_file.write_text(json.dumps(sarif, indent=2) + "\n", encoding="utf-8")
     conclusion = _conclusion(findings, options.fail_on)
-    _summary(env, _summary_text(env, event, findings, conclusion, why_not, report))
+    _summary(
+        env, _summary_text(env, event, findings, conclusion, why_not, report, result.decisions)
+    )
     _outputs(env, findings, conclusion)
     if config.invalid:  # the other checks ran; the job still says the file needs fixing
         broken = [p for ps in config.invalid.values() for p in ps]
@@ -387,6 +390,7 @@ def _summary_text(
     conclusion: str,
     why_not: str | None,
     report: PublishReport | None,
+    decisions: DecisionNotes = NO_NOTES,
 ) -> str:
     lines = [
         f"## Cairn: {conclusion}",
@@ -424,6 +428,14 @@ def _summary_text(
             lines.append(f"  - [{_md(evidence_label(e))}]({link})")
     if len(ordered) > SUMMARY_FINDINGS:
         lines.append(f"- … and {len(ordered) - SUMMARY_FINDINGS} more in the check runs or SARIF")
+    if decisions.relevant:  # information, never findings
+        lines += ["", "### Decisions relevant to this change", ""]
+        for r in decisions.relevant:
+            where = f"{env.web_url}/{event.full_name}/blob/{event.base_sha}/{r.path}"
+            lines.append(f"- [{_md(r.label)} {_md(r.title)}]({where}) ({_md(r.status)})")
+    if decisions.problems:
+        lines += ["", "### Decision log problems", ""]
+        lines += [f"- {_md(p)}" for p in decisions.problems[:SUMMARY_FINDINGS]]
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from app.source import LocalSource
 from app.store import Store
 from app.why import parse_target, why
 from checks.config import CairnConfig
+from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity
 from tests.conftest import GitRepoBuilder
 
@@ -286,7 +287,18 @@ def test_the_action_job_summary_links_the_decision_history() -> None:
             Evidence("", 0, 0, name="8fecb64b14 Decide", kind="commit"),
         ),
     )
-    text = _summary_text(env, event, [finding], "neutral", "no token", None)
+    notes = DecisionNotes(
+        relevant=(
+            RelevantDecision("docs/adr/0005-use-httpx.md", "ADR-0005", "Use httpx", "accepted"),
+        ),
+        problems=("docs/adr/0002-x.md: no status",),
+    )
+    text = _summary_text(env, event, [finding], "neutral", "no token", None, notes)
+    assert (
+        "### Decisions relevant to this change\n\n- [ADR-0005 Use httpx]"
+        f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md) (accepted)\n"
+    ) in text
+    assert "### Decision log problems\n\n- docs/adr/0002-x.md: no status\n" in text
     assert f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md#L9)" in text
     assert "[#3 Record ADR-0005 (pull-request)](https://gh/acme/shop/pull/3)" in text
     assert "[8fecb64b14 Decide (commit)](https://gh/acme/shop/commit/8fecb64b14)" in text
