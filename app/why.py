@@ -14,7 +14,7 @@ import json
 import posixpath
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ MAX_COMMITS = 20  # commits and merges listed by `cairn why`
 _GENERIC = frozenset(
     {"main", "index", "init", "__init__", "utils", "util", "helpers", "common", "test", "tests"}
 )
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _TARGET = re.compile(r"^(.*?)(?::(\d+))?$")
 
@@ -114,7 +115,10 @@ async def why(
     span, names = _unit_at(path, data, line)
     log = await decision_log(store, repo, git, commit, config)
     brought = additions(path, tuple(enumerate(lines, start=1)), text)
-    items = [i for a in log.records if (i := _decision(a, log, path, names, brought)) is not None]
+    binding = {a.path: a for a in log.binding}
+    items = [
+        i for a in log.records if (i := _decision(a, binding, path, names, brought)) is not None
+    ]
     history = await GitHistory(git, commit).of([i.path for i in items])
     items = [_dated(i, history.get(i.path, ())) for i in items]
     items += _commits(git, commit, path, span, names)
@@ -134,9 +138,12 @@ def _unit_at(path: str, data: bytes, line: int | None) -> tuple[tuple[int, int] 
 
 
 def _decision(
-    adr: Adr, log: DecisionLog, path: str, names: Sequence[str], brought: Sequence[Added]
+    adr: Adr,
+    binding: Mapping[str, Adr],
+    path: str,
+    names: Sequence[str],
+    brought: Sequence[Added],
 ) -> WhyItem | None:
-    binding = {a.path: a for a in log.binding}
     constraints = binding.get(adr.path, adr).constraints
     reasons: list[str] = []
     for c in constraints:
@@ -161,7 +168,7 @@ def _decision(
         kind="decision",
         ref=adr.label,
         title=adr.title,
-        date=adr.date[:10],
+        date=adr.date[:10] if _ISO_DATE.match(adr.date) else "",  # else the history's
         reason="; ".join(reasons),
         path=adr.path,
         status=status,

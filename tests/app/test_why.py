@@ -302,3 +302,23 @@ def test_the_action_job_summary_links_the_decision_history() -> None:
     assert f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md#L9)" in text
     assert "[#3 Record ADR-0005 (pull-request)](https://gh/acme/shop/pull/3)" in text
     assert "[8fecb64b14 Decide (commit)](https://gh/acme/shop/commit/8fecb64b14)" in text
+
+
+async def test_a_decision_without_an_iso_date_is_dated_by_the_change_that_added_it(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    repo.write(
+        {
+            "docs/adr/0001-x.md": LOGGING.replace("Date: 2022-01-10", "Date: 10 January 2022"),
+            "billing/charge.py": CHARGE,
+        }
+    )
+    repo.commit("Decide billing logging")
+    added = repo.git("log", "-1", "--format=%ad", "--date=short")
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    items = await why(
+        store, row, git, git.resolve("HEAD"), "billing/charge.py", None, CairnConfig()
+    )
+    [decision] = [i for i in items if i.kind == "decision"]
+    assert decision.date == added
