@@ -241,16 +241,20 @@ def main() -> None:
         if not setup.cairn_ok:
             raise SystemExit(setup.cairn_error)
         projects = [p for p in releases.PROJECTS if not args.project or p.name in args.project]
-        measured = []
-        for project in projects:
-            print(f"{project.name} {project.old.version} → {project.new.version}", flush=True)
-            measured.append(asdict(measure_project(project)))
-        figures = {
+        run = {
             "command": shlex.join(["python", "bench/rules.py", *sys.argv[1:]]),
-            "python": str(env.PYTHON.relative_to(BENCH.parent)),
             "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "cairn": _cairn_checkout(),
-            "projects": measured,
+        }
+        # A run of some projects keeps the last figures of the others.
+        previous = json.loads(FIGURES.read_text()) if FIGURES.exists() and args.project else {}
+        by_name = {p["name"]: p for p in previous.get("projects", []) if "command" in p}
+        for project in projects:
+            print(f"{project.name} {project.old.version} → {project.new.version}", flush=True)
+            by_name[project.name] = {**run, **asdict(measure_project(project))}
+        figures = {
+            "python": str(env.PYTHON.relative_to(BENCH.parent)),
+            "projects": [by_name[p.name] for p in releases.PROJECTS if p.name in by_name],
         }
         FIGURES.write_text(json.dumps(figures, indent=2))
     text = rules_report.section(figures, judgements, JUDGED_CHECK)

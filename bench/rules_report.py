@@ -131,6 +131,12 @@ def _findings_table(project: Json, judgements: Json, check: str) -> list[str]:
     return _table(["rule", "where", "finding", "judged", "why"], rows)
 
 
+def _run(figures: Json, project: Json) -> str:
+    """The command that measured a project, when, and on which Cairn."""
+    command = project["command"].replace("python ", f"{figures['python']} ", 1)
+    return f"`{command}` ({project['when']}; Cairn {project['cairn']})"
+
+
 def _total_row(figures: Json, judgements: Json, check: str) -> list[str]:
     """Every project that was reviewed, added up."""
     reviewed = [p for p in figures["projects"] if p.get("findings") is not None]
@@ -173,13 +179,14 @@ def summary(figures: Json, judgements: Json, check: str) -> str:
 
 def section(figures: Json, judgements: Json, check: str) -> str:
     """The markdown block, markers included."""
-    python = figures["python"]
-    command = figures["command"].replace("python ", f"{python} ", 1)
+    runs = {_run(figures, p) for p in figures["projects"]}
+    one_run = len(runs) == 1
+    produced = runs.pop() if one_run else "the command under each project's heading"
     lines = [
         BEGIN,
         "## Pattern conventions",
         "",
-        f"`{command}` ({figures['when']}; Cairn {figures['cairn']}) — for each project, two "
+        f"Produced by {produced}. For each project, two "
         "consecutive releases fetched from their registry (pinned, sha256-checked) and committed "
         "as two commits: `cairn rules` mines the conventions at the older release, and "
         "`cairn review --base <older> --head <newer>` replays the release's diff. Changed lines "
@@ -233,6 +240,8 @@ def section(figures: Json, judgements: Json, check: str) -> str:
     lines += ["", *(f"- {note}" for note in NOTES)]
     for p in figures["projects"]:
         lines += ["", f"### {p['name']} {p['old']} → {p['new']} ({p['source']})", ""]
+        if not one_run:
+            lines += [f"Measured by {_run(figures, p)}.", ""]
         if p.get("rules_error"):
             lines.append(f"`cairn rules` failed: {_cell(p['rules_error'])}")
         elif p.get("rules") is not None:
