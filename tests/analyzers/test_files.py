@@ -57,6 +57,13 @@ MINIFIED = b"!function(e){" + b"var a=e.b;" * 200 + b"}(window);\n"
         pytest.param("uv.lock", 10, b"", "lock", id="uv"),
         pytest.param("Pipfile.lock", 10, b"", "lock", id="pipenv"),
         pytest.param("logo.py", 10, b"\x89PNG\r\n\x1a\n\x00\x00", "binary", id="nul-byte"),
+        pytest.param(
+            "model.py",
+            130,
+            b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a21\nsize 12345\n",
+            "lfs-pointer",
+            id="lfs-pointer",
+        ),
         pytest.param("big.py", MAX_FILE_BYTES + 1, CODE, "too-large", id="too-large"),
         pytest.param("big.py", MAX_FILE_BYTES, CODE, None, id="just-small-enough"),
         pytest.param("bundle.js", len(MINIFIED), MINIFIED, "minified", id="long-line"),
