@@ -118,10 +118,12 @@ async def changed_units(
     skipped: dict[str, str] = {}
     for diff in diffs:
         path = diff.new_path
-        if path is None or not diff.added or language_for_path(path) is None:
+        if path is None or language_for_path(path) is None:
             continue
-        if diff.binary or diff.submodule:
+        if diff.binary or diff.submodule:  # before `added`: a binary diff adds no lines
             skipped[path] = "submodule" if diff.submodule else "binary"
+            continue
+        if not diff.added:
             continue
         data = await source.file_at(head, path)
         if data is None:
