@@ -31,9 +31,17 @@ from arq.cron import cron
 from arq.worker import Retry, Worker, func
 from redis.exceptions import RedisError
 
+from analyzers.languages import language_for_path
 from app import database
 from app.concurrency import InstallationSlots
-from app.github import GitHubApp, GitHubError, GitHubUnavailable, Installation, RateLimited
+from app.github import (
+    GitHubApp,
+    GitHubError,
+    GitHubUnavailable,
+    Installation,
+    PullFile,
+    RateLimited,
+)
 from app.indexer import index_commit
 from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
@@ -56,6 +64,8 @@ MAX_TRIES = 5
 # advisory lock's connection (index, publish) always finds one for its queries, even when every
 # other job waits for that lock on a connection of its own.
 MAX_JOBS = 10
+# Source files one review reads: each costs a call or two from the installation's 5,000 an hour.
+MAX_REVIEWED_FILES = 500
 # Deferrals for want of an installation slot (``limited``) are not tries: arq may pick a
 # limited job up this many times more (every CAIRN_CONCURRENCY_RETRY seconds).
 MAX_WAITS = 10_000
@@ -186,7 +196,7 @@ async def review_pull_request(
     publisher = Publisher(gh, Ledger(w.pool), web_url=w.app.web_url)
     runs = await publisher.start(ref)
     try:
-        outcome = await _review_and_publish(w, gh, publisher, ref, runs)
+        outcome = await _review_and_publish(w, gh, publisher, ref, runs, pr.changed_files)
     except (RateLimited, GitHubUnavailable) as exc:
         # Complete this attempt's runs (never left in progress); `retrying` defers the job
         # and the next attempt opens new ones.
@@ -227,6 +237,7 @@ async def _review_and_publish(
     publisher: Publisher,
     ref: PullRequestRef,
     runs: dict[str, int],
+    changed_files: int,
 ) -> str:
     # The configuration comes from the base: a pull request cannot switch its own review off.
     raw = await gh.file_at(ref.full_name, ref.base_sha, CONFIG_FILE)
@@ -241,7 +252,9 @@ async def _review_and_publish(
     runs = {check: run for check, run in runs.items() if check not in config.invalid}
     if not runs:
         return "configuration problems in every section"
-    files = await gh.pull_request_files(ref.full_name, ref.number)
+    files, limits = _reviewable(
+        await gh.pull_request_files(ref.full_name, ref.number), changed_files
+    )
     source = GitHubSource(gh, ref.full_name, ref.head_sha, files)
     store = Store(w.pool)
     repo = await store.repository(
@@ -249,7 +262,9 @@ async def _review_and_publish(
     )
     result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
     commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
-    notes = [f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())]
+    notes = limits + [
+        f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())
+    ]
     notes += result.suppressed
     report = await publisher.finish(
         ref,
@@ -264,6 +279,26 @@ async def _review_and_publish(
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
     )
+
+
+def _reviewable(files: list[PullFile], changed: int) -> tuple[list[PullFile], list[str]]:
+    """The files a review reads, at most MAX_REVIEWED_FILES source files (each costs GitHub
+    calls from the installation's hourly budget), and notes for what is left out."""
+    notes = []
+    if changed > len(files):
+        notes.append(
+            f"GitHub lists only {len(files):,} of this pull request's {changed:,} changed files: "
+            f"the other {changed - len(files):,} were not reviewed"
+        )
+    code = [f for f in files if f.status != "removed" and language_for_path(f.path) is not None]
+    if len(code) > MAX_REVIEWED_FILES:
+        left_out = {f.path for f in code[MAX_REVIEWED_FILES:]}
+        files = [f for f in files if f.path not in left_out]
+        notes.append(
+            f"{len(left_out):,} of the {len(code):,} changed source files were not reviewed: "
+            f"Cairn reviews at most {MAX_REVIEWED_FILES:,} a pull request, in path order"
+        )
+    return files, notes
 
 
 async def recheck_pull_request(
