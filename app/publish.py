@@ -215,6 +215,11 @@ class Publisher:
         )
         await self._complete_all(pr, check_ids, "neutral", title, summary)
 
+    async def skip(self, pr: PullRequestRef, check_ids: Mapping[str, int], reason: str) -> None:
+        """Complete every open run as ``neutral``: this push could not be reviewed, and why."""
+        summary = _fit(f"Cairn did not review {pr.head_sha[:7]}: {_text(reason)}\n", MAX_OUTPUT)
+        await self._complete_all(pr, check_ids, "neutral", "Not reviewed", summary)
+
     async def _complete_all(
         self,
         pr: PullRequestRef,

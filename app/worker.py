@@ -39,8 +39,10 @@ from app.github import (
     GitHubError,
     GitHubUnavailable,
     Installation,
+    NotFound,
     PullFile,
     RateLimited,
+    Unprocessable,
 )
 from app.indexer import index_commit
 from app.ledger import Ledger
@@ -260,7 +262,18 @@ async def _review_and_publish(
     repo = await store.repository(
         ref.full_name, repo_id=ref.repo_id, installation_id=ref.installation_id
     )
-    result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
+    try:
+        result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
+    except NotFound:
+        if await _known(gh, ref.full_name, ref.base_sha):
+            raise
+        await publisher.skip(
+            ref,
+            runs,
+            f"its base commit {ref.base_sha[:7]} is unknown to GitHub (was the base branch "
+            "force-pushed?). Update the pull request's branch, or push to it, to review again.",
+        )
+        return "base commit unknown"
     commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
     notes = limits + [
         f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())
@@ -279,6 +292,15 @@ async def _review_and_publish(
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
     )
+
+
+async def _known(gh: Installation, repo: str, sha: str) -> bool:
+    """Whether GitHub still serves the commit ``sha``."""
+    try:
+        await gh.commit_sha(repo, sha)
+    except (NotFound, Unprocessable):
+        return False
+    return True
 
 
 def _reviewable(files: list[PullFile], changed: int) -> tuple[list[PullFile], list[str]]:

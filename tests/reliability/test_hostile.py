@@ -151,3 +151,51 @@ def test_a_hostile_pull_request_ends_in_completed_runs(
         assert run.conclusion in ("success", "neutral"), (run.name, run.conclusion, run.summary)
         for words in case.summary:
             assert words in (run.summary or ""), (run.name, words, run.summary)
+
+
+@pytest.mark.parametrize(
+    "base_kind",
+    [
+        # the base branch was force-pushed: the old base commit is off the branch but GitHub
+        # still serves it
+        pytest.param("orphaned", id="base-off-the-branch"),
+        # ... or GitHub no longer knows it at all
+        pytest.param("unknown", id="base-unknown"),
+    ],
+)
+def test_a_pull_request_whose_base_was_force_pushed_ends_in_completed_runs(
+    hostile: tuple[World, Processes], base_kind: str
+) -> None:
+    w, _ = hostile
+    number = 20 if base_kind == "orphaned" else 21
+    old_base = w.state.commit(REPO, BASE | {"old.py": "X = 1\n"}, f"old base {number}")
+    head = w.state.commit(
+        REPO,
+        BASE | {"old.py": "X = 1\n", "exports/csv.py": module(PARSE_DATE_RENAMED)},
+        f"change {number}",
+        parents=[old_base],
+    )
+    pr = w.state.open_pull_request(REPO, old_base, head, number=number)
+    w.heads[number] = head
+    if base_kind == "unknown":
+        with w.state.lock:
+            del w.state.repos[REPO].commits[old_base]
+        assert pr.base_sha == old_base
+    assert w.post(number).status_code == 202
+
+    def completed() -> bool:
+        runs = w.latest_runs(head)
+        return len(runs) == 3 and all(status == "completed" for status, _ in runs.values())
+
+    wait_for(completed, "the runs", timeout=120)
+    with w.state.lock:
+        latest = {r.name: r for r in w.state.runs(REPO) if r.head_sha == head}
+    assert set(latest) == set(RUN_NAMES)
+    for run in latest.values():
+        if base_kind == "orphaned":  # reviewed against the old base: the copy is found
+            assert run.conclusion in ("success", "neutral"), (run.name, run.summary)
+        else:
+            assert (run.conclusion, run.title) == ("neutral", "Not reviewed"), run
+            assert f"base commit {old_base[:7]} is unknown to GitHub" in (run.summary or "")
+    if base_kind == "orphaned":
+        assert w.comments(number) == 1
