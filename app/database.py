@@ -31,6 +31,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.InterfaceError,
+    # a pooled connection the server dropped mid-operation: it is discarded on release
+    asyncpg.exceptions._base.InternalClientError,
 )
 
 # Serialises migrations across processes sharing one database.

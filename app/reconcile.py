@@ -19,6 +19,7 @@ from arq.connections import ArqRedis
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # deliveries per sweep; the next sweep takes the rest
+EPOCH_KEY = "cairn:reconciler:epoch"  # present while Redis keeps its data
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class Reconciled:
 
     deliveries: int = 0  # recorded-but-unqueued deliveries now queued
     jobs: int = 0  # jobs enqueued (a job arq already held is not counted)
+    requeued: int = 0  # jobs queued again after Redis lost its data
 
 
 async def reconcile(pool: asyncpg.Pool, redis: ArqRedis, *, limit: int = BATCH) -> Reconciled:
@@ -34,6 +36,7 @@ async def reconcile(pool: asyncpg.Pool, redis: ArqRedis, *, limit: int = BATCH) 
 
     A Redis error stops the sweep where it is: what is left stays ``received`` for the next.
     """
+    requeued = await _after_data_loss(pool, redis)
     rows = await pool.fetch(
         """
         SELECT id, jobs FROM deliveries WHERE state = 'received'
@@ -53,4 +56,31 @@ async def reconcile(pool: asyncpg.Pool, redis: ArqRedis, *, limit: int = BATCH) 
         )
         deliveries += 1
         logger.info("delivery %s queued by the reconciler", row["id"], extra=log)
-    return Reconciled(deliveries, jobs)
+    return Reconciled(deliveries, jobs, requeued)
+
+
+async def _after_data_loss(pool: asyncpg.Pool, redis: ArqRedis) -> int:
+    """Queue again the jobs of the last hour's queued deliveries when Redis lost its data.
+
+    A Redis restarted without persistence (or flushed) forgets the jobs it held, and their
+    deliveries say 'queued'. A key the sweep keeps in Redis tells: when it is missing, every
+    job of a delivery queued within arq's result lifetime (an hour) is enqueued again; arq
+    drops those it still knows (queued, running or finished), so only lost ones run.
+    """
+    if not await redis.set(EPOCH_KEY, "1", nx=True):
+        return 0
+    rows = await pool.fetch(
+        """
+        SELECT id, jobs FROM deliveries
+        WHERE state = 'queued' AND received_at > now() - interval '1 hour'
+        ORDER BY received_at, id
+        """
+    )
+    jobs = 0
+    for row in rows:
+        for job in json.loads(row["jobs"]):
+            queued = await redis.enqueue_job(job["function"], *job["args"], _job_id=job["job_id"])
+            jobs += queued is not None
+    if jobs:
+        logger.warning("Redis had lost its data: %d lost jobs queued again", jobs)
+    return jobs
