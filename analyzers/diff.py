@@ -131,9 +131,10 @@ def parse_patch(patch: str, *, old_path: str | None, new_path: str | None, statu
         old_path=None if status == "added" else old_path,
         new_path=None if status in ("deleted", "removed") else new_path,
         status="deleted" if status == "removed" else status,
-        added=_ranges(found.added),
-        removed=_ranges(found.removed),
-        hunks=tuple(found.hunks),
+        submodule=found.submodule,
+        added=() if found.submodule else _ranges(found.added),
+        removed=() if found.submodule else _ranges(found.removed),
+        hunks=() if found.submodule else tuple(found.hunks),
     )
 
 

@@ -187,6 +187,16 @@ def test_parse_patch_from_the_pull_request_files_api() -> None:
     assert diff.touches(5, 5) and not diff.touches(7, 21)
 
 
+def test_parse_patch_of_a_submodule_adds_no_lines() -> None:
+    # GitHub's patch for a gitlink: git's "Subproject commit" line, not a file's content
+    patch = "@@ -1 +1 @@\n-Subproject commit " + "5" * 40 + "\n+Subproject commit " + "6" * 40
+    diff = parse_patch(patch, old_path="vendor/lib", new_path="vendor/lib", status="modified")
+    assert diff.submodule
+    assert (diff.added, diff.removed, diff.hunks) == ((), (), ())
+    plain = parse_patch("@@ -0,0 +1 @@\n+x = 1", old_path=None, new_path="a.py", status="added")
+    assert not plain.submodule
+
+
 def test_parse_patch_for_an_added_and_a_removed_file() -> None:
     added = parse_patch("@@ -0,0 +1,2 @@\n+a\n+b", old_path=None, new_path="n.py", status="added")
     assert (added.old_path, added.new_path, added.added, added.hunks) == (
