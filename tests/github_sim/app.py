@@ -243,6 +243,13 @@ def get_contents(state: State, call: Call) -> Any:
     if not matches:
         raise HTTPError(404, "Not Found")
     _, entry = matches[0]
+    if entry.type == "commit":  # a submodule: GitHub names the commit, serves no content
+        return {
+            "type": "submodule",
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": entry.sha,
+        }
     if entry.type == "tree":
         return [
             {

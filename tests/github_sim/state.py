@@ -24,6 +24,16 @@ import httpx
 from tests.github_sim.patch import count_changes, unified_patch
 
 FILES_CAP = 3000  # GitHub lists at most 3000 files of a pull request
+# A file's diff past these is too large for GitHub to show: its `patch` is left out.
+PATCH_MAX_LINES = 20_000
+PATCH_MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Submodule:
+    """A gitlink in a commit's tree (mode 160000): another repository's commit."""
+
+    sha: str
 
 
 def blob_sha(content: bytes) -> str:
@@ -82,11 +92,11 @@ class Repo:
         return out
 
     def snapshot(self, ref: str) -> dict[str, str]:
-        """path -> blob sha of every file at a commit."""
+        """path -> blob sha of every file (or commit sha of every submodule) at a commit."""
         tree = self.tree_of(ref)
         if tree is None:
             raise KeyError(ref)
-        return {path: e.sha for path, e in self.walk(tree) if e.type == "blob"}
+        return {path: e.sha for path, e in self.walk(tree) if e.type in ("blob", "commit")}
 
 
 @dataclass
@@ -259,7 +269,7 @@ class State:
     def commit(
         self,
         repo: str,
-        files: Mapping[str, str | bytes],
+        files: Mapping[str, str | bytes | Submodule],
         message: str = "change",
         parents: list[str] | None = None,
         branch: str | None = None,
@@ -272,13 +282,16 @@ class State:
             r = self.repos[repo]
             nested: dict[str, Any] = {}
             for path, content in files.items():
-                data = content.encode() if isinstance(content, str) else content
-                sha = blob_sha(data)
-                r.blobs[sha] = data
                 *dirs, leaf = path.split("/")
                 node = nested
                 for d in dirs:
                     node = node.setdefault(d, {})
+                if isinstance(content, Submodule):
+                    node[leaf] = content
+                    continue
+                data = content.encode() if isinstance(content, str) else content
+                sha = blob_sha(data)
+                r.blobs[sha] = data
                 node[leaf] = sha
             tree = self._write_tree(r, nested)
             body = f"tree {tree}\n"
@@ -298,6 +311,8 @@ class State:
         for name, value in nested.items():
             if isinstance(value, dict):
                 entries.append(TreeEntry(name, "040000", "tree", self._write_tree(repo, value)))
+            elif isinstance(value, Submodule):
+                entries.append(TreeEntry(name, "160000", "commit", value.sha))
             else:
                 entries.append(TreeEntry(name, "100644", "blob", value))
         # git orders a tree's entries by name, a directory's name as if it ended with "/"
@@ -351,8 +366,18 @@ class State:
 
     @staticmethod
     def _pull_file(r: Repo, path: str, status: str, old: str | None, new: str | None) -> PullFile:
-        patch = unified_patch(r.blobs[old] if old else b"", r.blobs[new] if new else b"")
+        def content(sha: str | None) -> bytes:
+            if sha is None:
+                return b""
+            # a submodule's diff is git's one line naming the commit it points at
+            return r.blobs.get(sha, f"Subproject commit {sha}\n".encode())
+
+        patch = unified_patch(content(old), content(new))
         adds, dels = count_changes(patch)
+        if patch is not None and (
+            patch.count("\n") >= PATCH_MAX_LINES or len(patch.encode()) > PATCH_MAX_BYTES
+        ):
+            patch = None  # counted, not shown
         return PullFile(path, status, new or old or "", adds, dels, patch)
 
     # --- tokens and rate limits ------------------------------------------------------------
