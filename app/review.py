@@ -118,10 +118,15 @@ async def changed_units(
     skipped: dict[str, str] = {}
     for diff in diffs:
         path = diff.new_path
-        if path is None or language_for_path(path) is None:
+        if path is None:
             continue
-        if diff.binary or diff.submodule:  # before `added`: a binary diff adds no lines
-            skipped[path] = "submodule" if diff.submodule else "binary"
+        if diff.submodule:  # another repository's commit, whatever its name
+            skipped[path] = "submodule"
+            continue
+        if language_for_path(path) is None:
+            continue
+        if diff.binary:  # before `added`: a binary diff adds no lines
+            skipped[path] = "binary"
             continue
         if not diff.added:
             continue

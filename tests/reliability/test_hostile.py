@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.app.samples import PARSE_DATE_RENAMED, module
+from tests.github_sim.state import PATCH_MAX_LINES, Submodule
 from tests.reliability.harness import (
     BASE,
     REPO,
@@ -49,7 +50,7 @@ def _nested_js(depth: int) -> str:
 @dataclass(frozen=True)
 class Case:
     number: int
-    files: dict[str, str | bytes]  # on top of the base
+    files: dict[str, str | bytes | Submodule]  # on top of the base
     removed: tuple[str, ...] = ()
     summary: tuple[str, ...] = ()  # what every run's summary must say
 
@@ -87,6 +88,11 @@ CASES = {
     "deeply-nested": Case(
         6,
         {"billing/nested.py": _nested_python(5_000), "web/nested.js": _nested_js(5_000)},
+    ),
+    "submodule": Case(
+        8,
+        {"vendor/parser": Submodule("5" * 40), "vendor/parser.py": Submodule("6" * 40)},
+        summary=("`vendor/parser` skipped: submodule", "`vendor/parser.py` skipped: submodule"),
     ),
     "renames-and-deletions": Case(
         7,
@@ -137,6 +143,9 @@ def test_a_hostile_pull_request_ends_in_completed_runs(
     w, _ = hostile
     case = CASES[name]
     head = _open(w, case)
+    if name == "100000-line-diff":  # like GitHub, the simulator leaves the patch out
+        [huge] = [f for f in w.state.pulls[(REPO, case.number)].files if f.additions > 1]
+        assert huge.patch is None and huge.additions == 100_000 > PATCH_MAX_LINES
     assert w.post(case.number).status_code == 202
 
     def completed() -> bool:
