@@ -47,16 +47,22 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float) -> None:
 
 
 @pytest.fixture
+async def database(store: Store) -> None:
+    """The session's database, emptied: no repository rows (the simulator numbers repositories
+    from 501 every time, so an earlier test's ledger could hold this one's finding), and no
+    deliveries (a worker on a fresh Redis queues the last hour's again)."""
+    await store.pool.execute("TRUNCATE deliveries")
+
+
+@pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     with RedisServer() as server:
         yield server
 
 
 def test_a_review_whose_worker_is_killed_completes_its_own_check_runs(
-    store: Store, cairn_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+    database: None, cairn_env: dict[str, str], redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    # ``store`` empties the session's database: an earlier test's ledger could hold a finding
-    # of this repository id (the simulator numbers repositories from 501 every time)
     state = State()
     private, public = rsa_keypair()
     state.register_app(APP_ID, public)
