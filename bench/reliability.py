@@ -139,6 +139,7 @@ def run_once(name: str, rate: float, settle: float, prs: int) -> Json:
     faults = name == "faults"
     print(f"\n== {name}: {prs} pull requests, {prs * 10} deliveries, {workers} worker(s)")
     tmp = Path(tempfile.mkdtemp(prefix=f"cairn-reliability-{name}-"))
+    since = time.time()
     with PostgresServer() as postgres, RedisServer() as redis:
         postgres.psql("CREATE DATABASE bench")
         base_env = dict(os.environ)
@@ -162,7 +163,7 @@ def run_once(name: str, rate: float, settle: float, prs: int) -> Json:
             with cairn(sim, tmp / "logs", workers=workers) as procs:
                 figures = _drive(sim, procs, redis, postgres, rate, settle, prs, faults)
                 figures["tracebacks"] = len(procs.tracebacks())
-            queue = asyncio.run(_queue_latencies(redis.url, sim))
+            queue = asyncio.run(_queue_latencies(redis.url, sim, since))
     figures.update(name=name, workers=workers, queue_latency_s=_percentiles(queue))
     figures["logs"] = str(tmp / "logs")
     print(json.dumps({k: v for k, v in figures.items() if k != "fault_log"}, indent=1))
@@ -255,9 +256,9 @@ def _drive(
     }
 
 
-async def _queue_latencies(redis_url: str, sim: World) -> list[float]:
+async def _queue_latencies(redis_url: str, sim: World, since: float) -> list[float]:
     """arq's enqueue-to-start of each review job's last attempt (results kept in Redis; a
-    Redis restart loses those finished before it)."""
+    Redis restart loses those finished before it; a job arq found expired has no times)."""
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     repo_id = sim.state.repos[REPO].id
     out = []
@@ -267,7 +268,7 @@ async def _queue_latencies(redis_url: str, sim: World) -> list[float]:
                 info = await Job(f"review:{repo_id}:{head}", pool).result_info()
             except DeserializationError:
                 continue
-            if info is not None:
+            if info is not None and info.enqueue_time.timestamp() >= since:
                 out.append((info.start_time - info.enqueue_time).total_seconds())
     finally:
         await pool.aclose()
@@ -320,6 +321,11 @@ def render(figures: Json) -> str:
         "run's Redis restart drops those finished before it). End to end: the first delivery "
         "asking for a review to its three completed check runs.",
         "- Throughput: reviews completed per second from the first delivery to the last review.",
+        "- Settings: CAIRN_INSTALLATION_CONCURRENCY=20 (one installation here; the default 2 "
+        "would cap both workers at two reviews), CAIRN_JOB_TIMEOUT=60 and "
+        "CAIRN_JOB_RERUN_AFTER=2 (a killed worker's job runs again after 62 s, not 15 min), "
+        "CAIRN_REDELIVERY_INTERVAL=1 (minutes). The 2-core machine is shared with other work: "
+        "see the load average; a second worker adds processes, not cores.",
     ]
     for r in runs:
         if r.get("fault_log"):
