@@ -13,6 +13,11 @@ import tree_sitter
 
 DECORATOR = "decorator:"
 BASE = "base:"
+# A function or class expression named after the object key or member it is assigned to
+# (``{greater_than: (x) => …}``, ``obj.run = function () {}``): its name follows the data it
+# is keyed by, not the code's naming style.
+PROPERTY = "bound:property"
+_EXPRESSIONS = frozenset({"function_expression", "generator_function", "arrow_function", "class"})
 
 # Nodes that decorate the declaration they belong to or precede, per grammar.
 _DECORATOR_NODES = frozenset(
@@ -37,7 +42,21 @@ def traits(node: tree_sitter.Node) -> tuple[str, ...]:
         name = _type_name(base)
         if name:
             found.append(BASE + name)
+    if _bound_to_property(node):
+        found.append(PROPERTY)
     return tuple(dict.fromkeys(found))
+
+
+def _bound_to_property(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    if node.type not in _EXPRESSIONS or parent is None:
+        return False
+    if parent.type == "pair":
+        return True
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        return left is not None and left.type == "member_expression"
+    return False
 
 
 def _decorators(node: tree_sitter.Node) -> list[tree_sitter.Node]:

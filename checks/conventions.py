@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from analyzers.imports import Resolved
 from analyzers.languages import language_for_path
-from analyzers.traits import BASE, DECORATOR
+from analyzers.traits import BASE, DECORATOR, PROPERTY
 from checks.context import Codebase, Declaration
 from checks.names import file_stem, name_suffix, styles_of
 from checks.patterns_config import ConventionSettings
@@ -362,7 +362,12 @@ def _language(path: str) -> str:
 
 
 def naming_kind(d: Declaration) -> str | None:
-    """The naming group of a declaration: top-level function/class, or method; else None."""
+    """The naming group of a declaration: top-level function/class, or method; else None.
+
+    A function named after the object key it is stored under takes its name from data (a
+    lookup table's keys), so it belongs to no group."""
+    if PROPERTY in d.traits:
+        return None
     if d.kind == "method":
         owner = d.qualname.rsplit(".", 1)[0]
         if owner.rsplit(".", 1)[-1] == d.name:

@@ -188,7 +188,9 @@ class _Judge:
         if (unit.kind, unit.name) in self.removed_units:
             return
         language = _language(cu.path)
-        declared = Declaration(cu.path, unit.kind, unit.name, unit.qualname, unit.start_line)
+        declared = Declaration(
+            cu.path, unit.kind, unit.name, unit.qualname, unit.start_line, unit.traits
+        )
         kind = naming_kind(declared)
         if kind is not None:
             for rule in self._applying(self.naming, cu.path, language, kind):

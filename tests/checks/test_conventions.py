@@ -254,6 +254,36 @@ def test_a_unit_the_change_moves_is_not_new() -> None:
     assert _run(codebase, [into], {}, None, fresh) == [("naming", "shop/util/m0.py", 9)]
 
 
+def test_functions_keyed_by_data_are_not_named_by_the_code_style() -> None:
+    # zod's json-schema processors: a table of functions looked up by check name.
+    table = b"""const contributors = {
+  greater_than: (c) => c.value,
+  less_than: (c) => c.value,
+  mime_type: function (c) { return c.mime; },
+};
+exports.on_change = function (e) { return e; };
+export function parse_value(x) { return x; }
+"""
+    units = parse_file("src/core/processors.ts", table).units  # type: ignore[union-attr]
+    keyed = {u.name: "bound:property" in u.traits for u in units}
+    assert keyed == {
+        "greater_than": True,
+        "less_than": True,
+        "mime_type": True,
+        "on_change": True,
+        "parse_value": False,
+    }
+    declarations = tuple(
+        Declaration(f"src/core/m{i}.ts", "function", f"loadItem{i}x", f"loadItem{i}x", 1)
+        for i in range(6)
+    )
+    codebase = Codebase(files=tuple(d.path for d in declarations), declarations=declarations)
+    diff = _added("src/core/processors.ts", 8)
+    changed = tuple(ChangedUnit("src/core/processors.ts", u) for u in units)
+    # Only the declared function breaks the directory's camelCase; the keyed ones do not.
+    assert _run(codebase, [diff], {}, None, changed) == [("naming", "src/core/processors.ts", 7)]
+
+
 def test_huge_cyclic_and_unresolvable_graphs_never_crash() -> None:
     files = [f"pkg/c{c}/m{i}.py" for c in range(50) for i in range(60)]
     imports = []
