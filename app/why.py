@@ -263,7 +263,12 @@ def render_why(path: str, line: int | None, items: Sequence[WhyItem]) -> str:
     target = f"{path}:{line}" if line is not None else path
     if not items:
         return f"{target}: no decision, pull request or commit found."
-    out = [f"{target}: {len(items)} decisions, pull requests and commits, newest first", ""]
+    noun = (
+        "decision, pull request or commit"
+        if len(items) == 1
+        else "decisions, pull requests and commits"
+    )
+    out = [f"{target}: {len(items)} {noun}, newest first", ""]
     for i in items:
         what = f"{i.label} {i.title}" + (f" ({i.status})" if i.status else "")
         out.append(f"{i.date or '----------':10}  {_one_line(what)}")

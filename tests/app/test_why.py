@@ -17,7 +17,7 @@ from app.history import GitHistory
 from app.review import review
 from app.source import LocalSource
 from app.store import Store
-from app.why import parse_target, why
+from app.why import WhyItem, parse_target, render_why, why
 from checks.config import CairnConfig
 from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity
@@ -322,3 +322,14 @@ async def test_a_decision_without_an_iso_date_is_dated_by_the_change_that_added_
     )
     [decision] = [i for i in items if i.kind == "decision"]
     assert decision.date == added
+
+
+def test_the_text_counts_one_item_in_the_singular() -> None:
+    commit = WhyItem(
+        "commit", "90d85d2b7f", "Billing: ISO dates", "2026-11-24", "touched lines 6-19"
+    )
+    assert render_why("billing/dates.py", 6, [commit]).splitlines()[0] == (
+        "billing/dates.py:6: 1 decision, pull request or commit, newest first"
+    )
+    two = render_why("billing/dates.py", None, [commit, commit]).splitlines()[0]
+    assert two == "billing/dates.py: 2 decisions, pull requests and commits, newest first"
