@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -13,6 +13,7 @@ import pytest
 from app import database
 from app.settings import Settings
 from app.store import Store
+from tests.servers import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,14 @@ def cairn_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = dict(os.environ)
     env["CAIRN_HOME"] = str(tmp_path_factory.mktemp("cairn-home"))
     return env
+
+
+@pytest.fixture(scope="session")
+def session_redis() -> Iterator[RedisServer]:
+    """A Redis of the session's own on a free port: tests that queue jobs use a database of
+    it each, so two test sessions on one machine never share (or flush) each other's queues."""
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

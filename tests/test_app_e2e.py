@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import redis
@@ -27,11 +28,12 @@ from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNR
 from tests.conftest import FIXTURES
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
+from tests.servers import RedisServer
 
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4242, 77, "acme/shop"
 SECRET = "e2e webhook secret"
-REDIS_DB = 14  # the e2e test's own database on the machine's Redis, emptied first
+REDIS_DB = 14  # the e2e test's own database of the session's Redis, emptied first
 BASE = {
     "billing/dates.py": module(PARSE_DATE),
     "billing/invoices.py": module(INVOICE_TOTAL),
@@ -55,7 +57,17 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90.0) ->
 
 
 @pytest.fixture
-def world(cairn_env: dict[str, str]) -> Iterator[tuple[State, str, dict[str, str]]]:
+async def fresh_database(pool: asyncpg.Pool) -> None:
+    """The session's database without what earlier tests left: their deliveries would be
+    duplicates of this test's ids, and their findings ledger would count this test's comments
+    as already posted."""
+    await pool.execute("TRUNCATE deliveries, repositories CASCADE")
+
+
+@pytest.fixture
+def world(
+    cairn_env: dict[str, str], session_redis: RedisServer, fresh_database: None
+) -> Iterator[tuple[State, str, dict[str, str]]]:
     state = State()
     private, public = rsa_keypair()
     state.register_app(APP_ID, public)
@@ -67,9 +79,9 @@ def world(cairn_env: dict[str, str]) -> Iterator[tuple[State, str, dict[str, str
             GITHUB_PRIVATE_KEY=private,
             GITHUB_WEBHOOK_SECRET=SECRET,
             GITHUB_API_URL=api_url,
-            REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+            REDIS_URL=f"redis://127.0.0.1:{session_redis.port}/{REDIS_DB}",
         )
-        redis.Redis(db=REDIS_DB).flushdb()
+        redis.Redis(port=session_redis.port, db=REDIS_DB).flushdb()
         yield state, api_url, env
     assert not state.unknown_routes, state.unknown_routes
 

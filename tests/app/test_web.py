@@ -19,6 +19,7 @@ from arq.jobs import JobStatus
 from app.settings import Secret
 from app.web import MAX_BODY, create_app
 from tests.conftest import FIXTURES
+from tests.servers import RedisServer
 
 SECRET = "It's a Secret to Everybody"
 
@@ -34,12 +35,12 @@ def signed(body: bytes, secret: str = SECRET) -> str:
 
 # A Redis database of the tests' own on the machine's Redis, emptied before each test: arq's
 # job ids are global to a database, so one test's job would deduplicate the next one's.
-TEST_REDIS = RedisSettings(database=13)
+TEST_DB = 13  # of the session's own Redis (tests.conftest.session_redis)
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(TEST_REDIS)
+async def redis(session_redis: RedisServer) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(RedisSettings(port=session_redis.port, database=TEST_DB))
     await pool.flushdb()
     yield pool
     await pool.aclose()

@@ -29,13 +29,14 @@ from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNR
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
 from tests.github_sim.state import ReviewComment, Thread
+from tests.servers import RedisServer
 
 APP_ID, INSTALLATION, OTHER_INSTALLATION = 4242, 61, 62
 REPO, OTHER = "acme/shop", "umbrella/labs"
 SECRET = "worker test webhook secret"
 # The worker tests' own Redis database, emptied before each test: arq's job ids are global
 # to a database, so one test's job would deduplicate the next one's.
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_DB = 12  # of the session's own Redis (tests.conftest.session_redis)
 BASE = {
     "billing/dates.py": module(PARSE_DATE),
     "billing/invoices.py": module(INVOICE_TOTAL),
@@ -118,7 +119,10 @@ class World:
 
 
 @pytest.fixture
-async def world(store: Store, cairn_env: dict[str, str]) -> AsyncIterator[World]:
+async def world(
+    store: Store, cairn_env: dict[str, str], session_redis: RedisServer
+) -> AsyncIterator[World]:
+    redis_url = f"redis://127.0.0.1:{session_redis.port}/{REDIS_DB}"
     state = State()
     private, public = rsa_keypair()
     state.register_app(APP_ID, public)
@@ -131,9 +135,9 @@ async def world(store: Store, cairn_env: dict[str, str]) -> AsyncIterator[World]
             GITHUB_PRIVATE_KEY=private,
             GITHUB_WEBHOOK_SECRET=SECRET,
             GITHUB_API_URL=api_url,
-            REDIS_URL=REDIS_URL,
+            REDIS_URL=redis_url,
         )
-        redis = await create_pool(RedisSettings.from_dsn(REDIS_URL))
+        redis = await create_pool(RedisSettings.from_dsn(redis_url))
         await redis.flushdb()
         try:
             yield World(state, Settings.from_env(env), redis, store, Ledger(store.pool))
