@@ -48,7 +48,7 @@ from app.indexer import index_commit
 from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
-from app.reconcile import reconcile
+from app.reconcile import job_done, job_gave_up, job_started, reconcile
 from app.redelivery import redeliver
 from app.review import review
 from app.settings import AppSettings, Settings
@@ -102,12 +102,14 @@ def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except (RateLimited, GitHubUnavailable) as exc:
             delay = retry_delay(ctx, exc)
             if delay is None:
+                await _gave_up(ctx)
                 raise
             logger.warning("%s: %s; trying again in %.0f s", job.__name__, exc, delay)
             raise Retry(defer=delay) from exc
         except database.UNAVAILABLE as exc:
             tries = int(ctx.get("job_try") or 1) - int(ctx.get("slot_waits") or 0)
             if tries >= MAX_TRIES:
+                await _gave_up(ctx)
                 raise
             delay = backoff(tries)
             logger.warning(
@@ -117,6 +119,40 @@ def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
                 delay,
             )
             raise Retry(defer=delay) from exc
+
+    return run
+
+
+async def _gave_up(ctx: dict[str, Any]) -> None:
+    """Record in Postgres that the job gave up after its last try (GitHub got its 202 and will
+    not deliver again): the reconciler queues it again after a backoff. Best effort: without
+    the record, the job is still not done, and the reconciler's next sweep queues it."""
+    job_id = ctx.get("job_id")
+    if not job_id or "cairn" not in ctx:
+        return
+    try:
+        await job_gave_up(_state(ctx).pool, str(job_id))
+    except database.UNAVAILABLE as exc:
+        logger.warning("could not record that job %s gave up: %r", job_id, exc)
+
+
+def recorded(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Record each attempt in Postgres (``job_runs``): started, then done once the job returns
+    (a review: its check runs completed). The reconciler queues again the jobs of queued
+    deliveries that are not done and that Redis no longer holds; Redis may lose a job, arq
+    may find it "expired", but Postgres says what was done."""
+
+    @functools.wraps(job)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
+        job_id = ctx.get("job_id")
+        if not job_id:
+            return await job(*args, **kwargs)
+        pool = _state(ctx).pool
+        attempt = await job_started(pool, str(job_id))
+        result = await job(*args, **kwargs)
+        await job_done(pool, str(job_id), attempt)
+        return result
 
     return run
 
@@ -492,7 +528,7 @@ async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
 _LIMITED = (review_pull_request, recheck_pull_request, index_repository)
 
 FUNCTIONS: tuple[Any, ...] = tuple(
-    metered(retrying(limited(job) if job in _LIMITED else job))
+    metered(retrying(limited(recorded(job)) if job in _LIMITED else recorded(job)))
     for job in (
         review_pull_request,
         recheck_pull_request,

@@ -25,7 +25,7 @@ from arq.jobs import JobStatus
 
 from app import worker as worker_module
 from app.github import GitHubApp
-from app.reconcile import reconcile
+from app.reconcile import EPOCH_KEY, reconcile
 from app.redelivery import redeliver
 from app.settings import Secret, Settings
 from app.web import create_app
@@ -206,6 +206,64 @@ async def test_a_worker_reconciles_at_start_up(
     assert await pool.fetchval("SELECT state FROM deliveries WHERE id = 'g-startup'") == "queued"
     info = await ArqJob("forget:x", redis).result_info()
     assert info is not None and info.success and info.result == "forgot 0 repositories"
+
+
+async def test_the_reconciler_queues_again_the_jobs_not_done_that_redis_no_longer_holds(
+    pool: asyncpg.Pool, redis: ArqRedis, redis_url: str, cairn_env: dict[str, str]
+) -> None:
+    await pool.execute("TRUNCATE deliveries, job_runs")
+    jobs = [
+        {"function": "forget_repositories", "args": [INSTALLATION, []], "job_id": f"forget:{k}"}
+        for k in ("done", "expired", "running")
+    ]
+    await pool.execute(
+        "INSERT INTO deliveries (id, event, action, installation_id, state, jobs) "
+        "VALUES ('g-lost', 'installation_repositories', 'removed', $1, 'queued', $2)",
+        INSTALLATION,
+        json.dumps(jobs),
+    )
+    await pool.execute(
+        "INSERT INTO job_runs (job_id, attempt, done_at) VALUES ('forget:done', 1, now())"
+    )
+    await redis.set(EPOCH_KEY, "1")  # Redis did not lose its data: this is not that sweep
+    await redis.set("arq:in-progress:forget:running", b"1", ex=600)  # a worker runs it
+    # What a deferred attempt leaves when Redis lost the job's data meanwhile: its id in the
+    # queue, no data. arq finds it "expired" and records a failed result.
+    await redis.zadd("arq:queue", {"forget:expired": 1})
+    env = dict(
+        cairn_env,
+        GITHUB_APP_ID=str(APP_ID),
+        GITHUB_PRIVATE_KEY=rsa_keypair()[0],
+        GITHUB_WEBHOOK_SECRET=SECRET,
+        GITHUB_API_URL="http://127.0.0.1:9",  # never called: the jobs here need no GitHub
+        REDIS_URL=redis_url,
+        CAIRN_REDELIVERY_INTERVAL="0",
+    )
+
+    async def burst() -> None:
+        worker = build_worker(Settings.from_env(env), burst=True, maintenance=False)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    await burst()
+    info = await ArqJob("forget:expired", redis).result_info()
+    assert info is not None and not info.success  # expired: a re-enqueue would be a no-op
+    assert await redis.enqueue_job("forget_repositories", _job_id="forget:expired") is None
+
+    done = await reconcile(pool, redis)
+    assert done.recovered == 1  # neither the done one nor the running one
+    assert await ArqJob("forget:expired", redis).status() == JobStatus.queued
+    assert (await reconcile(pool, redis)).recovered == 0  # queued now: nothing to do
+    await burst()
+    info = await ArqJob("forget:expired", redis).result_info()
+    assert info is not None and info.success
+    row = await pool.fetchrow(
+        "SELECT done_at, requeued FROM job_runs WHERE job_id = 'forget:expired'"
+    )
+    assert row["done_at"] is not None and row["requeued"] == 1
+    assert (await reconcile(pool, redis)).recovered == 0
 
 
 # --- redelivery ------------------------------------------------------------------------------

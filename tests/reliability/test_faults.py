@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from tests.reliability.harness import REPO, Processes, World, cairn, wait_for, world
 from tests.servers import PostgresServer, RedisServer
@@ -157,3 +158,31 @@ def test_postgres_down_for_seconds_refuses_then_recovers_every_delivery(
     _clean(sim)
     assert all(any(a.redelivery for a in sim.state.attempts(r.guid)) for r in refused)
     next(procs, None)
+
+
+def _clear_of_the_sweeps() -> None:
+    """Wait until the wall clock is between seconds 3 and 20 of a minute: the reconciler runs
+    at second 0 and the redelivery sweep at second 30, neither within the next seconds."""
+    while not 3 <= time.time() % 60 <= 20:
+        time.sleep(0.2)
+
+
+def test_a_review_redis_forgot_while_it_ran_is_queued_again_after_its_retry(
+    sim: World, procs: Processes, redis_server: RedisServer
+) -> None:
+    # Redis loses its data while a review runs (a restart without persistence; flushed here,
+    # at a known moment); the review then meets a GitHub outage and defers itself. arq puts
+    # its id back in the queue without the job's data: the next pick-up finds it "expired" and
+    # records a failed result, which makes every re-enqueue of that id a no-op for an hour.
+    sim.open_pull_request(1)
+    sim.state.latency = 0.3  # slow GitHub calls: the review is caught mid-way
+    _clear_of_the_sweeps()
+    assert sim.post(1).status_code == 202
+    wait_for(lambda: _in_progress(sim) >= 3, "a review under way")
+    Redis.from_url(redis_server.url).flushall()
+    sim.state.fail_next(1, status=502)  # the review's next call: deferred by `retrying`
+    sim.state.latency = 0.0
+    wait_for(lambda: "expired" in procs.log("worker-0"), "arq to find the job expired", 30)
+    # The reconciler (every minute) queues the job again: Postgres records it not done.
+    sim.wait_reviewed(timeout=150)
+    _clean(sim, reviewed=1)
