@@ -11,11 +11,10 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +23,16 @@ import httpx
 import pytest
 import redis
 
-from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.conftest import FIXTURES
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port, wait_for
 
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4242, 77, "acme/shop"
 SECRET = "e2e webhook secret"
 REDIS_DB = 14  # the e2e test's own database of the session's Redis, emptied first
-BASE = {
-    "billing/dates.py": module(PARSE_DATE),
-    "billing/invoices.py": module(INVOICE_TOTAL),
-    "reports/table.py": module(UNRELATED),
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -15,35 +15,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from arq.connections import RedisSettings, create_pool
 
 from app.store import Store
-from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
-from tests.servers import RedisServer
+from tests.servers import RedisServer, wait_for
 
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4343, 91, "acme/killed"
-BASE = {
-    "billing/dates.py": module(PARSE_DATE),
-    "billing/invoices.py": module(INVOICE_TOTAL),
-    "reports/table.py": module(UNRELATED),
-}
 RUNS = {"cairn/duplication", "cairn/patterns", "cairn/decisions"}
 JOB_TIMEOUT, RERUN_AFTER = 12, 1  # seconds: the re-run starts ~13 s after the first attempt
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -105,3 +105,11 @@ export function debounce(fn, wait, options = {}) {
 
 def module(*functions: str, header: str = "from datetime import date\n\n\n") -> str:
     return header + "\n\n".join(functions)
+
+
+# A repository at base: a date parser to duplicate, and two unrelated modules.
+BASE = {
+    "billing/dates.py": module(PARSE_DATE),
+    "billing/invoices.py": module(INVOICE_TOTAL),
+    "reports/table.py": module(UNRELATED),
+}

@@ -17,18 +17,13 @@ from app.concurrency import InstallationSlots
 from app.settings import Settings
 from app.store import Store
 from app.worker import build_worker
-from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
 from tests.servers import RedisServer
 
 APP_ID, MONOREPO_INSTALLATION, SMALL_INSTALLATION = 6161, 81, 82
 MONOREPO, SMALL = "giant/monorepo", "tiny/service"
-BASE = {
-    "billing/dates.py": module(PARSE_DATE),
-    "billing/invoices.py": module(INVOICE_TOTAL),
-    "reports/table.py": module(UNRELATED),
-}
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
 

@@ -25,7 +25,7 @@ from app.store import Store
 from app.worker import build_worker
 from checks.config import CONFIG_FILE, ConfigError, parse_config
 from checks.finding import Finding, Severity, fingerprint
-from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.app.samples import BASE, INVOICE_TOTAL, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
 from tests.github_sim.state import ReviewComment, Thread
@@ -37,11 +37,6 @@ SECRET = "worker test webhook secret"
 # The worker tests' own Redis database, emptied before each test: arq's job ids are global
 # to a database, so one test's job would deduplicate the next one's.
 REDIS_DB = 12  # of the session's own Redis (tests.conftest.session_redis)
-BASE = {
-    "billing/dates.py": module(PARSE_DATE),
-    "billing/invoices.py": module(INVOICE_TOTAL),
-    "reports/table.py": module(UNRELATED),
-}
 DUPLICATE = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
 UNREADABLE_CONFIG = "duplication: [\n"
 BROKEN_PATTERNS = """\

@@ -15,12 +15,10 @@ import hmac
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,37 +27,18 @@ from typing import Any
 import httpx
 
 from app.publish import CHECKS, FINDING_MARKER
-from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
+from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
 from tests.github_sim.state import HookDelivery
+from tests.servers import free_port, wait_for
 
 CAIRN = Path(sys.executable).parent / "cairn"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 APP_ID, INSTALLATION, REPO = 4242, 77, "acme/shop"
 SECRET = "reliability webhook secret"
-BASE = {
-    "billing/dates.py": module(PARSE_DATE),
-    "billing/invoices.py": module(INVOICE_TOTAL),
-    "reports/table.py": module(UNRELATED),
-}
 RUN_NAMES = tuple(f"cairn/{check}" for check in CHECKS)
 REVIEWED = {"success", "neutral"}  # the conclusions of a finished review of these changes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
 
 
 @dataclass(frozen=True, slots=True)
