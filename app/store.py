@@ -114,6 +114,16 @@ class Store:
     ) -> Repository:
         """Get or create the repository's row."""
         rid = repo_id if repo_id is not None else local_repository_id(full_name)
+        try:
+            return await self._upsert_repository(rid, full_name, installation_id, default_branch)
+        except asyncpg.UniqueViolationError:
+            # A concurrent first insert of the same row: Postgres arbitrates ON CONFLICT on the
+            # id only, so the loser trips the unique full_name. The row exists now; take it.
+            return await self._upsert_repository(rid, full_name, installation_id, default_branch)
+
+    async def _upsert_repository(
+        self, rid: int, full_name: str, installation_id: int | None, default_branch: str | None
+    ) -> Repository:
         row = await self.pool.fetchrow(
             """
             INSERT INTO repositories (id, full_name, installation_id, default_branch)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.errors import GitError
@@ -141,3 +143,13 @@ async def test_repositories_are_isolated(store: Store, repo: GitRepoBuilder, tmp
     assert await store.units(row_b.id) == []
     assert await store.pool.fetchval("SELECT count(*) FROM units WHERE repo_id = $1", row_b.id) == 0
     assert {u.path for u in await store.units(row_a.id)} == {"a.py"}
+
+
+async def test_concurrent_first_reviews_of_a_repository_share_its_row(store: Store) -> None:
+    # Two reviews of a repository Cairn has never seen, at once: both insert its row. Postgres
+    # checks ON CONFLICT only on the id, so the loser used to fail on the unique full_name.
+    for repo_id in range(500, 520):
+        rows = await asyncio.gather(
+            *(store.repository(f"acme/race-{repo_id}", repo_id=repo_id) for _ in range(8))
+        )
+        assert {(r.id, r.full_name) for r in rows} == {(repo_id, f"acme/race-{repo_id}")}
