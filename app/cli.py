@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from functools import lru_cache
@@ -23,6 +24,7 @@ from app.git import GitRepo
 from app.report import document, sarif, text
 from app.review import review, scan
 from app.settings import Settings
+from app.signals import Terminated, raise_on_sigterm, stop_signals_recorded
 from app.source import LocalSource
 from app.store import Repository, Store
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
@@ -82,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the GitHub App's webhook endpoint (POST /webhooks)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.set_defaults(run=_serve)
+    p.set_defaults(run=_serve, interrupted="stopped")
 
     p = sub.add_parser("worker", help="the GitHub App's worker: reviews, indexing (arq on Redis)")
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
-    p.set_defaults(run=_worker)
+    p.set_defaults(run=_worker, interrupted="stopped")
 
     p = sub.add_parser(
         "action", help="in a GitHub Actions job: review the pull request of the event, publish"
@@ -141,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = [settings.log_level, "INFO", "DEBUG"][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     run: Callable[[argparse.Namespace, Settings], Coroutine[None, None, int]] = args.run
+    raise_on_sigterm()  # finally blocks and exit handlers run: the embedded Postgres is released
     try:
         return asyncio.run(run(args, settings))
     except ConfigError as exc:
@@ -152,8 +155,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(str(exc))
         return 2
     except KeyboardInterrupt:
-        _error("interrupted; the index is unchanged where it was not finished")
-        return 130
+        return _stopped(args, signal.SIGINT)
+    except Terminated:
+        return _stopped(args, signal.SIGTERM)
+
+
+INTERRUPTED = "error: interrupted; the index is unchanged where it was not finished"
+
+
+def _stopped(args: argparse.Namespace, signum: int) -> int:
+    """One line on stderr and 128 + the signal's number; a second Ctrl-C while the process
+    closes (pool, embedded Postgres) is ignored, so nothing else is printed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    message: str = getattr(args, "interrupted", INTERRUPTED)
+    if signum == signal.SIGTERM:
+        message = message.replace("interrupted", "terminated", 1)
+    print(f"cairn: {message}", file=sys.stderr)
+    return 128 + signum
 
 
 def _error(message: str) -> None:
@@ -345,16 +363,28 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             uvicorn.Config(web, host=args.host, port=args.port, log_level="info", access_log=False)
         )
         try:
-            await server.serve()
+            # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again
+            with stop_signals_recorded() as received:
+                await server.serve()
         finally:
             await redis.aclose()
-    return 0
+    return _server_stopped(received)
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.worker import run_worker
 
-    await run_worker(settings, burst=args.burst)
+    stopped = await run_worker(settings, burst=args.burst, announce=_status)
+    return _server_stopped([] if stopped is None else [stopped])
+
+
+def _server_stopped(received: Sequence[int]) -> int:
+    """A server's exit code once it stopped gracefully: 130 after Ctrl-C (saying so in one
+    line), 0 after SIGTERM (how a service manager stops it) or when it ended by itself."""
+    if signal.SIGINT in received:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # closing: a second Ctrl-C prints nothing
+        print("cairn: stopped", file=sys.stderr)  # as _stopped says it
+        return 130
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import sys
 import time
@@ -27,6 +26,7 @@ from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
 from app.decisions import index_decisions
 from app.git import TreeEntry
+from app.signals import quiet_spawn_context
 from app.source import Source
 from app.store import ParsedBlob, Repository, Store, StoredUnit
 from checks.config import MIN_TOKENS_FLOOR
@@ -286,22 +286,29 @@ async def _parsed(
     workers = max(1, min(os.cpu_count() or 1, 8))
     window = workers * 4  # chunks in flight: bounds memory
     loop = asyncio.get_running_loop()
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    # its processes leave Ctrl-C to this one, which cancels what it queued (app.signals)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=quiet_spawn_context()) as pool:
         pending: deque[asyncio.Future[list[ParsedBlob]]] = deque()
-        chunk: list[tuple[str, str, bytes]] = []
-        async for sha, data in source.blobs(list(todo)):
-            chunk.append((sha, todo[sha], data))
-            if len(chunk) >= CHUNK:
+        try:
+            chunk: list[tuple[str, str, bytes]] = []
+            async for sha, data in source.blobs(list(todo)):
+                chunk.append((sha, todo[sha], data))
+                if len(chunk) >= CHUNK:
+                    pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
+                    chunk = []
+                    if len(pending) >= window:
+                        done = await pending.popleft()
+                        progress.advance(len(done))
+                        yield done
+            if chunk:
                 pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
-                chunk = []
-                if len(pending) >= window:
-                    done = await pending.popleft()
-                    progress.advance(len(done))
-                    yield done
-        if chunk:
-            pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
-        while pending:
-            done = await pending.popleft()
-            progress.advance(len(done))
-            yield done
+            while pending:
+                done = await pending.popleft()
+                progress.advance(len(done))
+                yield done
+        finally:
+            # interrupted (Ctrl-C, a failed store): drop the queued chunks instead of
+            # parsing them all before the pool may close
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -37,6 +37,18 @@ class Secret:
 GITHUB_API = "https://api.github.com"
 
 
+def redacted(url: str) -> str:
+    """``url`` with the password of its user part (``scheme://user:password@host``) hidden."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    user, at, host = netloc.rpartition("@")
+    if not at or ":" not in user:
+        return url
+    return f"{scheme}://{user.split(':', 1)[0]}:***@{host}{slash}{path}"
+
+
 @dataclass(frozen=True, slots=True)
 class AppSettings:
     """What the GitHub App's processes (``cairn serve``, ``cairn worker``) need besides storage."""
