@@ -526,6 +526,9 @@ async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
     except database.UNAVAILABLE as exc:
         logger.warning("redeliver_deliveries: the database is unavailable (%r)", exc)
         return "skipped: the database is unavailable; the next sweep tries again"
+    except GitHubError as exc:  # unreachable, an outage, a refused App token: one line a sweep
+        logger.warning("redeliver_deliveries: GitHub did not list the deliveries: %s", exc)
+        return "skipped: GitHub did not list the deliveries; the next sweep tries again"
     return f"asked for {len(done.asked)} redeliveries of {done.listed} listed"
 
 
