@@ -81,13 +81,33 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply pending migrations")
     up.set_defaults(run=_db_upgrade)
 
+    p = sub.add_parser(
+        "setup", help="register Cairn as a GitHub App (GitHub's manifest flow), write .env"
+    )
+    p.add_argument(
+        "--url",
+        required=True,
+        help="the public URL GitHub reaches `cairn serve` at; webhooks go to URL/webhooks",
+    )
+    p.add_argument("--org", help="register the App for this organisation (default: your account)")
+    p.add_argument("--name", default="Cairn", help="the App's name (editable on GitHub's page)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="where the page listens (default: 127.0.0.1)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="its port (default: 8000, as serve)")
+    p.add_argument("--force", action="store_true", help="replace an App the env file holds")
+    _env_file_arg(p, "where to write the App's id, private key and webhook secret")
+    p.set_defaults(run=_setup, interrupted="error: interrupted; nothing was written")
+
     p = sub.add_parser("serve", help="the GitHub App's webhook endpoint (POST /webhooks)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    _env_file_arg(p, "settings the environment leaves unset (cairn setup writes it)")
     p.set_defaults(run=_serve, interrupted="stopped")
 
     p = sub.add_parser("worker", help="the GitHub App's worker: reviews, indexing (arq on Redis)")
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    _env_file_arg(p, "settings the environment leaves unset (cairn setup writes it)")
     p.set_defaults(run=_worker, interrupted="stopped")
 
     p = sub.add_parser(
@@ -123,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _env_file_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--env-file", type=Path, default=Path(".env"), help=f"{what} (default: ./.env)")
+
+
 def _repo_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repo", type=Path, default=Path.cwd(), help="repository path (default: .)")
 
@@ -139,12 +163,13 @@ def _output_args(p: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    level = [settings.log_level, "INFO", "DEBUG"][min(args.verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     run: Callable[[argparse.Namespace, Settings], Coroutine[None, None, int]] = args.run
     raise_on_sigterm()  # finally blocks and exit handlers run: the embedded Postgres is released
     try:
+        # only the App's commands read an env file: others may run in a checkout of anyone's
+        settings = Settings.from_env(env_file=getattr(args, "env_file", None))
+        level = [settings.log_level, "INFO", "DEBUG"][min(args.verbose, 2)]
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
         return asyncio.run(run(args, settings))
     except ConfigError as exc:
         _error(f"invalid configuration in {exc.source}:")
@@ -346,6 +371,30 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     )
     _emit(args, out)
     return 0 if result.findings else 1
+
+
+async def _setup(args: argparse.Namespace, settings: Settings) -> int:
+    from app.settings import GITHUB_API
+    from app.setup import SetupOptions, check_public_url, register
+
+    options = SetupOptions(
+        public_url=check_public_url(args.url),
+        env_file=args.env_file.resolve(),
+        api_url=settings.env.get("GITHUB_API_URL", "").strip().rstrip("/") or GITHUB_API,
+        org=args.org,
+        name=args.name,
+        host=args.host,
+        port=args.port,
+        force=args.force,
+    )
+    app = await register(options, _status)
+    _status(
+        f"registered the GitHub App {app.name} (id {app.app_id}); its id, private key and "
+        f"webhook secret are in {options.env_file}\n"
+        f"install it on repositories: {app.html_url}/installations/new\n"
+        "then run `cairn serve` and `cairn worker` here (they read that file)"
+    )
+    return 0
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
