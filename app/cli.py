@@ -23,7 +23,7 @@ from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
 from app.review import review, scan
-from app.settings import Settings
+from app.settings import Settings, redacted
 from app.signals import Terminated, raise_on_sigterm, stop_signals_recorded
 from app.source import LocalSource
 from app.store import Repository, Store
@@ -103,12 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     _env_file_arg(p, "settings the environment leaves unset (cairn setup writes it)")
-    p.set_defaults(run=_serve, interrupted="stopped")
+    p.set_defaults(run=_serve)
 
     p = sub.add_parser("worker", help="the GitHub App's worker: reviews, indexing (arq on Redis)")
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     _env_file_arg(p, "settings the environment leaves unset (cairn setup writes it)")
-    p.set_defaults(run=_worker, interrupted="stopped")
+    p.set_defaults(run=_worker)
 
     p = sub.add_parser(
         "action", help="in a GitHub Actions job: review the pull request of the event, publish"
@@ -189,10 +189,17 @@ INTERRUPTED = "error: interrupted; the index is unchanged where it was not finis
 
 
 def _stopped(args: argparse.Namespace, signum: int) -> int:
-    """One line on stderr and 128 + the signal's number; a second Ctrl-C while the process
-    closes (pool, embedded Postgres) is ignored, so nothing else is printed."""
+    """After Ctrl-C (SIGINT) or SIGTERM: one line on stderr and 128 + the signal's number.
+
+    ``serve`` and ``worker`` stop gracefully on either: "stopped" after Ctrl-C, and nothing
+    but exit code 0 after SIGTERM, how a service manager stops them. A second Ctrl-C while the
+    process closes (pools, the embedded Postgres) is ignored, so nothing else is printed.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    message: str = getattr(args, "interrupted", INTERRUPTED)
+    server = getattr(args, "run", None) in (_serve, _worker)
+    if server and signum == signal.SIGTERM:
+        return 0
+    message: str = "stopped" if server else getattr(args, "interrupted", INTERRUPTED)
     if signum == signal.SIGTERM:
         message = message.replace("interrupted", "terminated", 1)
     print(f"cairn: {message}", file=sys.stderr)
@@ -401,9 +408,11 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from arq.connections import ArqRedis
 
+    from app.setup import listen
     from app.web import create_app
 
     app = settings.app()
+    sock = listen(args.host, args.port)  # the port taken: one line, exit 2
     async with database.connect(settings) as pool:
         # No ping at start: deliveries are recorded even while Redis is down.
         redis = ArqRedis.from_url(app.redis_url)
@@ -411,30 +420,26 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         server = uvicorn.Server(
             uvicorn.Config(web, host=args.host, port=args.port, log_level="info", access_log=False)
         )
+        _status(
+            f"cairn serve: webhooks at http://{args.host}:{sock.getsockname()[1]}/webhooks, "
+            "database "
+            f"{settings.database_shown}, Redis {redacted(app.redis_url)}"
+        )
         try:
             # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again
             with stop_signals_recorded() as received:
-                await server.serve()
+                await server.serve(sockets=[sock])
         finally:
             await redis.aclose()
-    return _server_stopped(received)
+            sock.close()
+    return _stopped(args, received[0]) if received else 0
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.worker import run_worker
 
     stopped = await run_worker(settings, burst=args.burst, announce=_status)
-    return _server_stopped([] if stopped is None else [stopped])
-
-
-def _server_stopped(received: Sequence[int]) -> int:
-    """A server's exit code once it stopped gracefully: 130 after Ctrl-C (saying so in one
-    line), 0 after SIGTERM (how a service manager stops it) or when it ended by itself."""
-    if signal.SIGINT in received:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # closing: a second Ctrl-C prints nothing
-        print("cairn: stopped", file=sys.stderr)  # as _stopped says it
-        return 130
-    return 0
+    return 0 if stopped is None else _stopped(args, stopped)
 
 
 def _status(message: str) -> None:

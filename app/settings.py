@@ -94,6 +94,13 @@ class Settings:
     def embedded_pgdata(self) -> Path:
         return self.home / "pg"
 
+    @property
+    def database_shown(self) -> str:
+        """The database, as a start-up line names it: never its password."""
+        if self.database_url is not None:
+            return redacted(self.database_url.reveal())
+        return f"embedded Postgres in {self.embedded_pgdata}"
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, *, env_file: Path | None = None

@@ -653,14 +653,8 @@ def started_line(settings: Settings, worker: Worker) -> str:
     """What a worker serves and where, never a secret: its queue, how many jobs it runs at
     once, the database and Redis it uses, the GitHub API it calls."""
     app = settings.app()
-    database_url = settings.database_url
-    where = (
-        redacted(database_url.reveal())
-        if database_url is not None
-        else f"embedded Postgres in {settings.embedded_pgdata}"
-    )
     return (
         f"cairn worker: queue {worker.queue_name} on {redacted(app.redis_url)}, "
         f"{MAX_JOBS} jobs at once ({app.installation_concurrency} per installation), "
-        f"database {where}, GitHub App {app.app_id} at {app.api_url}"
+        f"database {settings.database_shown}, GitHub App {app.app_id} at {app.api_url}"
     )

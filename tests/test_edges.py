@@ -195,9 +195,9 @@ def test_ctrl_c_and_sigterm_stop_serve_and_the_last_one_out_stops_postgres(
     serve = start(app_env, "serve", "--port", str(port))
     worker = start(app_env, "worker")
     try:
-        assert worker.stderr is not None
+        assert worker.stderr is not None and serve.stderr is not None
         started = worker.stderr.readline()  # the worker's first line: it has connected
-        wait_for(lambda: _listening(port), "cairn serve to listen", timeout=60)
+        assert serve.stderr.readline().startswith("cairn serve: ")
         assert _postgres_running(app_env)
 
         os.killpg(serve.pid, signal.SIGTERM)  # how a service manager stops it
@@ -226,6 +226,8 @@ def test_ctrl_c_on_serve_says_it_stopped(app_env: dict[str, str]) -> None:
     port = free_port()
     serve = start(app_env, "serve", "--port", str(port))
     try:
+        assert serve.stderr is not None
+        started = serve.stderr.readline()  # printed once connected, as it starts serving
         wait_for(lambda: _listening(port), "cairn serve to listen", timeout=60)
         _, err = ctrl_c(serve)
     finally:
@@ -235,6 +237,23 @@ def test_ctrl_c_on_serve_says_it_stopped(app_env: dict[str, str]) -> None:
     assert err.splitlines()[-1] == "cairn: stopped", err
     assert "index" not in err and "Traceback" not in err, err
     assert not _postgres_running(app_env)
+    # where it listens, what it uses
+    assert started == (
+        f"cairn serve: webhooks at http://127.0.0.1:{port}/webhooks, database embedded Postgres"
+        f" in {app_env['CAIRN_HOME']}/pg, Redis {app_env['REDIS_URL']}\n"
+    )
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(app_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = cairn(app_env, "serve", "--port", str(port))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"cairn: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
 
 
 def test_a_killed_user_does_not_keep_postgres_running(
@@ -245,7 +264,8 @@ def test_a_killed_user_does_not_keep_postgres_running(
     port = free_port()
     serve = start(app_env, "serve", "--port", str(port))
     try:
-        wait_for(lambda: _listening(port), "cairn serve to listen", timeout=60)
+        assert serve.stderr is not None
+        assert serve.stderr.readline().startswith("cairn serve: ")  # it has the database
     finally:
         os.killpg(serve.pid, signal.SIGKILL)
         serve.communicate(timeout=60)
