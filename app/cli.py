@@ -46,13 +46,24 @@ def cairn_version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cairn",
-        description="Review changes against what the repository already has.",
+        description=(
+            "Review changes against what the repository already has: code it duplicates, "
+            "conventions it breaks, decisions it overrides."
+        ),
+        epilog=(
+            "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 a usage, "
+            "configuration or environment problem; 130 interrupted (Ctrl-C)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"cairn {cairn_version()}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("review", help="review a branch: duplication it adds against the base")
+    p = sub.add_parser(
+        "review",
+        help="review a branch against its base: duplicated code, broken patterns and "
+        "overridden decisions it adds",
+    )
     _repo_arg(p)
     p.add_argument("--base", help="base ref (default: merge base with the default branch)")
     p.add_argument("--head", default="HEAD", help="head ref (default: HEAD)")
@@ -132,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_action)
 
     p = sub.add_parser(
-        "demo", help="build a sample repository with a planted duplicate and review it"
+        "demo",
+        help="build a sample repository whose branch breaks all three checks, and review it",
     )
     p.add_argument("--dir", type=Path, help="where to create it (default: a temporary directory)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -140,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     why.add_commands(sub)
     rules.add_parser(sub)
+    for action in sub._choices_actions:  # `cairn COMMAND --help` says what COMMAND does too
+        command = sub.choices[action.dest]
+        if command.description is None and action.help:
+            command.description = action.help[0].upper() + action.help[1:] + "."
     return parser
 
 
@@ -152,7 +168,9 @@ def _repo_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="(default: text)"
+    )
     p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
     p.add_argument(
         "--config", type=Path, help=f"configuration file (default: {CONFIG_FILE} at the ref)"
@@ -374,7 +392,10 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
         result = await review(store, repo, LocalSource(git), base, head, CairnConfig())
     print(f"$ cairn review --repo {root} --base main --head feature/export\n", file=sys.stderr)
     out = text.render_review(
-        result.findings, source=_source_at(git, head), color=_color(args, sys.stdout)
+        result.findings,
+        source=_source_at(git, head),
+        color=_color(args, sys.stdout),
+        decisions=result.decisions,
     )
     _emit(args, out)
     return 0 if result.findings else 1

@@ -281,3 +281,8 @@ def env_line(key: str, value: str) -> str:
         .replace("\n", "\\n")
     )
     return f'{key}="{escaped}"'
+
+
+def child_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a child process (``git``): this process's, with ``extra``."""
+    return {**os.environ, **extra}
