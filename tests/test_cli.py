@@ -13,6 +13,8 @@ import pytest
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.conftest import FIXTURES, GitRepoBuilder
 
+pytestmark = pytest.mark.slow  # a cairn process per test
+
 CAIRN = Path(sys.executable).parent / "cairn"
 
 

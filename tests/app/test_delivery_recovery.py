@@ -39,7 +39,10 @@ from tests.servers import RedisServer
 APP_ID, INSTALLATION = 5151, 71
 SECRET = "recovery test webhook secret"
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # servers stopped and started, periodic sweeps
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 def payload(name: str) -> dict[str, Any]:
