@@ -39,6 +39,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
+from app import markdown as md
 from app.github import (
     Annotation,
     CheckConclusion,
@@ -196,7 +197,7 @@ class Publisher:
         title = "Cairn could not finish this review"
         summary = _fit(
             f"Cairn could not finish reviewing {pr.head_sha[:7]}:\n\n"
-            f"> {_text(message)}\n\n"
+            f"> {md.text(message)}\n\n"
             "Push again, or re-run this check, to try once more.",
             MAX_OUTPUT,
         )
@@ -210,14 +211,14 @@ class Publisher:
         summary = _fit(
             "Cairn did not review this push: its configuration, `.cairn.yml`, has "
             f"{plural(len(problems), 'problem')}. Fix them and push again.\n\n"
-            + "".join(f"- {_text(p)}\n" for p in problems),
+            + "".join(f"- {md.text(p)}\n" for p in problems),
             MAX_OUTPUT,
         )
         await self._complete_all(pr, check_ids, "neutral", title, summary)
 
     async def skip(self, pr: PullRequestRef, check_ids: Mapping[str, int], reason: str) -> None:
         """Complete every open run as ``neutral``: this push could not be reviewed, and why."""
-        summary = _fit(f"Cairn did not review {pr.head_sha[:7]}: {_text(reason)}\n", MAX_OUTPUT)
+        summary = _fit(f"Cairn did not review {pr.head_sha[:7]}: {md.text(reason)}\n", MAX_OUTPUT)
         await self._complete_all(pr, check_ids, "neutral", "Not reviewed", summary)
 
     async def _complete_all(
@@ -485,7 +486,7 @@ class Publisher:
         return url + (f"#L{start}" if end <= start else f"#L{start}-L{end}")
 
     def _evidence(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
-        return f"[{_link_text(evidence_label(e))}]({self._evidence_link(pr, f, e)})"
+        return f"[{md.text(evidence_label(e))}]({self._evidence_link(pr, f, e)})"
 
     def _evidence_link(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
         if e.kind in ("commit", "pull-request"):
@@ -506,21 +507,21 @@ class Publisher:
             for r in notes.relevant:
                 link = self.permalink(pr, pr.base_sha, r.path, 0, 0)
                 when = f", {r.date}" if r.date else ""
-                text += f"- [{_link_text(f'{r.label} {r.title}')}]({link}) ({r.status}{when})\n"
+                text += f"- [{md.text(f'{r.label} {r.title}')}]({link}) ({r.status}{when})\n"
         if notes.problems:
             shown = notes.problems[:MAX_LOG_PROBLEMS]
             text += "\n### Decision log problems\n\n"
-            text += "".join(f"- {_text(p)}\n" for p in shown)
+            text += "".join(f"- {md.text(p)}\n" for p in shown)
             if len(notes.problems) > len(shown):
                 text += f"- … and {len(notes.problems) - len(shown)} more\n"
         return text
 
     def _comment(self, pr: PullRequestRef, f: Finding) -> str:
         lines = [
-            f"**Cairn · {_TITLES.get(f.check, f.check)}** · `{rule_id(f.check, f.rule)}` · "
+            f"**Cairn · {_TITLES.get(f.check, f.check)}** · {md.code(rule_id(f.check, f.rule))} · "
             f"{f.severity.value}",
             "",
-            _text(f.message),
+            md.text(f.message),
         ]
         if f.evidence:
             lines += ["", *(f"- {self._evidence(pr, f, e)}" for e in f.evidence)]
@@ -543,10 +544,10 @@ class Publisher:
 
     def _line(self, pr: PullRequestRef, f: Finding) -> str:
         where = self.permalink(pr, pr.head_sha, f.path, f.start_line, f.end_line)
-        label = _link_text(f"{f.path}:{span(f.start_line, f.end_line)}")
+        label = md.text(f"{f.path}:{span(f.start_line, f.end_line)}")
         return (
-            f"[{label}]({where}) **{f.severity.value}** `{rule_id(f.check, f.rule)}`: "
-            f"{_text(f.message)}"
+            f"[{label}]({where}) **{f.severity.value}** {md.code(rule_id(f.check, f.rule))}: "
+            f"{md.text(f.message)}"
         )
 
     def _summary(
@@ -567,19 +568,19 @@ class Publisher:
             block = ""
             if f.path != path:
                 path = f.path
-                block += f"\n### {_code(path)}\n\n"
+                block += f"\n### {md.code(path)}\n\n"
             block += f"- {self._line(pr, f)}\n"
             block += "".join(f"  - {self._evidence(pr, f, e)}\n" for e in f.evidence)
             blocks.append(block)
         tail = extra
         if notes:
-            tail += "\n### Skipped\n\n" + "".join(f"- {_text(n)}\n" for n in notes)
+            tail += "\n### Skipped\n\n" + "".join(f"- {md.text(n)}\n" for n in notes)
         if silenced:
             tail += f"\n### Active suppressions ({len(silenced)})\n\n"
             tail += "".join(
-                f"- `{rule_id(f.check, f.rule)}` at "
-                f"{_code(f'{f.path}:{span(f.start_line, f.end_line)}')}: {_text(s.reason)} "
-                f"({_text(s.author)}, {s.created_at:%Y-%m-%d})\n"
+                f"- {md.code(rule_id(f.check, f.rule))} at "
+                f"{md.code(f'{f.path}:{span(f.start_line, f.end_line)}')}: {md.text(s.reason)} "
+                f"({md.text(s.author)}, {s.created_at:%Y-%m-%d})\n"
                 for f, s in sorted(silenced, key=lambda p: finding_key(p[0]))
             )
         return _fit_blocks(head, blocks, tail, MAX_OUTPUT, "finding")
@@ -672,22 +673,6 @@ def _title(check: str, findings: Sequence[Finding]) -> str:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in reversed(Severity)}
     parts = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     return f"{plural(len(findings), 'finding')}: {parts}"
-
-
-def _text(text: str) -> str:
-    """Repository-derived text on one line, unable to open an HTML comment (or fake a marker)."""
-    return " ".join(text.split()).replace("<!--", "&lt;!--")
-
-
-def _link_text(text: str) -> str:
-    return _text(text).replace("[", "\\[").replace("]", "\\]")
-
-
-def _code(text: str) -> str:
-    """An inline code span that survives backticks in the text."""
-    text = " ".join(text.split())
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _size(text: str) -> int:
