@@ -17,6 +17,7 @@ from typing import Any
 import tree_sitter
 import yaml
 
+from analyzers import safeyaml
 from analyzers.languages import LANGUAGES, language_named
 
 ADR_DIRS = (
@@ -165,7 +166,7 @@ def adr_dirs(files: Mapping[str, bytes]) -> list[str]:
     config = files.get(".log4brains.yml")
     if config:
         try:
-            data = yaml.safe_load(_text(config)[0])
+            data = safeyaml.load(_text(config)[0])
         except yaml.YAMLError:
             data = None
         folder = data.get("project", {}).get("adrFolder") if isinstance(data, dict) else None
@@ -296,9 +297,9 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     rest = text[end + 4 :]
     offset = raw.count("\n") + 2
     try:
-        meta = yaml.safe_load(raw)
+        meta = safeyaml.load(raw)
     except yaml.YAMLError as exc:
-        problems.append(f"{path}: broken front matter ({type(exc).__name__})")
+        problems.append(f"{path}: broken front matter ({_yaml_problem(exc)})")
         return {}, rest, offset
     if meta is None:
         return {}, rest, offset
@@ -394,9 +395,9 @@ def _explicit(
         blocks.append((meta["cairn"], 1))
     for m in _FENCE.finditer(body):
         try:
-            data = yaml.safe_load(m.group(1))
+            data = safeyaml.load(m.group(1))
         except yaml.YAMLError as exc:
-            problems.append(f"{path}: the cairn block is not valid YAML ({type(exc).__name__})")
+            problems.append(f"{path}: the cairn block is not valid YAML ({_yaml_problem(exc)})")
             continue
         line = offset + body.count("\n", 0, m.start()) + 1
         blocks.append((data.get("cairn", data) if isinstance(data, dict) else data, line))
@@ -771,3 +772,10 @@ def _without(a: Adr, values: set[str]) -> Adr:
         constraints=tuple(c for c in a.constraints if c.value not in values),
         problems=a.problems,
     )
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The error's kind, and for the bounds of ``safeyaml`` what was refused."""
+    problem = getattr(exc, "problem", None)
+    refused = isinstance(problem, str) and ("not allowed" in problem or "not read" in problem)
+    return f"{type(exc).__name__}: {problem}" if refused else type(exc).__name__

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from analyzers import safeyaml
 from app import database
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
@@ -203,7 +204,7 @@ def merge_rules(
         merged = "\n".join(_merge_block(lines, start, entries, note))
     merged += "\n"
     parse_config(merged)  # must still be valid, or nothing is written
-    if yaml.safe_load(merged) is None:
+    if safeyaml.load(merged) is None:
         raise CairnError("merging the rules produced an empty file")
     return merged
 
