@@ -553,6 +553,7 @@ class GitHubApp:
         self._clock = clock
         self._tokens: dict[int, _Token] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._bot_login: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self.app_id}, api_url={self.api_url!r})"
@@ -625,6 +626,16 @@ class GitHubApp:
                 extra={"installation": installation_id, "expires_at": raw["expires_at"]},
             )
             return token.value
+
+    async def bot_login(self) -> str:
+        """The login of the App's bot user (``<slug>[bot]``): who its comments are by.
+        https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app
+        """
+        if self._bot_login is None:
+            with _translated():
+                response = await self._github.rest.apps.async_get_authenticated()
+            self._bot_login = f"{_body(response)['slug']}[bot]"
+        return self._bot_login
 
     def _forget(self, installation_id: int, token: str) -> None:
         cached = self._tokens.get(installation_id)
@@ -755,6 +766,21 @@ class Installation:
         )
         with _translated():
             return [_review_comment(raw) async for raw in pages]
+
+    async def permission(self, repo: str, login: str) -> str:
+        """``login``'s role on the repository: admin, maintain, write, triage, read or none.
+        https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+        """
+        owner, name = _split(repo)
+        try:
+            with _translated():
+                response = await self._github.rest.repos.async_get_collaborator_permission_level(
+                    owner, name, login
+                )
+        except NotFound:  # no such user
+            return "none"
+        raw = _body(response)
+        return str(raw.get("role_name") or raw.get("permission") or "none")
 
     async def review_threads(self, repo: str, number: int) -> list[ReviewThread]:
         """The pull request's review threads (GraphQL: REST has no threads)."""

@@ -277,7 +277,7 @@ class Publisher:
         floors = {check: _floor(check, policy) for check in check_ids}
         current = _by_fingerprint(findings)
         async with self.ledger.exclusive(pr.repo_id, pr.number) as ledger:
-            suppressions = await ledger.suppressions(pr.repo_id)
+            suppressions = await ledger.suppressions(pr.repo_id, pr.number)
             known = await ledger.findings(pr.repo_id, pr.number)
             silenced: list[tuple[Finding, Suppression]] = []
             active: list[Finding] = []

@@ -171,19 +171,34 @@ def _comment(
     repo_id, full_name = repo
     verb, reason = match.group(1), match.group(2).strip()
     author = _str(_get(p, "comment", "user", "login")) or "unknown"
+    # Who may give the command is the worker's to check (app.commands): the association
+    # settles the clear cases, GitHub's permission endpoint the others.
+    association = _str(_get(p, "comment", "author_association")) or ""
+    in_reply_to = _int(_get(p, "comment", "in_reply_to_id"))
     if verb == "recheck":
+        # a review comment is answered in its thread, a conversation comment there
+        reply_to = None if "issue" in p else (in_reply_to or comment_id)
         return [
             Job(
                 "recheck_pull_request",
-                (inst, repo_id, full_name, number),
-                f"recheck:{repo_id}:{number}:{delivery}",
+                (inst, repo_id, full_name, number, author, association, reply_to),
+                f"recheck:{repo_id}:{number}:{comment_id}",
             )
         ]
-    in_reply_to = _int(_get(p, "comment", "in_reply_to_id"))
     return [
         Job(
             "ignore_finding",
-            (inst, repo_id, full_name, number, in_reply_to, comment_id, author, reason),
+            (
+                inst,
+                repo_id,
+                full_name,
+                number,
+                in_reply_to,
+                comment_id,
+                author,
+                reason,
+                association,
+            ),
             f"ignore:{repo_id}:{comment_id}",
         )
     ]

@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
 from app import database
+from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
 from app.github import (
     GitHubApp,
@@ -55,6 +56,7 @@ from app.settings import AppSettings, Settings
 from app.source import GitHubSource
 from app.store import Store
 from checks.config import CONFIG_FILE, ConfigError, load_config
+from checks.finding import Severity
 
 logger = logging.getLogger(__name__)
 
@@ -360,10 +362,28 @@ def _reviewable(files: list[PullFile], changed: int) -> tuple[list[PullFile], li
 
 
 async def recheck_pull_request(
-    ctx: dict[str, Any], installation_id: int, repo_id: int, full_name: str, number: int
+    ctx: dict[str, Any],
+    installation_id: int,
+    repo_id: int,
+    full_name: str,
+    number: int,
+    author: str | None = None,
+    association: str = "",
+    reply_to: int | None = None,
 ) -> str:
-    """``/cairn recheck``: review the pull request's current head again."""
-    gh = _state(ctx).github.installation(installation_id)
+    """``/cairn recheck``: review the pull request's current head again, when its author has
+    write access and no recheck of it ran in the last CAIRN_RECHECK_INTERVAL seconds."""
+    w = _state(ctx)
+    gh = w.github.installation(installation_id)
+    log = {"repo": full_name, "pr": number}
+    if not await may_command(gh, full_name, author, association):
+        logger.info("recheck by %s (%s) refused", author, association or "?", extra=log)
+        await refuse(ctx["redis"], gh, full_name, number, author, reply_to)
+        return "refused: no write access"
+    job_id = str(ctx.get("job_id") or f"recheck:{repo_id}:{number}")
+    if not await recheck_allowed(ctx["redis"], repo_id, number, job_id, w.app.recheck_interval):
+        logger.info("recheck asked again within %.0f s", w.app.recheck_interval, extra=log)
+        return "rate limited"
     pr = await gh.pull_request(full_name, number)
     return await review_pull_request(ctx, installation_id, repo_id, full_name, number, pr.head_sha)
 
@@ -378,13 +398,22 @@ async def ignore_finding(
     comment_id: int,
     author: str,
     reason: str,
+    association: str = "",
 ) -> str:
-    """``/cairn ignore <reason>`` in reply to a Cairn comment: an auditable suppression."""
+    """``/cairn ignore <reason>`` in reply to a Cairn comment, from someone with write access:
+    an auditable suppression of that finding in this pull request."""
     w = _state(ctx)
     gh = w.github.installation(installation_id)
+    in_thread = in_reply_to or None
+    if not await may_command(gh, full_name, author, association):
+        logger.info("ignore by %s (%s) refused", author, association or "?", extra={"pr": number})
+        await refuse(ctx["redis"], gh, full_name, number, author, in_thread)
+        return "refused: no write access"
     comments = {c.id: c for c in await gh.review_comments(full_name, number)}
     parent = comments.get(in_reply_to) if in_reply_to is not None else None
-    found = FINDING_MARKER.search(parent.body) if parent is not None else None
+    found = None
+    if parent is not None and parent.author == await w.github.bot_login():
+        found = FINDING_MARKER.search(parent.body)  # only Cairn's own comments count
     if found is None:
         answer = "`/cairn ignore` works in reply to one of Cairn's comments: nothing was recorded."
         if comment_id in comments or in_reply_to is not None:
@@ -400,18 +429,34 @@ async def ignore_finding(
             "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
         )
         return "no reason given"
+    fp = found.group(1)
     ledger = Ledger(w.pool)
+    pr = await gh.pull_request(full_name, number)
+    if author == pr.author:
+        entry = (await ledger.findings(repo_id, number)).get(fp)
+        if entry is None or entry.severity is Severity.ERROR:
+            raw = await gh.file_at(full_name, pr.base_sha, CONFIG_FILE)
+            try:
+                text = raw.decode("utf-8", errors="replace") if raw is not None else None
+                allowed = load_config(text).commands.author_may_ignore_errors
+            except ConfigError:
+                allowed = False
+            if not allowed:
+                await refuse(ctx["redis"], gh, full_name, number, author, in_reply_to, AUTHOR_ERROR)
+                return "refused: the author cannot ignore an error on their own pull request"
     await ledger.suppress(
-        repo_id, reason=reason, author=author, fingerprint=found.group(1), comment_id=comment_id
+        repo_id, reason=reason, author=author, fingerprint=fp, comment_id=comment_id, number=number
     )
-    await ledger.dismiss(repo_id, number, found.group(1))
-    await gh.reply(
-        full_name,
-        number,
-        in_reply_to or comment_id,
-        f"Ignored by @{author}: {reason}. Recorded; it is listed in the check run's summary.",
-    )
+    await ledger.dismiss(repo_id, number, fp)
+    await gh.reply(full_name, number, in_reply_to or comment_id, ignored_reply(author, reason))
     return "suppressed"
+
+
+AUTHOR_ERROR = (
+    "The author of a pull request cannot ignore an error-level finding on it: someone else "
+    "with write access can, or the base branch's `.cairn.yml` can allow it "
+    "(`commands: {author_may_ignore_errors: true}`). Nothing was recorded."
+)
 
 
 async def record_pull_request(

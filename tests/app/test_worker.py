@@ -456,6 +456,7 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         world.state, 1, "exports/csv.py", 18, "/cairn ignore the exporter must not import billing"
     )
 
+    world.state.grant(REPO, "alice", "maintain")  # a member with write access
     result = await world.run(
         "ignore_finding",
         INSTALLATION,
@@ -466,6 +467,7 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         command,
         "alice",
         "the exporter must not import billing",
+        "MEMBER",
     )
 
     assert result.result == "suppressed"
@@ -481,11 +483,13 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         c for c in world.state.review_comments(REPO, 1) if c.in_reply_to_id == finding_comment.id
     ]
     assert ack.author == world.state.bot_login
-    assert ack.body.startswith("Ignored by @alice: the exporter must not import billing.")
+    assert ack.body.startswith("Ignored by `alice`: the exporter must not import billing.")
     comments_before = world.state.review_comments(REPO, 1)
 
     # `/cairn recheck`: the suppression is listed, nothing new is posted
-    result = await world.run("recheck_pull_request", INSTALLATION, repo_id, REPO, 1)
+    result = await world.run(
+        "recheck_pull_request", INSTALLATION, repo_id, REPO, 1, "alice", "MEMBER", None
+    )
 
     assert result.success, result.result
     rechecked = world.state.runs(REPO, "cairn/duplication")
@@ -526,6 +530,7 @@ async def test_ignore_not_in_reply_to_a_finding_records_nothing(
         command,
         "alice",
         "it is fine",
+        "OWNER",
     )
 
     assert result.result == "not a reply to a Cairn finding"
@@ -545,12 +550,165 @@ async def test_ignore_in_the_conversation_is_answered_there(world: World) -> Non
     repo_id = world.repo_id()
     # An issue comment's id: not a review comment, and not a reply to anything.
     result = await world.run(
-        "ignore_finding", INSTALLATION, repo_id, REPO, 1, None, 987654, "alice", "it is fine"
+        "ignore_finding",
+        INSTALLATION,
+        repo_id,
+        REPO,
+        1,
+        None,
+        987654,
+        "alice",
+        "it is fine",
+        "OWNER",
     )
     assert result.success and result.result == "not a reply to a Cairn finding"
     assert await world.ledger.suppressions(repo_id) == []
     [(_, author, body)] = world.state.conversation[(REPO, 1)]
     assert author == world.state.bot_login and "nothing was recorded" in body
+
+
+# --- who may give commands (app.commands) ----------------------------------------------------
+
+NO_PRINT = """\
+patterns:
+  forbid:
+    - {id: no-print, paths: ["exports/**"], calls: [print], message: Log through exports.log.}
+"""
+PRINTS = {"exports/csv.py": "def export(rows):\n    print(rows)\n    return rows\n"}
+
+
+async def _failing_review(world: World) -> tuple[int, int, str]:
+    """A pull request (by octocat) whose cairn/patterns run fails on an error-level finding:
+    (Cairn's comment id, the finding's ledger fingerprint, the head)."""
+    _, head = world.pull_request(PRINTS, base=BASE | {CONFIG_FILE: NO_PRINT})
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    assert world.runs()["cairn/patterns"] == ("completed", "failure")
+    [comment] = world.state.review_comments(REPO, 1)
+    [fp] = await world.ledger.findings(world.repo_id(), 1)
+    return comment.id, fp, head
+
+
+async def _ignore(world: World, parent: int, who: str, association: str) -> str:
+    command = human_comment(world.state, 1, "exports/csv.py", 2, "/cairn ignore @org/team <b>x</b>")
+    result = await world.run(
+        "ignore_finding",
+        INSTALLATION,
+        world.repo_id(),
+        REPO,
+        1,
+        parent,
+        command,
+        who,
+        "@org/team <b>x</b>",
+        association,
+    )
+    assert result.success, result.result
+    return str(result.result)
+
+
+def _replies(world: World, parent: int) -> list[str]:
+    return [c.body for c in world.state.review_comments(REPO, 1) if c.in_reply_to_id == parent]
+
+
+@pytest.mark.parametrize(
+    ("association", "role"),
+    [
+        pytest.param("NONE", None, id="outsider"),
+        pytest.param("CONTRIBUTOR", "write", id="contributor-never-asked"),
+        pytest.param("MEMBER", "read", id="member-with-read-only"),
+        pytest.param("COLLABORATOR", "triage", id="collaborator-with-triage"),
+    ],
+)
+async def test_ignore_without_write_access_records_nothing_and_answers_once_quietly(
+    world: World, association: str, role: str | None
+) -> None:
+    parent, fp, _ = await _failing_review(world)
+    if role is not None:
+        world.state.grant(REPO, "mallory", role)
+
+    assert await _ignore(world, parent, "mallory", association) == "refused: no write access"
+    assert await _ignore(world, parent, "mallory", association) == "refused: no write access"
+
+    assert await world.ledger.suppressions(world.repo_id()) == []
+    assert (await world.ledger.findings(world.repo_id(), 1))[fp].state == "open"
+    [reply] = _replies(world, parent)  # one reply for two commands
+    assert "only from people with write access" in reply
+    assert "@" not in reply and "<b>" not in reply
+
+
+async def test_ignore_in_reply_to_a_persons_comment_with_a_copied_marker_records_nothing(
+    world: World,
+) -> None:
+    parent, _, _ = await _failing_review(world)
+    [cairns] = world.state.review_comments(REPO, 1)
+    fake = human_comment(world.state, 1, "exports/csv.py", 2, cairns.body)  # marker and all
+    world.state.grant(REPO, "alice", "write")
+
+    assert await _ignore(world, fake, "alice", "MEMBER") == "not a reply to a Cairn finding"
+    assert await world.ledger.suppressions(world.repo_id()) == []
+    assert parent != fake
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["by-default", "allowed-by-config"])
+async def test_the_author_cannot_ignore_an_error_on_their_own_pull_request_unless_allowed(
+    world: World, allowed: bool
+) -> None:
+    config = NO_PRINT + ("commands: {author_may_ignore_errors: true}\n" if allowed else "")
+    _, head = world.pull_request(PRINTS, base=BASE | {CONFIG_FILE: config})
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [parent] = world.state.review_comments(REPO, 1)
+    author = world.state.pulls[(REPO, 1)].author
+    world.state.grant(REPO, author, "write")
+
+    result = await _ignore(world, parent.id, author, "COLLABORATOR")
+
+    [reply] = _replies(world, parent.id)
+    if allowed:
+        assert result == "suppressed"
+        assert reply.startswith(f"Ignored by `{author}`: @\u200borg/team &lt;b&gt;x&lt;/b&gt;.")
+    else:
+        assert result == "refused: the author cannot ignore an error on their own pull request"
+        assert "cannot ignore an error-level finding" in reply
+        assert await world.ledger.suppressions(world.repo_id()) == []
+
+
+async def test_an_ignore_silences_the_finding_in_its_own_pull_request_only(world: World) -> None:
+    parent, fp, _ = await _failing_review(world)
+    world.state.grant(REPO, "alice", "admin")
+    assert await _ignore(world, parent, "alice", "MEMBER") == "suppressed"
+    repo_id = world.repo_id()
+
+    assert [s.fingerprint for s in await world.ledger.suppressions(repo_id, 1)] == [fp]
+    assert await world.ledger.suppressions(repo_id, 2) == []  # the same finding elsewhere
+
+
+async def test_a_recheck_runs_once_per_interval_and_only_for_write_access(world: World) -> None:
+    _, _, head = await _failing_review(world)
+    repo_id = world.repo_id()
+    command = human_comment(world.state, 1, "exports/csv.py", 2, "/cairn recheck")
+    outsider = await world.run(
+        "recheck_pull_request", INSTALLATION, repo_id, REPO, 1, "mallory", "NONE", command
+    )
+    assert outsider.result == "refused: no write access"
+    assert len(world.state.runs(REPO, "cairn/patterns")) == 1
+
+    results = []
+    for comment_id in (1, 2):  # two comments, two jobs (app.webhooks: one per comment)
+        job = await world.enqueue(
+            "recheck_pull_request",
+            *(INSTALLATION, repo_id, REPO, 1, "alice", "OWNER", None),
+            job_id=f"recheck:{repo_id}:1:{comment_id}",
+        )
+        await world.work()
+        results.append(await job.result_info())
+
+    assert [r.result if r else None for r in results][1] == "rate limited"
+    assert results[0] is not None and results[0].success
+    assert [r.head_sha for r in world.state.runs(REPO, "cairn/patterns")] == [head, head]
+    assert _replies(world, command) == [
+        "Cairn takes `/cairn ignore` and `/cairn recheck` only from people with write access "
+        "to this repository: nothing was done."
+    ]
 
 
 # --- record_pull_request -------------------------------------------------------------------
@@ -644,6 +802,8 @@ async def test_an_outage_on_a_jobs_first_call_defers_it(
     monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 30.0)
     _, head = world.pull_request(DUPLICATE)
     args = world.review_args(head) if job == "review_pull_request" else world.review_args(head)[:4]
+    if job == "recheck_pull_request":
+        args += ("alice", "OWNER", None)  # an owner: no call to GitHub before the outage's
     world.state.fail_next(3, 502)
     queued = await world.enqueue(job, *args)
 

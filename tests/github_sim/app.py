@@ -119,6 +119,13 @@ def access_token(state: State, call: Call) -> Any:
     return 201, body
 
 
+@route("GET", "/app", auth="jwt")
+def get_app(state: State, call: Call) -> Any:
+    """The authenticated App: its slug names its bot user (``<slug>[bot]``)."""
+    app_id = _verify_jwt(state, call.headers.get("authorization", "").partition(" ")[2])
+    return {"id": app_id, "slug": state.slug, "name": state.slug}
+
+
 def _verify_jwt(state: State, value: str) -> int:
     try:
         app_id = int(jwt.decode(value, options={"verify_signature": False})["iss"])
@@ -169,6 +176,22 @@ def _repo_json(repo: Repo) -> dict[str, Any]:
 @route("GET", "/repos/{owner}/{repo}")
 def get_repo(state: State, call: Call) -> Any:
     return _repo_json(call.repo(state))
+
+
+# https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+_LEGACY = {"maintain": "write", "triage": "read"}  # role_name → the legacy `permission`
+
+
+@route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")
+def get_permission(state: State, call: Call) -> Any:
+    repo = call.repo(state)
+    login = call.groups["username"]
+    role = state.permissions.get((repo.full_name, login), "none" if repo.private else "read")
+    return {
+        "permission": _LEGACY.get(role, role),
+        "role_name": role,
+        "user": {"login": login, "type": "User"},
+    }
 
 
 @route("GET", "/repos/{owner}/{repo}/git/trees/{sha}")

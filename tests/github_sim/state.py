@@ -240,6 +240,11 @@ class State:
         self.unknown_routes: list[str] = []
         self.requests: list[str] = []  # "METHOD /path?query", for debugging failed tests
         self.bot_login = "cairn[bot]"
+        self.slug = "cairn"
+        # what the collaborators permission endpoint answers: (repo, login) -> admin, maintain,
+        # write, triage, read or none; anyone else has read on a public repository, none on a
+        # private one
+        self.permissions: dict[tuple[str, str], str] = {}
         # the App's webhook: where deliveries go, signed with its secret; what was sent
         self.webhook_url: str | None = None
         self.webhook_secret = ""
@@ -255,7 +260,13 @@ class State:
 
     def register_app(self, app_id: int, public_key_pem: str, slug: str = "cairn") -> None:
         self.apps[app_id] = public_key_pem
+        self.slug = slug
         self.bot_login = f"{slug}[bot]"
+
+    def grant(self, repo: str, login: str, permission: str) -> None:
+        """Give ``login`` a role on ``repo`` (what GitHub's permission endpoint then says)."""
+        with self.lock:
+            self.permissions[(repo, login)] = permission
 
     def add_installation(self, installation_id: int, app_id: int, repos: list[str]) -> None:
         """An installation of ``app_id`` with access to ``repos`` ("owner/name", empty git)."""
