@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import tree_sitter
 import yaml
 
 from analyzers import safeyaml
 from analyzers.languages import LANGUAGES, language_named
+from analyzers.rulebounds import RuleError, compile_query, compile_regex
+from analyzers.rulebounds import message as rule_message
 
 ADR_DIRS = (
     "docs/adr",
@@ -437,14 +438,14 @@ def _forbids(
                 continue
         if kind == "regex":
             try:
-                re.compile(value)
-            except re.error as exc:
+                compile_regex(value)
+            except RuleError as exc:
                 problems.append(f"{path}: cairn.forbid[{i}]: bad regex ({exc})")
                 continue
         yield Constraint(
             kind=kind,
             value=value,
-            message=str(item.get("message", "")),
+            message=rule_message(str(item.get("message", ""))),
             prefer=str(item.get("prefer", "")),
             language=str(item.get("language", "")),
             scope=scope,
@@ -457,9 +458,9 @@ def _query_problem(query: str, language: str) -> str:
     if language not in names:
         return f"a tree-sitter query needs a language, one of {', '.join(names)}"
     try:
-        tree_sitter.Query(language_named(language).grammar_language, query)
-    except (tree_sitter.QueryError, ValueError) as exc:
-        return f"not a valid {language} tree-sitter query: {' '.join(str(exc).split())}"
+        compile_query(language_named(language).grammar_language, query)
+    except RuleError as exc:
+        return f"not a valid {language} tree-sitter query: {exc}"
     return ""
 
 
