@@ -29,6 +29,7 @@ from urllib.parse import quote
 from analyzers.diff import parse_unified_diff
 from app import database
 from app import markdown as md
+from app.analysis import Analysis
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
@@ -198,7 +199,7 @@ async def _pull_request(
         config_error, config = exc, CairnConfig()
     ref = PullRequestRef(event.repo_id, event.full_name, event.number, base, head, 0)
     why_not = _cannot_publish(env, event)
-    async with database.connect(settings) as pool:
+    async with database.connect(settings) as pool, Analysis() as analysis:
         store = Store(pool)
         repo = await store.repository(
             event.full_name, repo_id=event.repo_id, default_branch=event.default_branch
@@ -226,7 +227,9 @@ async def _pull_request(
                 await publisher.neutral(ref, {check: runs.pop(check)}, problems)
         report: PublishReport | None = None
         try:
-            result = await review(store, repo, LocalSource(git), base, head, config)
+            result = await review(
+                store, repo, LocalSource(git), base, head, config, analysis=analysis
+            )
             if publisher is not None:
                 hunks = parse_unified_diff(git.diff(base, head, context=3))
                 commentable = {d.path: d.hunks for d in hunks}

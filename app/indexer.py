@@ -25,6 +25,7 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
+from app.analysis import AnalysisError, Inline, Runner
 from app.decisions import index_decisions
 from app.git import TreeEntry
 from app.source import Source
@@ -178,15 +179,19 @@ async def index_commit(
     *,
     progress_stream: TextIO | None = None,
     decision_paths: Sequence[str] = (),
+    analysis: Runner | None = None,
 ) -> IndexReport:
-    """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs."""
+    """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs (on
+    ``analysis``'s bounded processes when given)."""
     started = time.monotonic()
     async with store.pool.acquire() as lock_conn:
         await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
         try:
             tree = await source.tree(commit)  # one listing serves the code and the ADRs
-            report = await _index(store, repo, source, commit, tree, progress_stream)
-            await index_decisions(store, repo, source, commit, decision_paths, tree=tree)
+            report = await _index(store, repo, source, commit, tree, progress_stream, analysis)
+            await index_decisions(
+                store, repo, source, commit, decision_paths, tree=tree, analysis=analysis
+            )
         finally:
             await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
     report.seconds = time.monotonic() - started
@@ -209,6 +214,7 @@ async def _index(
     commit: str,
     entries: list[TreeEntry],
     progress_stream: TextIO | None,
+    analysis: Runner | None = None,
 ) -> IndexReport:
     chosen, skipped = select_sources(entries)
     known = await store.known_blobs(repo.id)
@@ -219,7 +225,7 @@ async def _index(
             todo.setdefault(entry.sha, path)
     report = IndexReport(commit=commit, skipped=skipped)
     progress = Progress(len(todo), progress_stream)
-    async for batch in _parsed(source, todo, progress):
+    async for batch in _parsed(source, todo, progress, analysis):
         await store.save_blobs(repo.id, batch)
         report.parsed += len(batch)
         report.units += sum(len(b.units) for b in batch)
@@ -268,10 +274,15 @@ async def project_paths(
 
 
 async def _parsed(
-    source: Source, todo: dict[str, str], progress: Progress
+    source: Source, todo: dict[str, str], progress: Progress, analysis: Runner | None = None
 ) -> AsyncIterator[list[ParsedBlob]]:
     """Parsed blobs in batches; in worker processes when there are many, parsing ahead while
-    the caller stores the previous batch."""
+    the caller stores the previous batch. With bounded ``analysis`` processes (the App), every
+    blob is parsed there."""
+    if analysis is not None and not isinstance(analysis, Inline):
+        async for parsed in _bounded(source, todo, progress, analysis):
+            yield parsed
+        return
     if len(todo) < PARALLEL_FROM:
         batch: list[ParsedBlob] = []
         async for sha, data in source.blobs(list(todo)):
@@ -305,3 +316,51 @@ async def _parsed(
             done = await pending.popleft()
             progress.advance(len(done))
             yield done
+
+
+async def _bounded(
+    source: Source, todo: dict[str, str], progress: Progress, analysis: Runner
+) -> AsyncIterator[list[ParsedBlob]]:
+    """``_parsed`` on bounded analysis processes, ``analysis.width`` chunks at a time."""
+    window = max(1, analysis.width) * 2
+    pending: deque[asyncio.Task[list[ParsedBlob]]] = deque()
+    chunk: list[tuple[str, str, bytes]] = []
+    try:
+        async for sha, data in source.blobs(list(todo)):
+            chunk.append((sha, todo[sha], data))
+            if len(chunk) >= CHUNK:
+                pending.append(asyncio.create_task(_parse_bounded(analysis, chunk)))
+                chunk = []
+                if len(pending) >= window:
+                    done = await pending.popleft()
+                    progress.advance(len(done))
+                    yield done
+        if chunk:
+            pending.append(asyncio.create_task(_parse_bounded(analysis, chunk)))
+        while pending:
+            done = await pending.popleft()
+            progress.advance(len(done))
+            yield done
+    finally:
+        for task in pending:
+            task.cancel()
+
+
+async def _parse_bounded(analysis: Runner, chunk: list[tuple[str, str, bytes]]) -> list[ParsedBlob]:
+    """A chunk parsed in an analysis process; when that is killed, each blob on its own, and a
+    blob that is killed alone is stored as skipped, with why."""
+    try:
+        return await analysis.run(_parse_batch, chunk)
+    except AnalysisError:
+        if len(chunk) == 1:
+            raise
+    out = []
+    for sha, path, data in chunk:
+        try:
+            out.append(await analysis.run(parse_blob, sha, path, data))
+        except AnalysisError as exc:
+            logger.warning("%s not indexed: %s", path, exc.reason)
+            out.append(
+                ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unparsable")
+            )
+    return out

@@ -20,7 +20,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
 from app import database
+from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
 from app.github import (
@@ -202,6 +203,7 @@ class WorkerState:
     app: AppSettings
     pool: asyncpg.Pool
     github: GitHubApp
+    analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)
 
 
 def _state(ctx: dict[str, Any]) -> WorkerState:
@@ -301,7 +303,13 @@ async def _review_and_publish(
         ref.full_name, repo_id=ref.repo_id, installation_id=ref.installation_id
     )
     try:
-        result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
+        result = await review(
+            store, repo, source, ref.base_sha, ref.head_sha, config, analysis=w.analysis
+        )
+    except AnalysisError as exc:  # killed: over its time or memory; the loop never waited
+        logger.warning("not reviewed: %s", exc.reason, extra={"repo": ref.full_name})
+        await publisher.skip(ref, runs, f"{exc.reason}.")
+        return f"not reviewed: {exc.reason}"
     except NotFound:
         if await _known(gh, ref.full_name, ref.base_sha):
             raise
@@ -502,7 +510,9 @@ async def index_repository(
         installation_id=installation_id,
         default_branch=info.default_branch,
     )
-    report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
+    report = await index_commit(
+        store, repo, GitHubSource(gh, full_name, commit, ()), commit, analysis=w.analysis
+    )
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"
 
@@ -538,9 +548,18 @@ async def startup(ctx: dict[str, Any]) -> None:
     github = await stack.enter_async_context(
         GitHubApp(app.app_id, app.private_key, app.api_url, transport=transport)
     )
+    analysis = await stack.enter_async_context(
+        Analysis(
+            app.analysis_processes or MAX_JOBS,  # no job waits for another's analysis
+            timeout=app.analysis_timeout,
+            memory_mb=app.analysis_memory_mb,
+        )
+    )
     ctx["meter"] = meter
     ctx["stack"] = stack
-    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github)
+    ctx["cairn"] = WorkerState(
+        settings=settings, app=app, pool=pool, github=github, analysis=analysis
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
