@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from app import database, rules, why
+from app.analysis import Analysis
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     _repo_arg(p)
     p.add_argument("--base", help="base ref (default: merge base with the default branch)")
     p.add_argument("--head", default="HEAD", help="head ref (default: HEAD)")
+    p.add_argument(
+        "--head-config",
+        action="store_true",
+        help=f"read {CONFIG_FILE} at the head, not the base (a branch then configures its own "
+        "review: only for trying a configuration out)",
+    )
     _output_args(p)
     p.add_argument(
         "--fail-on",
@@ -192,11 +199,13 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
         if branch is None:
             raise CairnError("cannot tell the default branch; pass --base REF")
         base = git.merge_base(git.resolve(branch), head)
-    config = _load_config(args, git, head)
-    async with database.connect(settings) as pool:
+    # At the base, as the App and the Action read it: in CI, a branch cannot switch its own
+    # gate off (the decision log is read at the base too, by the review).
+    config = _load_config(args, git, head if args.head_config else base)
+    async with database.connect(settings) as pool, Analysis() as analysis:
         store = Store(pool)
         repo = await _repository(store, git)
-        result = await review(store, repo, LocalSource(git), base, head, config)
+        result = await review(store, repo, LocalSource(git), base, head, config, analysis=analysis)
     _status(
         f"reviewed {base[:10]}..{head[:10]}: {result.changed_files} files, "
         f"{result.changed_units} changed units; index {result.index.files} files "
@@ -340,9 +349,26 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         # No ping at start: deliveries are recorded even while Redis is down.
         redis = ArqRedis.from_url(app.redis_url)
-        web = create_app(pool, redis, app.webhook_secret, review_drafts=app.review_drafts)
+        web = create_app(
+            pool,
+            redis,
+            app.webhook_secret,
+            review_drafts=app.review_drafts,
+            metrics_token=app.metrics_token,
+            body_timeout=app.body_timeout,
+        )
         server = uvicorn.Server(
-            uvicorn.Config(web, host=args.host, port=args.port, log_level="info", access_log=False)
+            uvicorn.Config(
+                web,
+                host=args.host,
+                port=args.port,
+                log_level="info",
+                access_log=False,
+                # at most this many requests at once (a 503 past it): 25 MB bodies are read
+                # before their signature can be checked, so connections bound the memory
+                limit_concurrency=app.max_requests,
+                timeout_keep_alive=5,
+            )
         )
         try:
             await server.serve()

@@ -130,10 +130,34 @@ def test_broken_config_lists_every_error(
     planted.write({".cairn.yml": "duplication:\n  min_tokens: lots\n  treshold: 0.9\n"}).commit(
         "config"
     )
-    proc = cairn(cairn_env, "review", "--repo", str(planted.root), "--base", "main")
+    # the branch's own file, asked for with --head-config (by default the base's is read)
+    proc = cairn(
+        cairn_env, "review", "--repo", str(planted.root), "--base", "main", "--head-config"
+    )
     assert proc.returncode == 2
     assert "min_tokens: must be a whole number" in proc.stderr
     assert "treshold: unknown key (did you mean 'threshold'?)" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "switch_off",
+    [
+        pytest.param("duplication: {exclude: ['**']}\n", id="exclude-everything"),
+        pytest.param("duplication: {min_tokens: 100000}\n", id="raise-the-floor"),
+    ],
+)
+def test_a_branch_cannot_switch_its_own_gate_off(
+    cairn_env: dict[str, str], planted: GitRepoBuilder, switch_off: str
+) -> None:
+    planted.write({".cairn.yml": switch_off}).commit("nothing to see here")
+
+    proc = cairn(cairn_env, "review", "--repo", str(planted.root), "--base", "main")
+    assert proc.returncode == 1, proc.stderr  # the base's configuration: the copy is found
+
+    tried = cairn(
+        cairn_env, "review", "--repo", str(planted.root), "--base", "main", "--head-config"
+    )
+    assert tried.returncode == 0, tried.stderr  # only when asked for, the branch's own
 
 
 def test_database_without_pgvector_exits_2(
