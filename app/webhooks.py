@@ -102,13 +102,18 @@ def _check_suite(
     if head is None or not isinstance(prs, list):
         return []
     repo_id, full_name = repo
+    # A re-request must run again even for a head already reviewed, but once: the suite's
+    # (or run's) id and when it was last updated (completed) make the job id new for each
+    # click on "Re-run", and the same signed body replayed under other delivery ids makes
+    # the same job, which arq runs once.
+    ran = _int(suite.get("id"))
+    stamp = _str(suite.get("updated_at") if key == "check_suite" else suite.get("completed_at"))
+    suffix = f"{key}-{ran}-{stamp or ''}" if ran is not None else delivery
     jobs = []
     for pr in prs:
         number = _int(pr.get("number")) if isinstance(pr, Mapping) else None
         if number is not None:
-            # A re-request must run again even for a head already reviewed: the delivery id
-            # makes the job id new, and a redelivery of the same request still dedupes.
-            jobs.append(_review(inst, repo_id, full_name, number, head, suffix=delivery))
+            jobs.append(_review(inst, repo_id, full_name, number, head, suffix=suffix))
     return jobs
 
 
