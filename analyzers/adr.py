@@ -18,7 +18,7 @@ import yaml
 
 from analyzers import safeyaml
 from analyzers.languages import LANGUAGES, language_named
-from analyzers.rulebounds import RuleError, compile_query, compile_regex
+from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query, compile_regex
 from analyzers.rulebounds import message as rule_message
 
 ADR_DIRS = (
@@ -424,6 +424,7 @@ def _forbids(
     if not isinstance(raw, list):
         problems.append(f"{path}: cairn.forbid must be a list")
         return
+    queries = 0
     for i, item in enumerate(raw):
         kinds = [k for k in _FORBID_KINDS if isinstance(item, dict) and k in item]
         if len(kinds) != 1:
@@ -432,6 +433,10 @@ def _forbids(
         kind = kinds[0]
         value = str(item[kind])
         if kind == "query":
+            queries += 1
+            if queries > MAX_QUERIES:
+                problems.append(f"{path}: cairn.forbid[{i}]: over {MAX_QUERIES} queries, not read")
+                continue
             trouble = _query_problem(value, str(item.get("language", "")))
             if trouble:
                 problems.append(f"{path}: cairn.forbid[{i}]: {trouble}")

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzers.languages import LANGUAGES, language_named
-from analyzers.rulebounds import RuleError, compile_query
+from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query
 from analyzers.rulebounds import message as rule_message
 from checks.schema import bad_glob, type_name, unknown_keys
 
@@ -185,6 +185,8 @@ def parse_patterns(raw: Any, problems: list[str]) -> PatternsConfig:
         for i, item in enumerate(_list(raw, "forbid", "patterns.", problems))
         if (rule := _forbid(item, f"patterns.forbid[{i}]", i, problems)) is not None
     ]
+    if sum(1 for rule in forbid if rule.query) > MAX_QUERIES:
+        problems.append(f"patterns.forbid: more than {MAX_QUERIES} queries; Cairn runs that many")
     prefer = [
         preferred
         for i, item in enumerate(_list(raw, "prefer", "patterns.", problems))

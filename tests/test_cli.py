@@ -201,3 +201,16 @@ def test_unreachable_database_exits_2(cairn_env: dict[str, str], planted: GitRep
     assert proc.returncode == 2
     assert "cannot connect to DATABASE_URL" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_file_of_55000_functions_is_reviewed_in_part_and_says_so(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    many = "".join(f"def f{i:05d}(): pass\n" for i in range(55_000))  # just under 1 MiB
+    planted.write({"exports/many.py": many}).commit("many")
+    proc = cairn(cairn_env, "review", "--repo", str(planted.root), "--base", "main")
+    assert proc.returncode == 1, proc.stderr  # the planted duplicate is still found
+    assert "skipped exports/many.py: in part: 55,000 functions and classes, the first 2,000" in (
+        proc.stderr
+    )

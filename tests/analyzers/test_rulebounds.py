@@ -11,6 +11,7 @@ from analyzers.constructs import query_lines
 from analyzers.languages import language_named
 from analyzers.rulebounds import (
     MAX_MESSAGE,
+    MAX_QUERIES,
     MAX_QUERY_OPERATORS,
     RuleError,
     compile_query,
@@ -108,4 +109,21 @@ def test_a_cairn_yml_with_a_catastrophic_query_is_a_config_error() -> None:
         " message: m}\n"
     )
     with pytest.raises(ConfigError, match="quantifiers and alternations"):
+        parse_config(config)
+
+
+def test_queries_are_capped_in_number_too() -> None:
+    query = "{query: '(call) @c', language: python, message: m}"
+    items = "".join(f"    - {query}\n" for _ in range(MAX_QUERIES + 3))
+    adr = parse_adr(
+        "docs/adr/0001-x.md",
+        f"# 1. X\n\nStatus: accepted\n\n```cairn\ncairn:\n  forbid:\n{items}```\n".encode(),
+    )
+    assert len(adr.constraints) == MAX_QUERIES
+    assert sum("queries, not read" in p for p in adr.problems) == 3
+    config = "patterns:\n  forbid:\n" + "".join(
+        f"    - {{id: q{i}, paths: ['**'], query: '(call) @c', language: python, message: m}}\n"
+        for i in range(MAX_QUERIES + 1)
+    )
+    with pytest.raises(ConfigError, match=f"more than {MAX_QUERIES} queries"):
         parse_config(config)
