@@ -29,7 +29,7 @@ from urllib.parse import quote
 from analyzers.diff import parse_unified_diff
 from app import database
 from app import markdown as md
-from app.analysis import Analysis
+from app.analysis import Analysis, AnalysisError
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
@@ -199,7 +199,11 @@ async def _pull_request(
         config_error, config = exc, CairnConfig()
     ref = PullRequestRef(event.repo_id, event.full_name, event.number, base, head, 0)
     why_not = _cannot_publish(env, event)
-    async with database.connect(settings) as pool, Analysis() as analysis:
+    timeout, memory = settings.analysis_bounds()
+    async with (
+        database.connect(settings) as pool,
+        Analysis(timeout=timeout, memory_mb=memory) as analysis,
+    ):
         store = Store(pool)
         repo = await store.repository(
             event.full_name, repo_id=event.repo_id, default_branch=event.default_branch
@@ -248,6 +252,12 @@ async def _pull_request(
                 except (Forbidden, Unauthorized) as exc:
                     why_not = f"the token cannot publish the review ({exc.status})"
                     await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
+        except AnalysisError as exc:  # killed at its bounds: not reviewed, and why (as the App)
+            if publisher is not None and runs:
+                await publisher.skip(ref, runs, f"{exc.reason}.")
+            _summary(env, f"## Cairn\n\nNot reviewed: {md.text(exc.reason)}.\n")
+            _outputs(env, [], "neutral")
+            return 0
         except Exception as exc:  # the command's top level: never leave a check run open
             if publisher is not None and runs:
                 await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")

@@ -202,7 +202,11 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
     # At the base, as the App and the Action read it: in CI, a branch cannot switch its own
     # gate off (the decision log is read at the base too, by the review).
     config = _load_config(args, git, head if args.head_config else base)
-    async with database.connect(settings) as pool, Analysis() as analysis:
+    timeout, memory = settings.analysis_bounds()
+    async with (
+        database.connect(settings) as pool,
+        Analysis(timeout=timeout, memory_mb=memory) as analysis,
+    ):
         store = Store(pool)
         repo = await _repository(store, git)
         result = await review(store, repo, LocalSource(git), base, head, config, analysis=analysis)

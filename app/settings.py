@@ -102,6 +102,14 @@ class Settings:
             env={k: v for k, v in env.items() if k.startswith(_APP_PREFIXES)},
         )
 
+    def analysis_bounds(self) -> tuple[float, int]:
+        """CAIRN_ANALYSIS_TIMEOUT (seconds) and CAIRN_ANALYSIS_MEMORY_MB, for every command
+        that analyses a repository (the App checks them with its other settings)."""
+        problems: list[str] = []
+        timeout = _number(self.env, "CAIRN_ANALYSIS_TIMEOUT", 120.0, problems) or 120.0
+        memory = _number(self.env, "CAIRN_ANALYSIS_MEMORY_MB", 2048.0, problems)
+        return timeout, max(256, int(memory))
+
     def app(self) -> AppSettings:
         """The App's settings; ConfigError naming every missing or invalid one."""
         env, problems = self.env, []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -214,3 +215,21 @@ def test_a_file_of_55000_functions_is_reviewed_in_part_and_says_so(
     assert "skipped exports/many.py: in part: 55,000 functions and classes, the first 2,000" in (
         proc.stderr
     )
+
+
+@pytest.mark.slow
+def test_an_analysis_over_its_time_is_killed_and_the_review_says_why(
+    cairn_env: dict[str, str], planted: GitRepoBuilder
+) -> None:
+    planted.git("checkout", "-q", "main")
+    planted.write({"docs/adr/0001-keep.md": "# 1. Keep\n\nStatus: accepted\n"}).commit("log")
+    planted.git("checkout", "-q", "-b", "fences")
+    # every line opens a fence that never closes: quadratic for the ADR parser
+    planted.write({"docs/adr/0002-fences.md": "# 2. Fences\n\n" + "```cairn\n" * 60_000})
+    planted.commit("fences")
+    env = dict(cairn_env, CAIRN_ANALYSIS_TIMEOUT="3")
+    started = time.monotonic()
+    proc = cairn(env, "review", "--repo", str(planted.root), "--base", "main")
+    assert proc.returncode == 2, proc.stderr
+    assert "the analysis took longer than 3 s" in proc.stderr
+    assert time.monotonic() - started < 60
