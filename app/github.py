@@ -770,7 +770,8 @@ class Installation:
             if page is None:
                 raise NotFound(f"pull request {repo}#{number}")
             for node in page["nodes"]:
-                ids = tuple(int(c["databaseId"]) for c in node["comments"]["nodes"])
+                # a BigInt, sent as a string: comment ids passed 2**31 (an Int's limit)
+                ids = tuple(int(c["fullDatabaseId"]) for c in node["comments"]["nodes"])
                 threads.append(ReviewThread(str(node["id"]), bool(node["isResolved"]), ids))
             if not page["pageInfo"]["hasNextPage"]:
                 return threads
@@ -955,7 +956,7 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
       reviewThreads(first: 100, after: $cursor) {
-        nodes { id isResolved comments(first: 100) { nodes { databaseId } } }
+        nodes { id isResolved comments(first: 100) { nodes { fullDatabaseId } } }
         pageInfo { hasNextPage endCursor }
       }
     }
