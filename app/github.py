@@ -311,17 +311,23 @@ class CommentDraft:
 
 @dataclass(frozen=True, slots=True)
 class ReviewComment:
-    """A published review comment (or a reply to one)."""
+    """A published review comment (or a reply to one).
+
+    ``commit_id`` moves to each new head of the pull request; ``original_commit_id`` is the
+    commit it was made on. ``line`` and ``side`` are None once the line left the diff (an
+    outdated comment), and in the "legacy" shape that a review's comment list answers.
+    """
 
     id: int
     path: str
-    line: int | None  # None once the line left the diff (an outdated comment)
-    side: str
+    line: int | None
+    side: str | None
     start_line: int | None
     body: str
     author: str
     commit_id: str
     in_reply_to_id: int | None
+    original_commit_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,16 +421,19 @@ def _pull_file(raw: Any) -> PullFile:
 
 
 def _review_comment(raw: Any) -> ReviewComment:
+    commit_id = str(raw.get("commit_id") or "")
+    side = raw.get("side")
     return ReviewComment(
         id=int(raw["id"]),
         path=str(raw["path"]),
         line=raw.get("line"),
-        side=str(raw.get("side") or "RIGHT"),
+        side=str(side) if side else None,
         start_line=raw.get("start_line"),
         body=str(raw.get("body") or ""),
         author=str((raw.get("user") or {}).get("login", "")),
-        commit_id=str(raw.get("commit_id") or ""),
+        commit_id=commit_id,
         in_reply_to_id=raw.get("in_reply_to_id"),
+        original_commit_id=str(raw.get("original_commit_id") or commit_id),
     )
 
 
@@ -451,6 +460,18 @@ def _hook_delivery(raw: Any) -> HookDelivery:
         event=str(raw.get("event") or ""),
         action=raw.get("action"),
     )
+
+
+def _published(draft: CommentDraft, published: Sequence[ReviewComment]) -> ReviewComment | None:
+    """The published comment of a draft: the same file and body (GitHub may normalise line
+    ends and trailing space), else the same file and place when the answer names places."""
+    here = [c for c in published if c.path == draft.path]
+    text = " ".join(draft.body.split())
+    same = [c for c in here if " ".join(c.body.split()) == text]
+    if same:
+        return same[0]
+    place = [c for c in here if c.line is not None and (c.line, c.side) == (draft.line, draft.side)]
+    return place[0] if place else None
 
 
 def _split(repo: str) -> tuple[str, str]:
@@ -883,7 +904,10 @@ class Installation:
         """One COMMENT review with inline comments; the comments' ids, in ``comments`` order.
 
         GitHub creates a review whole or not at all: one comment outside the diff raises
-        ``Unprocessable`` and nothing is published.
+        ``Unprocessable`` and nothing is published. The review's comments are listed in
+        GitHub's "legacy" shape, which may leave out ``line`` and ``side``: each draft is
+        matched to what was published by its body (Cairn's carry a unique marker), by place
+        only when GitHub gave one.
         """
         owner, name = _split(repo)
         payload = {
@@ -908,17 +932,12 @@ class Installation:
             )
             published = [_review_comment(raw) async for raw in pages]
         # the review answer carries no comment ids: match each draft to what was published
-        # (by place and body; by place alone should GitHub have normalised the body)
         ids: list[int] = []
         left = list(published)
         for draft in comments:
-            place = [
-                c for c in left if (c.path, c.line, c.side) == (draft.path, draft.line, draft.side)
-            ]
-            same = [c for c in place if c.body.strip() == draft.body.strip()]
-            if not (same or place):
+            match = _published(draft, left)
+            if match is None:
                 raise GitHubError(f"review {review_id}: no comment at {draft.path}:{draft.line}")
-            match = (same or place)[0]
             left.remove(match)
             ids.append(match.id)
         return ids

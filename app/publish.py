@@ -334,8 +334,9 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         commentable: Mapping[str, Sequence[tuple[int, int]]],
     ) -> _Plan:
-        """Which findings to comment now; the cap counts comments already on this head."""
-        on_head = sum(1 for c in marked.values() if c.commit_id == pr.head_sha)
+        """Which findings to comment now; the cap counts comments already made on this head
+        (``original_commit_id``: GitHub moves ``commit_id`` of every comment to each new head)."""
+        on_head = sum(1 for c in marked.values() if c.original_commit_id == pr.head_sha)
         slots = max(self.max_comments - on_head, 0)
         plan = _Plan()
         for f in sorted(active, key=finding_key):

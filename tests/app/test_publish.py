@@ -295,6 +295,21 @@ async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
     assert len(sim.state.review_comments(REPO, 1)) == 2
 
 
+async def test_the_comment_cap_counts_the_comments_made_on_this_head(sim: Sim) -> None:
+    first = sim.push({"big.py": LONG})
+    await sim.publish(first, [finding(10), finding(20)], publisher=sim.publisher(2))
+    # GitHub moves every comment's commit_id to the new head
+    second = sim.push({"big.py": LONG + "more = 1\n"})
+    assert {c.commit_id for c in sim.state.review_comments(REPO, 1)} == {second.head_sha}
+
+    report = await sim.publish(
+        second, [finding(10), finding(20), finding(30)], publisher=sim.publisher(2)
+    )
+
+    assert report == PublishReport(posted=1, kept=2)
+    assert sorted(c.line for c in sim.state.review_comments(REPO, 1)) == [10, 20, 30]
+
+
 async def test_a_persisting_finding_keeps_its_thread_across_pushes(sim: Sim) -> None:
     first = sim.push({"big.py": LONG})
     kept, gone = finding(10), finding(11)
