@@ -16,7 +16,7 @@ githubkit's errors are translated here, once:
     - RateLimited         .retry_after seconds: primary (x-ratelimit-remaining 0, until the
                           reset) or secondary (403/429 with Retry-After) → arq Retry(defer=...)
     - Unauthorized        401: a bad App key or JWT, a revoked installation token
-    - Forbidden           403: the App lacks a permission on that repository
+    - Forbidden           403, or a GraphQL FORBIDDEN: the App lacks a permission
     - NotFound            404, or a GraphQL NOT_FOUND: no such thing, or not visible to us
     - Unprocessable       422: .message and .errors as GitHub wrote them
     - GitHubUnavailable   5xx, timeouts, network errors: try again later
@@ -193,6 +193,8 @@ def _translate(exc: GitHubException) -> GitHubError:
         text = "; ".join(e.message for e in failures)
         if any(e.type == "NOT_FOUND" for e in failures):
             return NotFound(text)
+        if any(e.type == "FORBIDDEN" for e in failures):
+            return Forbidden(f"GraphQL: {text}", 403)
         return GitHubError(f"GraphQL: {text}")
     return GitHubError(repr(exc))
 

@@ -16,7 +16,9 @@
   read before posting, so a finding already commented (by a redelivered webhook, a retried
   job, or a job killed between posting and recording) is never commented again. A finding
   that is gone on a new head gets a reply naming the commit (itself marked, so it is sent
-  once) and its thread is resolved. The ledger (``app.ledger``) records every finding's state.
+  once) and its thread is resolved, when GitHub lets the App: resolving is best effort (an
+  installation with ``contents: read`` may be refused), and a refused thread stays open with
+  its "Fixed in" reply. The ledger (``app.ledger``) records every finding's state.
 - Suppressed findings (``suppressions`` of the repository) are not posted, and each run's
   summary lists them, so silence stays visible.
 - One publisher at a time per pull request (a Postgres advisory lock), and only for its
@@ -43,6 +45,7 @@ from app.github import (
     Annotation,
     CheckConclusion,
     CommentDraft,
+    Forbidden,
     GitHubError,
     GitHubUnavailable,
     Installation,
@@ -117,6 +120,7 @@ class PublishReport:
     posted: int = 0  # new inline comments
     kept: int = 0  # commented on an earlier push (or attempt): not posted again
     fixed: int = 0  # gone on this head: replied to, thread resolved, recorded fixed
+    unresolved: int = 0  # of those, threads GitHub would not let Cairn resolve (left open)
     suppressed: int = 0  # silenced by a suppression: listed in the summaries only
     outside_diff: int = 0  # not on lines of the diff: check runs only
     summarised: int = 0  # over the comment cap: in the review's body and the check runs
@@ -303,7 +307,7 @@ class Publisher:
             await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
             # A check that did not run (its .cairn.yml section is broken) fixed nothing.
             not_run = {fp for fp, e in known.items() if e.check not in check_ids}
-            fixed = await self._close_fixed(
+            fixed, unresolved = await self._close_fixed(
                 ledger, pr, current, known, marked, comments, not_run=not_run
             )
 
@@ -319,6 +323,7 @@ class Publisher:
             posted=len(posted),
             kept=len(plan.kept),
             fixed=fixed,
+            unresolved=unresolved,
             suppressed=len(silenced),
             outside_diff=len(plan.outside) + (len(plan.new) - len(posted)),
             summarised=len(plan.over),
@@ -380,14 +385,17 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         comments: Sequence[ReviewComment],
         not_run: Set[str] = frozenset(),
-    ) -> int:
-        """Reply to and resolve the threads of findings gone on this head; record them fixed."""
+    ) -> tuple[int, int]:
+        """Reply to and resolve the threads of findings gone on this head; record them fixed.
+
+        Returns how many were fixed, and how many of their threads GitHub refused to resolve.
+        """
         gone = {fp for fp, e in known.items() if e.state == "open" and fp not in current}
         gone -= not_run
         # commented but never recorded: a job killed between posting and recording
         gone |= {fp for fp in marked if fp not in current and fp not in known}
         if not gone:
-            return 0
+            return 0, 0
         replied = {
             (m[1], m[2], c.in_reply_to_id)
             for c in comments
@@ -396,6 +404,7 @@ class Publisher:
         by_id = {c.id: c for c in comments}
         threads: dict[int, tuple[str, bool]] | None = None
         fixed: dict[str, str | None] = {}
+        refused = 0
         for fp in sorted(gone):
             root = marked.get(fp)
             entry = known.get(fp)
@@ -419,11 +428,19 @@ class Publisher:
                     for cid in t.comment_ids
                 }
             thread = threads.get(root.id)
-            if thread is not None and not thread[1]:
-                await self.github.resolve_thread(thread[0])
+            if thread is not None and not thread[1] and refused == 0:
+                try:
+                    await self.github.resolve_thread(thread[0])
+                except Forbidden as e:
+                    # Reported for installations with `contents: read`; the "Fixed in" reply
+                    # says it all the same. The other threads would be refused too.
+                    logger.warning("thread left open: %s", e, extra=_context(pr))
+                    refused += 1
+            elif thread is not None and not thread[1]:
+                refused += 1
             fixed[fp] = thread[0] if thread is not None else None
         await ledger.mark_fixed(pr.repo_id, pr.number, fixed, pr.head_sha)
-        return len(fixed)
+        return len(fixed), refused
 
     async def _complete_runs(
         self,

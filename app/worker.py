@@ -200,6 +200,7 @@ class WorkerState:
     app: AppSettings
     pool: asyncpg.Pool
     github: GitHubApp
+    meter: GitHubMeter | None = None
 
 
 def _state(ctx: dict[str, Any]) -> WorkerState:
@@ -324,6 +325,8 @@ async def _review_and_publish(
         notes=notes,
         decisions=result.decisions,
     )
+    if report.unresolved and w.meter is not None:
+        w.meter.refused("resolve_thread", report.unresolved)
     return (
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
@@ -495,7 +498,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     ctx["meter"] = meter
     ctx["stack"] = stack
-    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github)
+    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github, meter=meter)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

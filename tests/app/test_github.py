@@ -10,6 +10,7 @@ import pytest
 from app.github import (
     Annotation,
     CommentDraft,
+    Forbidden,
     GitHubApp,
     GitHubUnavailable,
     NotFound,
@@ -174,7 +175,11 @@ async def test_review_comments_replies_and_threads(sim: Sim) -> None:
     assert comments[0].author == "cairn[bot]"
 
     threads = await sim.gh.review_threads(REPO, number)
+    assert min(ids) > 2**31  # GitHub's ids no longer fit GraphQL's Int
     assert [t.comment_ids for t in threads] == [(ids[0], reply_id), (ids[1],), (ids[2],)]
+    with pytest.raises(Forbidden):  # contents: read, as app.yml asks
+        await sim.gh.resolve_thread(threads[0].id)
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     await sim.gh.resolve_thread(threads[0].id)
     assert [t.is_resolved for t in await sim.gh.review_threads(REPO, number)] == [
         True,

@@ -271,6 +271,7 @@ async def test_concurrent_jobs_post_each_finding_once(sim: Sim) -> None:
 async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
     sim: Sim, store: Store, repo: GitRepoBuilder
 ) -> None:
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     copy = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
     findings = await cairn_review(repo, store, copy)
     first = sim.push(BASE_FILES | copy)
@@ -295,6 +296,23 @@ async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
     assert len(sim.state.review_comments(REPO, 1)) == 2
 
 
+async def test_a_thread_github_will_not_resolve_stays_open_with_its_reply(sim: Sim) -> None:
+    assert sim.state.permissions[INSTALLATION]["contents"] == "read"  # what app.yml asks
+    first = sim.push({"big.py": LONG})
+    await sim.publish(first, [finding(10), finding(20)])
+    second = sim.push({"big.py": LONG + "more = 1\n"})
+
+    report = await sim.publish(second, [])
+
+    assert report == PublishReport(fixed=2, unresolved=2)
+    replies = [c for c in sim.state.review_comments(REPO, 1) if c.in_reply_to_id is not None]
+    assert [second.head_sha in c.body for c in replies] == [True, True]
+    assert [t.is_resolved for t in sim.state.threads(REPO, 1)] == [False, False]
+    assert runs(sim.state)["cairn/duplication"] == ("completed", "success")
+    rows = await sim.ledger.findings(second.repo_id, 1)
+    assert {r.state for r in rows.values()} == {"fixed"}
+
+
 async def test_the_comment_cap_counts_the_comments_made_on_this_head(sim: Sim) -> None:
     first = sim.push({"big.py": LONG})
     await sim.publish(first, [finding(10), finding(20)], publisher=sim.publisher(2))
@@ -311,6 +329,7 @@ async def test_the_comment_cap_counts_the_comments_made_on_this_head(sim: Sim) -
 
 
 async def test_a_persisting_finding_keeps_its_thread_across_pushes(sim: Sim) -> None:
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     first = sim.push({"big.py": LONG})
     kept, gone = finding(10), finding(11)
     await sim.publish(first, [kept, gone])

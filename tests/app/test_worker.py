@@ -20,6 +20,7 @@ from arq.jobs import Job, JobResult, JobStatus
 
 from app import worker as worker_module
 from app.ledger import Ledger, Seen
+from app.metrics import render as render_metrics
 from app.settings import Settings
 from app.store import Store
 from app.worker import build_worker
@@ -438,6 +439,27 @@ async def test_a_review_comments_the_duplicate_and_completes_three_runs(world: W
     [comment] = world.state.review_comments(REPO, 1)
     assert (comment.path, comment.start_line, comment.line) == ("exports/csv.py", 4, 18)
     assert f"/{REPO}/blob/{base}/billing/dates.py#L4-L17" in comment.body
+
+
+async def test_a_fix_github_will_not_resolve_leaves_the_thread_open_and_is_counted(
+    world: World,
+) -> None:
+    assert world.state.permissions[INSTALLATION]["contents"] == "read"  # what app.yml asks
+    base, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    fixed = world.state.commit(REPO, BASE | {"exports/csv.py": "X = 1\n"}, "fix", parents=[head])
+    world.state.open_pull_request(REPO, base, fixed, number=1)
+
+    result = await world.run("review_pull_request", *world.review_args(fixed))
+
+    assert result.success, result.result
+    assert "1 fixed" in result.result
+    root, reply = world.state.review_comments(REPO, 1)
+    assert reply.in_reply_to_id == root.id and f"Fixed in {fixed}" in reply.body
+    assert [t.is_resolved for t in world.state.threads(REPO, 1)] == [False]
+    assert {r.conclusion for r in world.state.runs(REPO) if r.head_sha == fixed} == {"success"}
+    page = await render_metrics(world.store.pool, world.redis)
+    assert 'cairn_github_refusals_total{what="resolve_thread"} 1' in page
 
 
 # --- ignore_finding, then recheck ----------------------------------------------------------
