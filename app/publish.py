@@ -97,6 +97,8 @@ _FIXED = re.compile(r"<!-- cairn:fixed (\S+) (\S+) -->")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 _ANNOTATION_MESSAGE = 4000  # characters; GitHub allows 64 KB, nobody reads that much
 _ANNOTATION_TITLE = 255
+# The body of a review after the first, when GitHub refused one review of them all.
+_MORE = "More of Cairn's findings on {sha}; all of them are in the `cairn/*` check runs."
 # Seconds between rounds of completing the runs a broken job left open, while GitHub is down.
 _COMPLETE_PAUSES = (0.5, 1.0, 2.0)
 
@@ -360,21 +362,48 @@ class Publisher:
         return plan
 
     async def _post(self, pr: PullRequestRef, plan: _Plan, total: int) -> dict[str, int]:
-        """Publish the review; the new comments' ids by fingerprint."""
+        """Publish the review; the new comments' ids by fingerprint.
+
+        GitHub refuses a whole review (422) for one comment it cannot place (a line its diff
+        does not show, a push racing the job). The comments are then sent again in halves, so
+        one refused comment never costs the others; each one refused alone stays in the check
+        runs. That is at most 2n - 1 requests for n comments, and as few reviews as it takes.
+        """
         if not plan.new:
             return {}
-        body = self._review_body(pr, plan, total)
-        drafts = [draft for _, draft in plan.new]
+        posted: dict[str, int] = {}
+        await self._post_part(pr, list(plan.new), self._review_body(pr, plan, total), posted)
+        return posted
+
+    async def _post_part(
+        self,
+        pr: PullRequestRef,
+        part: list[tuple[Finding, CommentDraft]],
+        first_body: str,
+        posted: dict[str, int],
+    ) -> None:
+        # the summary goes with the first review published; any later one only points to it
+        body = first_body if not posted else _MORE.format(sha=pr.head_sha[:7])
         try:
             ids = await self.github.publish_review(
-                pr.full_name, pr.number, pr.head_sha, body, drafts
+                pr.full_name, pr.number, pr.head_sha, body, [d for _, d in part]
             )
         except Unprocessable as e:
-            # The diff we were given disagrees with GitHub's (a push raced the job): keep
-            # the findings in the check runs rather than lose the whole review.
-            logger.warning("review refused, findings kept in check runs: %s", e, extra=_context(pr))
-            return {}
-        return {f.fingerprint: cid for (f, _), cid in zip(plan.new, ids, strict=True)}
+            if len(part) == 1:
+                _, d = part[0]
+                logger.warning(
+                    "comment on %s:%d refused, the finding stays in the check runs: %s",
+                    d.path,
+                    d.line,
+                    e,
+                    extra=_context(pr),
+                )
+                return
+            half = len(part) // 2
+            await self._post_part(pr, part[:half], first_body, posted)
+            await self._post_part(pr, part[half:], first_body, posted)
+            return
+        posted.update((f.fingerprint, cid) for (f, _), cid in zip(part, ids, strict=True))
 
     async def _close_fixed(
         self,

@@ -381,6 +381,22 @@ async def test_a_review_github_refuses_leaves_the_findings_in_the_check_runs(sim
     assert (run.status, len(run.annotations)) == ("completed", 1)
 
 
+async def test_one_comment_github_refuses_never_drops_the_others(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG, "other.py": LONG}, base={"other.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    # other.py is not in the pull request: GitHub refuses any comment on it
+    commentable = {**sim.commentable(), "other.py": ((1, 300),)}
+    findings = [finding(n) for n in (10, 20, 30)] + [finding(5, path="other.py")]
+
+    report = await publisher.finish(pr, ids, findings, commentable)
+
+    assert (report.posted, report.outside_diff) == (3, 1)
+    assert sorted(c.line for c in sim.state.review_comments(REPO, 1)) == [10, 20, 30]
+    assert await sim.publish(pr, findings) == PublishReport(kept=3, outside_diff=1)
+    assert len(sim.state.check_run(REPO, "cairn/duplication").annotations) == 4
+
+
 # --- (d) outside the diff ------------------------------------------------------------------
 
 

@@ -462,6 +462,23 @@ async def test_a_fix_github_will_not_resolve_leaves_the_thread_open_and_is_count
     assert 'cairn_github_refusals_total{what="resolve_thread"} 1' in page
 
 
+async def test_a_file_whose_diff_github_leaves_out_costs_no_other_comment(world: World) -> None:
+    # GitHub leaves out the patch of a diff past its limits (the simulator: 20,000 lines):
+    # no line of that file can carry a comment, its findings go to the check runs only.
+    filler = "".join(f"row_{i} = {i}\n" for i in range(20_000))
+    big = module(PARSE_DATE_RENAMED.replace("to_day", "day_of")) + filler
+    _, head = world.pull_request(DUPLICATE | {"exports/table.py": big})
+    files = {f.filename: f for f in world.state.pulls[(REPO, 1)].files}
+    assert files["exports/table.py"].patch is None and files["exports/csv.py"].patch
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert {c.path for c in world.state.review_comments(REPO, 1)} == {"exports/csv.py"}
+    annotated = world.state.check_run(REPO, "cairn/duplication").annotations
+    assert {a["path"] for a in annotated} == {"exports/csv.py", "exports/table.py"}
+
+
 # --- ignore_finding, then recheck ----------------------------------------------------------
 
 
