@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Self, cast
+from urllib.parse import quote
 
 import httpx
 from githubkit import GitHub
@@ -81,6 +82,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 GITHUB_API = "https://api.github.com"
+# The REST API version Cairn speaks (X-GitHub-Api-Version): the one GitHub Enterprise Server
+# serves as well as github.com. https://docs.github.com/en/rest/about-the-rest-api/api-versions
+API_VERSION: Literal["2022-11-28"] = "2022-11-28"
 # https://docs.github.com/en/rest/pulls/pulls#list-pull-requests-files: at most 3000 files
 MAX_PULL_FILES = 3000
 # https://docs.github.com/en/rest/checks/runs#update-a-check-run: at most 50 annotations
@@ -573,6 +577,7 @@ class GitHubApp:
             "user_agent": f"cairn-review (app {app_id})",
         }
         self._github = GitHub(AppAuthStrategy(app_id, key), **self._options)
+        self._rest = self._github.rest(API_VERSION)
         self._clock = clock
         self._tokens: dict[int, _Token] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -607,11 +612,9 @@ class GitHubApp:
         while True:
             with _translated():
                 if cursor is None:
-                    response = await self._github.rest.apps.async_list_webhook_deliveries(
-                        per_page=100
-                    )
+                    response = await self._rest.apps.async_list_webhook_deliveries(per_page=100)
                 else:
-                    response = await self._github.rest.apps.async_list_webhook_deliveries(
+                    response = await self._rest.apps.async_list_webhook_deliveries(
                         per_page=100, cursor=cursor
                     )
             page = [_hook_delivery(raw) for raw in _json_list(response)]
@@ -626,7 +629,7 @@ class GitHubApp:
         https://docs.github.com/en/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook
         """
         with _translated():
-            await self._github.rest.apps.async_redeliver_webhook_delivery(delivery_id)
+            await self._rest.apps.async_redeliver_webhook_delivery(delivery_id)
 
     async def _token(self, installation_id: int) -> str:
         """The installation's token, exchanged for the App's JWT when missing or near expiry."""
@@ -636,7 +639,7 @@ class GitHubApp:
             if cached is not None and self._clock() < cached.renew_at:
                 return cached.value
             with _translated():
-                response = await self._github.rest.apps.async_create_installation_access_token(
+                response = await self._rest.apps.async_create_installation_access_token(
                     installation_id
                 )
             raw = _body(response)
@@ -664,6 +667,7 @@ class Installation:
         self.installation_id = installation_id
         self.app_id = app_id  # None with a plain token: whose runs are whose is unknown
         self._github = github
+        self._rest = github.rest(API_VERSION)
 
     def __repr__(self) -> str:
         return f"Installation({self.installation_id})"
@@ -699,12 +703,12 @@ class Installation:
 
     async def repository(self, repo: str) -> Repository:
         with _translated():
-            response = await self._github.rest.repos.async_get(*_split(repo))
+            response = await self._rest.repos.async_get(*_split(repo))
         return _repository(_body(response))
 
     async def pull_request(self, repo: str, number: int) -> PullRequest:
         with _translated():
-            response = await self._github.rest.pulls.async_get(*_split(repo), number)
+            response = await self._rest.pulls.async_get(*_split(repo), number)
         return _pull_request(_body(response))
 
     async def pull_request_files(self, repo: str, number: int) -> list[PullFile]:
@@ -712,7 +716,7 @@ class Installation:
         owner, name = _split(repo)
         files: list[PullFile] = []
         pages = self._github.rest.paginate(
-            self._github.rest.pulls.async_list_files,
+            self._rest.pulls.async_list_files,
             map_func=_json_list,
             owner=owner,
             repo=name,
@@ -729,7 +733,7 @@ class Installation:
     async def tree(self, repo: str, sha: str) -> list[TreeItem]:
         """Every entry under a commit or tree, recursively."""
         with _translated():
-            response = await self._github.rest.git.async_get_tree(*_split(repo), sha, recursive="1")
+            response = await self._rest.git.async_get_tree(*_split(repo), sha, recursive="1")
         raw = _body(response)
         if raw.get("truncated"):
             # GitHub stops at 100,000 entries or 7 MB; the caller sees a partial tree
@@ -741,7 +745,7 @@ class Installation:
 
     async def blob(self, repo: str, sha: str) -> bytes:
         with _translated():
-            response = await self._github.rest.git.async_get_blob(*_split(repo), sha)
+            response = await self._rest.git.async_get_blob(*_split(repo), sha)
         raw = _body(response)
         if raw.get("encoding") == "base64":
             return base64.b64decode(raw["content"])
@@ -752,8 +756,10 @@ class Installation:
         owner, name = _split(repo)
         try:
             with _translated():
-                response = await self._github.rest.repos.async_get_content(
-                    owner, name, path, ref=ref
+                # githubkit puts the path in the URL as it is: a '#' or '?' in it would end
+                # the path and read another file
+                response = await self._rest.repos.async_get_content(
+                    owner, name, quote(path, safe="/"), ref=ref
                 )
         except NotFound:
             return None
@@ -769,7 +775,7 @@ class Installation:
         """Every review comment of the pull request, replies included, oldest first."""
         owner, name = _split(repo)
         pages = self._github.rest.paginate(
-            self._github.rest.pulls.async_list_review_comments,
+            self._rest.pulls.async_list_review_comments,
             map_func=_json_list,
             owner=owner,
             repo=name,
@@ -824,7 +830,7 @@ class Installation:
         page = 1
         while True:
             with _translated():
-                response = await self._github.rest.checks.async_list_for_ref(
+                response = await self._rest.checks.async_list_for_ref(
                     owner, repo_name, ref, page=page, **options
                 )
             body = _body(response)
@@ -853,9 +859,7 @@ class Installation:
         if details_url is not None:
             body["details_url"] = details_url
         with _translated():
-            response = await self._github.rest.checks.async_create(
-                *_split(repo), data=cast(Any, body)
-            )
+            response = await self._rest.checks.async_create(*_split(repo), data=cast(Any, body))
         return int(_body(response)["id"])
 
     async def update_check_run(
@@ -891,7 +895,7 @@ class Installation:
                 if conclusion is not None:
                     body["conclusion"] = conclusion
             with _translated():
-                await self._github.rest.checks.async_update(
+                await self._rest.checks.async_update(
                     owner, name, check_run_id, data=cast(Any, body)
                 )
 
@@ -919,12 +923,12 @@ class Installation:
             "comments": [c.to_json() for c in comments],
         }
         with _translated():
-            response = await self._github.rest.pulls.async_create_review(
+            response = await self._rest.pulls.async_create_review(
                 owner, name, number, data=cast(Any, payload)
             )
             review_id = int(_body(response)["id"])
             pages = self._github.rest.paginate(
-                self._github.rest.pulls.async_list_comments_for_review,
+                self._rest.pulls.async_list_comments_for_review,
                 map_func=_json_list,
                 owner=owner,
                 repo=name,
@@ -947,13 +951,13 @@ class Installation:
     async def commit_sha(self, repo: str, ref: str) -> str:
         """The commit a branch, tag or sha names."""
         with _translated():
-            response = await self._github.rest.repos.async_get_commit(*_split(repo), ref)
+            response = await self._rest.repos.async_get_commit(*_split(repo), ref)
         return str(_body(response)["sha"])
 
     async def comment(self, repo: str, number: int, body: str) -> int:
         """A comment in the pull request's conversation; returns its id."""
         with _translated():
-            response = await self._github.rest.issues.async_create_comment(
+            response = await self._rest.issues.async_create_comment(
                 *_split(repo), number, body=body
             )
         return int(_body(response)["id"])
@@ -961,7 +965,7 @@ class Installation:
     async def reply(self, repo: str, number: int, comment_id: int, body: str) -> int:
         """A reply in the thread of ``comment_id``; returns the reply's id."""
         with _translated():
-            response = await self._github.rest.pulls.async_create_reply_for_review_comment(
+            response = await self._rest.pulls.async_create_reply_for_review_comment(
                 *_split(repo), number, comment_id, body=body
             )
         return int(_body(response)["id"])

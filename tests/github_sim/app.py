@@ -892,7 +892,8 @@ def create_app(state: State) -> Starlette:
         except ValueError:
             return JSONResponse(_error_body(400, "Problems parsing JSON"), status_code=400)
         # GitHub Enterprise Server serves the same API under /api/v3 and /api/graphql
-        path = re.sub(r"^/api/(v3/|(?=graphql))", "/", request.url.path)
+        # (the path percent-decoded, as GitHub reads it: contents/{path} names a file by it)
+        path = re.sub(r"^/api/(v3/|(?=graphql))", "/", request.scope["path"])
         url = str(request.url.replace(query=""))
         headers = {k.lower(): v for k, v in request.headers.items()}
         if state.latency:
