@@ -396,10 +396,11 @@ async def ignore_finding(
             await gh.comment(full_name, number, answer)
         return "not a reply to a Cairn finding"
     if not reason:
+        # in the thread, under its top comment: GitHub refuses replies to replies
         await gh.reply(
             full_name,
             number,
-            comment_id,
+            in_reply_to or comment_id,
             "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
         )
         return "no reason given"

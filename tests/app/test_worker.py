@@ -159,8 +159,11 @@ class FaultsAfterStart(list[str]):
         super().append(request)
 
 
-def human_comment(state: State, number: int, path: str, line: int, body: str) -> int:
-    """A person's review comment on the pull request; its id."""
+def human_comment(
+    state: State, number: int, path: str, line: int, body: str, in_reply_to: int | None = None
+) -> int:
+    """A person's review comment on the pull request (a reply in ``in_reply_to``'s thread);
+    its id."""
     with state.lock:
         pr = state.pulls[(REPO, number)]
         cid = state.next_id()
@@ -178,11 +181,14 @@ def human_comment(state: State, number: int, path: str, line: int, body: str) ->
                 body=body,
                 commit_id=pr.head_sha,
                 author="octocat",
+                in_reply_to_id=in_reply_to,
             )
         )
-        state.thread_list.setdefault((REPO, number), []).append(
-            Thread(f"PRRT_{cid}", number, [cid])
-        )
+        threads = state.thread_list.setdefault((REPO, number), [])
+        if in_reply_to is None:
+            threads.append(Thread(f"PRRT_{cid}", number, [cid]))
+        else:
+            next(t for t in threads if in_reply_to in t.comment_ids).comment_ids.append(cid)
     return cid
 
 
@@ -537,6 +543,24 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
     assert world.state.review_comments(REPO, 1) == comments_before
     assert len(world.state.reviews[(REPO, 1)]) == 1
     assert (await world.ledger.findings(repo_id, 1))[fp].state == "dismissed"
+
+
+async def test_ignore_without_a_reason_is_answered_in_the_thread(world: World) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [top] = world.state.review_comments(REPO, 1)
+    command = human_comment(world.state, 1, top.path, top.line, "/cairn ignore", top.id)
+
+    result = await world.run(
+        "ignore_finding", INSTALLATION, world.repo_id(), REPO, 1, top.id, command, "alice", ""
+    )
+
+    assert result.success and result.result == "no reason given", result.result
+    answer = world.state.review_comments(REPO, 1)[-1]
+    # GitHub refuses replies to replies: the answer names the thread's top comment
+    assert (answer.in_reply_to_id, answer.author) == (top.id, world.state.bot_login)
+    assert answer.body.startswith("Say why")
+    assert await world.ledger.suppressions(world.repo_id()) == []
 
 
 @pytest.mark.parametrize(
