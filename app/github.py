@@ -18,6 +18,7 @@ githubkit's errors are translated here, once:
     - Unauthorized        401: a bad App key or JWT, a revoked installation token
     - Forbidden           403, or a GraphQL FORBIDDEN: the App lacks a permission
     - NotFound            404, or a GraphQL NOT_FOUND: no such thing, or not visible to us
+    - Conflict            409: the repository is empty (it has no commit yet), among others
     - Unprocessable       422: .message and .errors as GitHub wrote them
     - GitHubUnavailable   5xx, timeouts, network errors: try again later
 ```
@@ -61,6 +62,7 @@ __all__ = [
     "CheckRun",
     "CheckStatus",
     "CommentDraft",
+    "Conflict",
     "Forbidden",
     "GitHubApp",
     "GitHubError",
@@ -133,6 +135,10 @@ class NotFound(GitHubError):
     """404: no such object, or one the installation cannot see."""
 
 
+class Conflict(GitHubError):
+    """409: GitHub's state refuses the call; an empty repository's git routes answer it."""
+
+
 class Unprocessable(GitHubError):
     """422: GitHub understood the request and refused it; ``errors`` say why."""
 
@@ -183,6 +189,8 @@ def _translate(exc: GitHubException) -> GitHubError:
             return Forbidden(what, status)
         if status == 404:
             return NotFound(what, status)
+        if status == 409:
+            return Conflict(what, status)
         if status == 422:
             return Unprocessable(what, errors)
         if status >= 500:

@@ -35,6 +35,7 @@ from analyzers.languages import language_for_path
 from app import database
 from app.concurrency import InstallationSlots
 from app.github import (
+    Conflict,
     GitHubApp,
     GitHubError,
     GitHubUnavailable,
@@ -453,7 +454,6 @@ async def index_repository(
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
     info = await gh.repository(full_name)
-    commit = sha or await gh.commit_sha(full_name, info.default_branch)
     store = Store(w.pool)
     repo = await store.repository(
         full_name,
@@ -461,6 +461,13 @@ async def index_repository(
         installation_id=installation_id,
         default_branch=info.default_branch,
     )
+    try:
+        commit = sha or await gh.commit_sha(full_name, info.default_branch)
+    except Conflict:
+        # An empty repository (GitHub: 409): nothing to index; its first push to the default
+        # branch queues the index. Completing here keeps the job from running again forever.
+        logger.info("%s is empty: nothing to index", full_name, extra=log)
+        return "empty repository: nothing to index"
     report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"

@@ -255,6 +255,19 @@ async def test_index_repository_without_a_sha_records_the_commit_it_indexed(
     assert (await _repository_row(world, world.repo_id()))[2] == head
 
 
+async def test_index_repository_of_an_empty_repository_completes(world: World) -> None:
+    # A repository installed before its first push: GitHub answers 409 to its commits.
+    result = await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
+
+    assert result.success, result.result
+    assert "empty" in result.result
+    assert await _repository_row(world, world.repo_id()) == (INSTALLATION, "main", None)
+    done = await world.store.pool.fetchval(
+        "SELECT done_at IS NOT NULL FROM job_runs WHERE job_id = $1", result.job_id
+    )
+    assert done  # the reconciler never queues it again
+
+
 # --- forget_repositories / forget_installation ---------------------------------------------
 
 
