@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
@@ -488,6 +489,14 @@ def _published(draft: CommentDraft, published: Sequence[ReviewComment]) -> Revie
     return place[0] if place else None
 
 
+def _base64(text: Any) -> bytes | None:
+    """GitHub's base64 content (wrapped at 60 characters), or None when it is not base64."""
+    try:
+        return base64.b64decode("".join(str(text).split()), validate=True)
+    except binascii.Error:
+        return None
+
+
 def _split(repo: str) -> tuple[str, str]:
     owner, sep, name = repo.partition("/")
     if not sep or not owner or not name or "/" in name:
@@ -756,7 +765,10 @@ class Installation:
             response = await self._rest.git.async_get_blob(*_split(repo), sha)
         raw = _body(response)
         if raw.get("encoding") == "base64":
-            return base64.b64decode(raw["content"])
+            content = _base64(raw["content"])
+            if content is None:
+                raise GitHubError(f"blob {sha} of {repo}: its content is not base64")
+            return content
         return str(raw["content"]).encode("utf-8")
 
     async def file_at(self, repo: str, ref: str, path: str) -> bytes | None:
@@ -775,8 +787,11 @@ class Installation:
         if not isinstance(raw, dict) or raw.get("type") != "file":
             return None  # a directory, a symlink or a submodule
         if raw.get("encoding") == "base64" and raw.get("content"):
-            return base64.b64decode(raw["content"])
-        # over 1 MB the contents API leaves content empty (encoding "none"): read the blob
+            content = _base64(raw["content"])
+            if content is not None:
+                return content
+        # over 1 MB the contents API leaves content empty (encoding "none"), and content that
+        # does not decode is read again from its blob, the source of truth
         return await self.blob(repo, str(raw["sha"]))
 
     async def review_comments(self, repo: str, number: int) -> list[ReviewComment]:
