@@ -37,6 +37,7 @@ from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
 from app.github import (
+    Conflict,
     GitHubApp,
     GitHubError,
     GitHubUnavailable,
@@ -203,6 +204,7 @@ class WorkerState:
     app: AppSettings
     pool: asyncpg.Pool
     github: GitHubApp
+    meter: GitHubMeter | None = None
     analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)
 
 
@@ -334,6 +336,8 @@ async def _review_and_publish(
         notes=notes,
         decisions=result.decisions,
     )
+    if report.unresolved and w.meter is not None:
+        w.meter.refused("resolve_thread", report.unresolved)
     return (
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
@@ -430,10 +434,11 @@ async def ignore_finding(
             await gh.comment(full_name, number, answer)
         return "not a reply to a Cairn finding"
     if not reason:
+        # in the thread, under its top comment: GitHub refuses replies to replies
         await gh.reply(
             full_name,
             number,
-            comment_id,
+            in_reply_to or comment_id,
             "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
         )
         return "no reason given"
@@ -502,7 +507,6 @@ async def index_repository(
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
     info = await gh.repository(full_name)
-    commit = sha or await gh.commit_sha(full_name, info.default_branch)
     store = Store(w.pool)
     repo = await store.repository(
         full_name,
@@ -510,6 +514,13 @@ async def index_repository(
         installation_id=installation_id,
         default_branch=info.default_branch,
     )
+    try:
+        commit = sha or await gh.commit_sha(full_name, info.default_branch)
+    except Conflict:
+        # An empty repository (GitHub: 409): nothing to index; its first push to the default
+        # branch queues the index. Completing here keeps the job from running again forever.
+        logger.info("%s is empty: nothing to index", full_name, extra=log)
+        return "empty repository: nothing to index"
     report = await index_commit(
         store, repo, GitHubSource(gh, full_name, commit, ()), commit, analysis=w.analysis
     )
@@ -558,7 +569,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["meter"] = meter
     ctx["stack"] = stack
     ctx["cairn"] = WorkerState(
-        settings=settings, app=app, pool=pool, github=github, analysis=analysis
+        settings=settings, app=app, pool=pool, github=github, meter=meter, analysis=analysis
     )
 
 
