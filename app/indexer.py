@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import sys
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -25,7 +23,7 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
-from app.analysis import AnalysisError, Inline, Runner
+from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.decisions import index_decisions
 from app.git import TreeEntry
 from app.source import Source
@@ -294,34 +292,18 @@ async def _parsed(
         if batch:
             yield batch
         return
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    window = workers * 4  # chunks in flight: bounds memory
-    loop = asyncio.get_running_loop()
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque[asyncio.Future[list[ParsedBlob]]] = deque()
-        chunk: list[tuple[str, str, bytes]] = []
-        async for sha, data in source.blobs(list(todo)):
-            chunk.append((sha, todo[sha], data))
-            if len(chunk) >= CHUNK:
-                pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
-                chunk = []
-                if len(pending) >= window:
-                    done = await pending.popleft()
-                    progress.advance(len(done))
-                    yield done
-        if chunk:
-            pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
-        while pending:
-            done = await pending.popleft()
-            progress.advance(len(done))
-            yield done
+    # Many blobs and no processes given (the CLI's index and scan): processes of its own,
+    # bounded like the App's, on every core.
+    async with Analysis(min(os.cpu_count() or 1, 8)) as own:
+        async for parsed in _bounded(source, todo, progress, own):
+            yield parsed
 
 
 async def _bounded(
     source: Source, todo: dict[str, str], progress: Progress, analysis: Runner
 ) -> AsyncIterator[list[ParsedBlob]]:
-    """``_parsed`` on bounded analysis processes, ``analysis.width`` chunks at a time."""
+    """``_parsed`` on bounded analysis processes, parsing ahead: ``analysis.width`` chunks at
+    a time, and as many more waiting (bounds memory)."""
     window = max(1, analysis.width) * 2
     pending: deque[asyncio.Task[list[ParsedBlob]]] = deque()
     chunk: list[tuple[str, str, bytes]] = []

@@ -569,7 +569,8 @@ async def test_ignore_without_a_reason_is_answered_in_the_thread(world: World) -
     command = human_comment(world.state, 1, top.path, top.line, "/cairn ignore", top.id)
 
     result = await world.run(
-        "ignore_finding", INSTALLATION, world.repo_id(), REPO, 1, top.id, command, "alice", ""
+        "ignore_finding",
+        *(INSTALLATION, world.repo_id(), REPO, 1, top.id, command, "alice", "", "OWNER"),
     )
 
     assert result.success and result.result == "no reason given", result.result
