@@ -370,7 +370,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 access_log=False,
                 # at most this many requests at once (a 503 past it): 25 MB bodies are read
                 # before their signature can be checked, so connections bound the memory
-                limit_concurrency=app.max_requests,
+                # (uvicorn counts the connection asking: N + 1 lets N in)
+                limit_concurrency=app.max_requests + 1,
                 timeout_keep_alive=5,
             )
         )

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.publish import FINDING_MARKER
@@ -232,3 +235,43 @@ def test_an_outsiders_ignore_and_recheck_leave_the_failing_run_failing(
     _command(w, number, "/cairn recheck", "maria", "MEMBER", finding.id)
     wait_for(lambda: _completed(w, REPO, head, after=3), "the recheck", timeout=60)
     assert _latest(w, REPO, head)["cairn/patterns"][1] == "success"
+
+
+def _slow_client(url: str) -> socket.socket:
+    """A client that sends its headers and then one byte of a 1,000-byte body."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(
+        b"POST /webhooks HTTP/1.1\r\nHost: cairn\r\nContent-Type: application/json\r\n"
+        b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: slow\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    return sock
+
+
+def test_slow_clients_are_cut_off_and_cannot_take_every_connection(
+    cairn_env: dict[str, str], postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    postgres_server.start()
+    postgres_server.psql("CREATE DATABASE cairn_slow")
+    env = dict(cairn_env, CAIRN_BODY_TIMEOUT="2", CAIRN_MAX_REQUESTS="2")
+    with (
+        RedisServer() as redis,
+        world(
+            env,
+            database_url=postgres_server.url_for("cairn_slow"),
+            redis_url=redis.url,
+            home=tmp_path / "home",
+        ) as w,
+        cairn(w, tmp_path / "logs", workers=0) as procs,
+    ):
+        slow = [_slow_client(procs.url) for _ in range(2)]
+        time.sleep(0.3)
+        busy = httpx.get(f"{procs.url}/healthz", timeout=10)
+        assert busy.status_code == 503  # over CAIRN_MAX_REQUESTS: refused, not queued
+        started = time.monotonic()
+        answers = [sock.recv(200) for sock in slow]
+        assert all(a.startswith(b"HTTP/1.1 408") for a in answers), answers
+        assert time.monotonic() - started < 5
+        for sock in slow:
+            sock.close()
+        assert httpx.get(f"{procs.url}/healthz", timeout=10).status_code == 200
