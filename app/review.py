@@ -15,18 +15,18 @@ from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
+from app.clones import review_candidates
 from app.decisions import decision_inputs
 from app.head import changed_files, suppress
 from app.history import history_for
-from app.indexer import IndexReport, fingerprinted, index_commit
+from app.indexer import IndexReport, index_commit
 from app.rules import load_codebase, wants_codebase
 from app.source import Source
 from app.store import Repository, Store
-from checks.clones import ClonePair
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
 from checks.decisions import DecisionNotes, DecisionsCheck, decision_notes
-from checks.duplication import DuplicationCheck, find_clones
+from checks.duplication import DuplicationCheck
 from checks.finding import Finding
 from checks.patterns import PatternsCheck
 
@@ -81,8 +81,7 @@ async def review(
     )
     diffs = await source.diff(base, head)
     units, skipped = await changed_units(source, base, head, diffs)
-    probes = [fingerprinted(cu.unit) for cu in units]
-    found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
+    found = await review_candidates(store, repo.id, [cu.unit for cu in units], config.duplication)
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
@@ -164,18 +163,3 @@ def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
     if not same:
         return None
     return min(same, key=lambda p: abs(p.start_line - unit.start_line))
-
-
-async def scan(
-    store: Store,
-    repo: Repository,
-    source: Source,
-    commit: str,
-    config: CairnConfig,
-    *,
-    progress_stream: TextIO | None = None,
-) -> tuple[list[ClonePair], IndexReport]:
-    """Every clone pair in the repository at ``commit``: its baseline of duplication."""
-    report = await index_commit(store, repo, source, commit, progress_stream=progress_stream)
-    units = await store.units(repo.id, min_tokens=config.duplication.min_tokens)
-    return find_clones(units, config.duplication), report
