@@ -131,7 +131,7 @@ def _full_index(repo: Path, name: str, repeat: int, figures: CairnFigures) -> Pa
         if not index.ok:
             figures.error = _failed(index, "cairn index")
             return None
-        scan = detectors.run_cairn(["scan", "--repo", str(repo), "--format", "json"], home)
+        scan = detectors.run_cairn([*detectors.CAIRN_SCAN, "--repo", str(repo)], home)
         if not scan.ok:
             figures.error = _failed(scan, "cairn scan")
             return None
