@@ -245,9 +245,30 @@ class Texts:
 
     @classmethod
     def fit_flat(cls, flat: npt.NDArray[np.uint32], lengths: _Ints) -> Texts:
-        grams, counts = bigrams(flat, lengths)
-        alphabet, codes = np.unique(grams, return_inverse=True)
-        return cls(alphabet, _strings(codes.astype(np.int64), counts))
+        tokens, dense = _dense(flat)
+        width = len(tokens)
+        if width * (width + 1) > _DENSE_LIMIT:  # a huge token alphabet: sort the bigrams
+            grams, counts = bigrams(flat, lengths)
+            alphabet, codes = np.unique(grams, return_inverse=True)
+            return cls(alphabet, _strings(codes.astype(np.int64), counts))
+        # Bigrams of dense token ids index a table of width² (+ width one-token streams):
+        # counting beats sorting millions of 64-bit keys.
+        pairs, counts = _pairs(dense, lengths, width)
+        present = np.zeros(width * (width + 1), dtype=bool)
+        present[pairs] = True
+        used = np.flatnonzero(present)
+        wide = tokens.astype(np.uint64)
+        packed = np.where(
+            used < width * width,
+            (wide[np.minimum(used // width, width - 1)] << _U64(32)) | wide[used % width],
+            wide[np.maximum(used - width * width, 0) % width],
+        )
+        order = np.argsort(packed, kind="stable")
+        rank = np.empty(len(used), dtype=np.int64)
+        rank[order] = np.arange(len(used))
+        table = np.zeros(len(present), dtype=np.int64)
+        table[used] = rank
+        return cls(packed[order], _strings(table[pairs], counts))
 
     def encode_flat(self, flat: npt.NDArray[np.uint32], lengths: _Ints) -> list[str]:
         """Texts of more streams in this alphabet."""
@@ -259,6 +280,45 @@ class Texts:
             _, unseen = np.unique(grams[~known], return_inverse=True)
             codes[~known] = len(self.alphabet) + unseen
         return _strings(codes.astype(np.int64), counts)
+
+
+_DENSE_LIMIT = 1 << 26  # table entries (bytes) the dense bigram path may allocate
+_SAMPLE = 64  # every 64th token guesses the alphabet; the rest are checked against it
+
+
+def _dense(flat: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.uint32], _Ints]:
+    """The sorted distinct token ids and each token's index among them. Normalised streams
+    have a few hundred distinct tokens: a sample finds nearly all, a search checks every token
+    and the few missing are added (exact, and cheaper than sorting every token)."""
+    if not len(flat):
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    tokens = np.unique(flat[::_SAMPLE])
+    where = np.minimum(np.searchsorted(tokens, flat), len(tokens) - 1)
+    missing = tokens[where] != flat
+    if missing.any():
+        tokens = np.union1d(tokens, flat[missing])
+        where = np.searchsorted(tokens, flat)
+    return tokens, where.astype(np.int64)
+
+
+def _pairs(dense: _Ints, lengths: _Ints, width: int) -> tuple[_Ints, _Ints]:
+    """``bigrams`` of dense token ids: a*width + b per pair, width² + a for a one-token
+    stream."""
+    n = len(lengths)
+    ends = np.cumsum(lengths)
+    pairs = dense[:-1] * width + dense[1:] if len(dense) > 1 else np.zeros(0, np.int64)
+    keep = np.ones(len(pairs), dtype=bool)
+    last = ends[(lengths > 0)] - 1
+    keep[last[last < len(pairs)]] = False
+    codes = pairs[keep]
+    counts = np.maximum(lengths - 1, 0)
+    single = np.flatnonzero(lengths == 1)
+    if len(single):
+        owners = np.concatenate([np.repeat(np.arange(n), counts), single])
+        codes = np.concatenate([codes, width * width + dense[ends[single] - 1]])
+        codes = codes[np.argsort(owners, kind="stable")]
+        counts[single] = 1
+    return codes, counts
 
 
 def _strings(codes: _Ints, counts: _Ints) -> list[str]:
