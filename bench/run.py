@@ -126,7 +126,7 @@ def _write_report() -> None:
     # Keep the sections that app_speed.py, rules.py, decisions.py and reliability.py write between
     # their markers.
     kept = RESULTS.read_text() if RESULTS.exists() else ""
-    for block in ("app_speed", "rules", "decisions", "reliability"):
+    for block in ("app_speed", "rules", "decisions", "reliability", "footprint"):
         end_marker = f"<!-- {block}:end -->"
         begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
         if -1 < begin < end:
