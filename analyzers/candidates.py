@@ -27,6 +27,10 @@ from analyzers import fingerprint as fp
 # A band bucket this large is a shape shared by too many streams to pair them all (measured
 # on Django: boilerplate such as ``setUp`` methods); verifying n² pairs would dominate.
 MAX_BUCKET = 64
+# Candidate pairs one scan gathers at most (16 bytes each while they are sorted): a tree built
+# to be one giant near-duplicate cannot exhaust memory. Crowded buckets go first when it binds;
+# Django's whole scan needs 1.4 M, the 1.2 M-line JDK 2.2 M.
+MAX_CANDIDATES = 20_000_000
 VERIFY_CHUNK = 200_000  # candidate pairs verified per call: bounds memory, paces the progress
 SKETCH_CHUNK = 4_000  # streams sketched per task
 
@@ -46,6 +50,7 @@ class Pairs:
     right: Ints
     similarity: npt.NDArray[np.float32]
     candidates: int  # how many were verified to find them
+    capped: bool = False  # MAX_CANDIDATES was reached: the most crowded buckets were left out
 
 
 class StreamIndex:
@@ -90,7 +95,7 @@ class StreamIndex:
     ) -> Pairs:
         """Every candidate pair (with a new stream in it, when ``new`` is given) that verifies
         at ``threshold``."""
-        left, right = band_pairs(self.keys, new=new)
+        left, right, capped = band_pairs(self.keys, new=new)
         left, right = _may_reach(self.lengths, left, right, threshold)
         texts = self.texts.texts
         scores = verify(
@@ -101,7 +106,7 @@ class StreamIndex:
             progress=progress,
         )
         kept = scores >= threshold
-        return Pairs(left[kept], right[kept], scores[kept], len(left))
+        return Pairs(left[kept], right[kept], scores[kept], len(left), capped)
 
     def matches(
         self, probes: Sequence[Sequence[int]], threshold: float, *, workers: int = 1
@@ -157,13 +162,16 @@ def _keys(flat: npt.NDArray[np.uint32], lengths: Ints, workers: int) -> Ints:
     return np.concatenate(parts)
 
 
-def band_pairs(keys: Ints, *, new: npt.NDArray[np.bool_] | None = None) -> tuple[Ints, Ints]:
+def band_pairs(
+    keys: Ints, *, new: npt.NDArray[np.bool_] | None = None, limit: int = MAX_CANDIDATES
+) -> tuple[Ints, Ints, bool]:
     """Distinct pairs (i < j) of rows sharing a band key in a bucket of at most MAX_BUCKET
-    rows; with ``new``, only pairs with a new row in them."""
+    rows; with ``new``, only pairs with a new row in them. Buckets are taken smallest first
+    until ``limit`` pairs are gathered (the flag says whether some were left out)."""
     n, bands = keys.shape
+    empty = np.zeros(0, dtype=np.int64)
     if n < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return empty, empty, False
     # A band's keys already mix in the band's index (fingerprint.band_keys).
     flat_keys = keys.ravel()
     owners = np.repeat(np.arange(n, dtype=np.int64), bands)
@@ -172,9 +180,14 @@ def band_pairs(keys: Ints, *, new: npt.NDArray[np.bool_] | None = None) -> tuple
     starts = np.flatnonzero(np.r_[True, flat_keys[1:] != flat_keys[:-1]])
     sizes = np.diff(np.r_[starts, len(flat_keys)])
     found: list[Ints] = []
+    gathered = 0
+    capped = False
     for size in np.unique(sizes).tolist():
         if size < 2 or size > MAX_BUCKET:
             continue
+        if gathered >= limit:
+            capped = True
+            break
         members = owners[starts[sizes == size][:, None] + np.arange(size)]  # (buckets, size)
         if new is not None:
             members = members[new[members].any(axis=1)]
@@ -184,11 +197,11 @@ def band_pairs(keys: Ints, *, new: npt.NDArray[np.bool_] | None = None) -> tuple
             touched = new[a] | new[b]
             a, b = a[touched], b[touched]
         found.append(np.minimum(a, b) * n + np.maximum(a, b))
+        gathered += len(found[-1])
     if not found:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return empty, empty, capped
     unique = _distinct(np.concatenate(found))
-    return unique // n, unique % n
+    return unique // n, unique % n, capped
 
 
 def _probe_pairs(keys: Ints, probe_keys: Ints) -> tuple[Ints, Ints]:

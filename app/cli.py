@@ -320,6 +320,11 @@ async def _scan(args: argparse.Namespace, settings: Settings) -> int:
         f"of {config.duplication.min_tokens}+ tokens, {result.compared:,} {how}, "
         f"{result.candidates:,} candidate pairs verified; {result.index.skipped_summary()}"
     )
+    if result.capped:
+        _status(
+            "note: so many units look alike that the most crowded groups were not compared "
+            "(the candidate limit); the families listed are complete for the rest"
+        )
     if args.format == "json":
         out = json.dumps(scan_report.document(report), indent=2) + "\n"
     elif args.format == "sarif":

@@ -24,7 +24,7 @@ from typing import TextIO
 import numpy as np
 import numpy.typing as npt
 
-from analyzers.candidates import StreamIndex
+from analyzers.candidates import MAX_CANDIDATES, StreamIndex
 from analyzers.units import CodeUnit
 from app.indexer import IndexReport, index_commit
 from app.source import Source
@@ -56,6 +56,7 @@ class ScanResult:
     candidates: int = 0  # candidate pairs verified
     pairs: int = 0  # near-miss pairs known after the scan
     incremental: bool = False
+    capped: bool = False  # the candidate limit bound: some crowded buckets were not compared
     seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds
 
 
@@ -128,6 +129,7 @@ async def scan(
 
     found = StoredPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     candidates = 0
+    capped = False
     if new_mask.any():
         mark = time.monotonic()
         streams = await store.streams(repo.id, min_tokens=cfg.min_tokens)
@@ -144,7 +146,14 @@ async def scan(
             workers=workers,
             progress=progress,
         )
-        candidates = pairs.candidates
+        candidates, capped = pairs.candidates, pairs.capped
+        if capped:
+            logger.warning(
+                "%s: over %d candidate pairs; the most crowded LSH buckets were not compared",
+                repo.full_name,
+                MAX_CANDIDATES,
+                extra={"repo": repo.full_name, "sha": commit},
+            )
         a, b = engine.hashes[pairs.left], engine.hashes[pairs.right]
         found = StoredPairs(np.minimum(a, b), np.maximum(a, b), pairs.similarity)
         timings["compare"] = time.monotonic() - mark
@@ -159,12 +168,17 @@ async def scan(
     )
     stored = await store.clone_pairs(repo.id)
     units = await store.unit_refs(repo.id, min_tokens=cfg.min_tokens)
+    seen = {(u.path, u.unit.exact_hash) for u in units}
+    before = await store.scanned_units(repo.id)
+    await store.set_scanned_units(repo.id, seen, before)
     timings["store"] = time.monotonic() - mark
     mark = time.monotonic()
     progress.stage("grouping clones into families…")
     links = list(zip(stored.a.tolist(), stored.b.tolist(), stored.similarity.tolist(), strict=True))
-    new_streams = frozenset(present[new_mask].tolist()) if not reset else frozenset()
-    result = families(units, links, cfg, new_streams=new_streams)
+    # New: a unit at a path where the last scan did not see its stream (added, changed, or
+    # copied there). A first scan, or one after the settings changed, has nothing to compare.
+    new_units = frozenset(seen - before) if before and previous is not None else frozenset()
+    result = families(units, links, cfg, new_units=new_units)
     timings["families"] = time.monotonic() - mark
     progress.done()
     return ScanResult(
@@ -175,6 +189,7 @@ async def scan(
         candidates=candidates,
         pairs=len(stored.a),
         incremental=not reset,
+        capped=capped,
         seconds=timings,
     )
 

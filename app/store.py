@@ -525,6 +525,35 @@ class Store:
                 settings,
             )
 
+    async def scanned_units(self, repo_id: int) -> set[tuple[str, int]]:
+        """(path, exact_hash) of every unit the repository's last scan saw."""
+        rows = await self.pool.fetch(
+            "SELECT path, exact_hash FROM clone_units WHERE repo_id = $1", repo_id
+        )
+        return {(r["path"], r["exact_hash"]) for r in rows}
+
+    async def set_scanned_units(
+        self, repo_id: int, units: set[tuple[str, int]], previous: set[tuple[str, int]]
+    ) -> None:
+        """Make ``units`` the ones the last scan saw, by difference with ``previous``."""
+        gone, added = previous - units, units - previous
+        async with self.pool.acquire() as conn, conn.transaction():
+            if gone:
+                await conn.execute(
+                    """
+                    DELETE FROM clone_units c USING unnest($2::text[], $3::bigint[]) AS g(p, h)
+                    WHERE c.repo_id = $1 AND c.path = g.p AND c.exact_hash = g.h
+                    """,
+                    repo_id,
+                    [p for p, _ in gone],
+                    [h for _, h in gone],
+                )
+            await conn.copy_records_to_table(
+                "clone_units",
+                columns=("repo_id", "path", "exact_hash"),
+                records=[(repo_id, p, h) for p, h in added],
+            )
+
     async def clone_pairs(self, repo_id: int) -> StoredPairs:
         """Every stored near-miss pair of the repository's streams."""
         rows = await self.pool.fetch(

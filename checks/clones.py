@@ -88,7 +88,7 @@ class CloneFamily:
     section: str  # one of SECTIONS
     spread: str  # "cross-component" | "same-component" | "same-file"
     value: float  # lines × members × SPREAD_WEIGHT[spread]
-    new: bool = False  # a member was compared for the first time by this scan
+    new: bool = False  # a member was added or changed since the last scan
 
     def pairs(self) -> Iterator[ClonePair]:
         """The unit pairs the family stands for: copies of one stream, and members of linked
@@ -150,10 +150,11 @@ def families(
     links: Sequence[tuple[int, int, float]],
     cfg: DuplicationConfig,
     *,
-    new_streams: frozenset[int] = frozenset(),
+    new_units: frozenset[tuple[str, int]] = frozenset(),
 ) -> list[CloneFamily]:
     """The clone families among ``units`` (each with its ``exact_hash`` stream), given the
-    verified near-miss ``links`` between streams (exact_hash, exact_hash, similarity)."""
+    verified near-miss ``links`` between streams (exact_hash, exact_hash, similarity).
+    ``new_units`` are the (path, exact_hash) of units added or changed since the last scan."""
     pool = sorted(
         (u for u in units if _reportable(u, cfg)),
         key=lambda u: (u.path, u.unit.start_line, -u.unit.end_line, u.unit.qualname),
@@ -178,7 +179,7 @@ def families(
     for number, (root, *members) in enumerate(raw):
         if _implied(number, members, ancestors, family_of):
             continue
-        out.append(_family(pool, members, links_of[root], new_streams))
+        out.append(_family(pool, members, links_of[root], new_units))
     out.sort(key=rank)
     return out
 
@@ -244,7 +245,7 @@ def _family(
     pool: Sequence[LocatedUnit],
     members: list[int],
     links: list[tuple[int, int, float]],
-    new_streams: frozenset[int],
+    new_units: frozenset[tuple[str, int]],
 ) -> CloneFamily:
     units = [pool[m] for m in members]
     stream_ids: dict[int, int] = {}
@@ -304,7 +305,7 @@ def _family(
         section=section,
         spread=spread,
         value=float(lines * len(refs)) * SPREAD_WEIGHT[spread],
-        new=any(u.unit.exact_hash in new_streams for u in units),
+        new=any((u.path, u.unit.exact_hash) in new_units for u in units),
     )
 
 

@@ -38,3 +38,12 @@ CREATE TABLE clone_pairs (
     similarity real   NOT NULL,
     PRIMARY KEY (repo_id, a, b)
 );
+
+-- The units the last scan saw, by path and stream: a unit not among them was added or changed
+-- since (what `cairn scan --new-only` lists), even when its stream was known (an exact copy).
+CREATE TABLE clone_units (
+    repo_id    bigint NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+    path       text   NOT NULL,
+    exact_hash bigint NOT NULL,
+    PRIMARY KEY (repo_id, path, exact_hash)
+);

@@ -54,8 +54,18 @@ def test_crowded_buckets_are_left_out_and_pairs_are_distinct() -> None:
     keys[:3, 0] = 5  # and a small bucket of three rows (band 0)
     keys[3:, 0] = np.arange(3, 70) + 100
     keys[:, 1] = np.arange(70) + 1000
-    left, right = band_pairs(keys)
-    assert (left.tolist(), right.tolist()) == ([0, 0, 1], [1, 2, 2])
+    left, right, capped = band_pairs(keys)
+    assert (left.tolist(), right.tolist()) == ([0, 0, 1], [1, 2, 2]) and not capped
+
+
+def test_candidates_are_capped_smallest_buckets_first() -> None:
+    keys = np.zeros((12, 2), dtype=np.int64)
+    keys[:2, 0] = 1  # a bucket of 2 rows (1 pair)
+    keys[2:, 0] = 2  # a bucket of 10 rows (45 pairs)
+    keys[:, 1] = np.arange(12) + 100  # band 1: no shared key
+    left, right, capped = band_pairs(keys, limit=1)
+    assert (left.tolist(), right.tolist(), capped) == ([0], [1], True)
+    assert len(band_pairs(keys, limit=46)[0]) == 46
 
 
 def test_an_empty_index() -> None:

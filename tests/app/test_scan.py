@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.clones import ScanResult, scan
+from analyzers.parse import parse_file
+from app.clones import BaseIndexes, ScanResult, review_candidates, scan
 from app.git import GitRepo
+from app.indexer import index_commit
 from app.source import LocalSource
 from app.store import Store
 from checks.config import CairnConfig, DuplicationConfig
@@ -13,7 +15,6 @@ from tests.app.samples import (
     INVOICE_TOTAL,
     PARSE_DATE,
     PARSE_DATE_NEAR_MISS,
-    PARSE_DATE_RENAMED,
     UNRELATED,
     module,
 )
@@ -43,7 +44,13 @@ async def test_a_second_scan_compares_only_what_changed(store: Store, repo: GitR
     assert third.compared == 0 and third.candidates == 0
     assert [f.id for f in third.families] == [family.id] and not third.families[0].new
 
-    repo.remove("c.py").commit("gone again")
+    repo.write({"e.py": module(PARSE_DATE)}).commit("an exact copy: a known stream, a new unit")
+    fourth = await _scan(store, repo)
+    assert fourth.compared == 0  # no new stream to compare
+    (grown,) = fourth.families
+    assert [m.unit.path for m in grown.members] == ["a.py", "c.py", "e.py"] and grown.new
+
+    repo.remove("c.py", "e.py").commit("gone again")
     assert (await _scan(store, repo)).families == []
     assert (await store.clone_pairs((await store.repository(f"local:{repo.root}")).id)).a.size == 0
 
@@ -61,7 +68,7 @@ async def test_the_same_as_a_full_scan_after_many_commits(
 ) -> None:
     repo.write({"a.py": module(PARSE_DATE)}).commit()
     await _scan(store, repo)
-    repo.write({"b.py": module(PARSE_DATE_RENAMED)}).commit()
+    repo.write({"b.py": module(PARSE_DATE_NEAR_MISS)}).commit()
     await _scan(store, repo)
     repo.write({"c.py": module(PARSE_DATE_NEAR_MISS), "d.py": module(INVOICE_TOTAL)}).commit()
     incremental = await _scan(store, repo)
@@ -84,3 +91,28 @@ async def test_pairs_stay_with_their_repository(
     assert (await _scan(store, repo)).families == []
     row = await store.repository(f"local:{repo.root}")
     assert (await store.clone_pairs(row.id)).a.size == 0
+
+
+async def test_a_reviews_base_index_is_kept_until_the_tree_changes(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    repo.write({"a.py": module(PARSE_DATE), "d.py": module(UNRELATED)}).commit()
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    await index_commit(store, row, LocalSource(git), git.resolve("HEAD"))
+    indexes = BaseIndexes(size=1)
+    cfg = DuplicationConfig()
+    first = await indexes.engine(store, row.id, min_tokens=cfg.min_tokens, workers=1)
+    assert await indexes.engine(store, row.id, min_tokens=cfg.min_tokens, workers=1) is first
+
+    probe = parse_file("n.py", module(PARSE_DATE_NEAR_MISS).encode())
+    assert probe is not None
+    (found,) = await review_candidates(store, row.id, [probe.units[0]], cfg, indexes=indexes)
+    assert [u.path for u in found] == ["a.py"]
+
+    repo.write({"b.py": module(PARSE_DATE_NEAR_MISS)}).commit()
+    await index_commit(store, row, LocalSource(git), git.resolve("HEAD"))
+    again = await indexes.engine(store, row.id, min_tokens=cfg.min_tokens, workers=1)
+    assert again is not first and len(again) == len(first) + 1
+    (found,) = await review_candidates(store, row.id, [probe.units[0]], cfg, indexes=indexes)
+    assert sorted(u.path for u in found) == ["a.py", "b.py"]
