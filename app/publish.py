@@ -16,7 +16,9 @@
   read before posting, so a finding already commented (by a redelivered webhook, a retried
   job, or a job killed between posting and recording) is never commented again. A finding
   that is gone on a new head gets a reply naming the commit (itself marked, so it is sent
-  once) and its thread is resolved. The ledger (``app.ledger``) records every finding's state.
+  once) and its thread is resolved, when GitHub lets the App: resolving is best effort (an
+  installation with ``contents: read`` may be refused), and a refused thread stays open with
+  its "Fixed in" reply. The ledger (``app.ledger``) records every finding's state.
 - Suppressed findings (``suppressions`` of the repository) are not posted, and each run's
   summary lists them, so silence stays visible.
 - One publisher at a time per pull request (a Postgres advisory lock), and only for its
@@ -43,6 +45,7 @@ from app.github import (
     Annotation,
     CheckConclusion,
     CommentDraft,
+    Forbidden,
     GitHubError,
     GitHubUnavailable,
     Installation,
@@ -94,6 +97,8 @@ _FIXED = re.compile(r"<!-- cairn:fixed (\S+) (\S+) -->")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 _ANNOTATION_MESSAGE = 4000  # characters; GitHub allows 64 KB, nobody reads that much
 _ANNOTATION_TITLE = 255
+# The body of a review after the first, when GitHub refused one review of them all.
+_MORE = "More of Cairn's findings on {sha}; all of them are in the `cairn/*` check runs."
 # Seconds between rounds of completing the runs a broken job left open, while GitHub is down.
 _COMPLETE_PAUSES = (0.5, 1.0, 2.0)
 
@@ -117,6 +122,7 @@ class PublishReport:
     posted: int = 0  # new inline comments
     kept: int = 0  # commented on an earlier push (or attempt): not posted again
     fixed: int = 0  # gone on this head: replied to, thread resolved, recorded fixed
+    unresolved: int = 0  # of those, threads GitHub would not let Cairn resolve (left open)
     suppressed: int = 0  # silenced by a suppression: listed in the summaries only
     outside_diff: int = 0  # not on lines of the diff: check runs only
     summarised: int = 0  # over the comment cap: in the review's body and the check runs
@@ -303,7 +309,7 @@ class Publisher:
             await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
             # A check that did not run (its .cairn.yml section is broken) fixed nothing.
             not_run = {fp for fp, e in known.items() if e.check not in check_ids}
-            fixed = await self._close_fixed(
+            fixed, unresolved = await self._close_fixed(
                 ledger, pr, current, known, marked, comments, not_run=not_run
             )
 
@@ -319,6 +325,7 @@ class Publisher:
             posted=len(posted),
             kept=len(plan.kept),
             fixed=fixed,
+            unresolved=unresolved,
             suppressed=len(silenced),
             outside_diff=len(plan.outside) + (len(plan.new) - len(posted)),
             summarised=len(plan.over),
@@ -334,8 +341,9 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         commentable: Mapping[str, Sequence[tuple[int, int]]],
     ) -> _Plan:
-        """Which findings to comment now; the cap counts comments already on this head."""
-        on_head = sum(1 for c in marked.values() if c.commit_id == pr.head_sha)
+        """Which findings to comment now; the cap counts comments already made on this head
+        (``original_commit_id``: GitHub moves ``commit_id`` of every comment to each new head)."""
+        on_head = sum(1 for c in marked.values() if c.original_commit_id == pr.head_sha)
         slots = max(self.max_comments - on_head, 0)
         plan = _Plan()
         for f in sorted(active, key=finding_key):
@@ -354,21 +362,48 @@ class Publisher:
         return plan
 
     async def _post(self, pr: PullRequestRef, plan: _Plan, total: int) -> dict[str, int]:
-        """Publish the review; the new comments' ids by fingerprint."""
+        """Publish the review; the new comments' ids by fingerprint.
+
+        GitHub refuses a whole review (422) for one comment it cannot place (a line its diff
+        does not show, a push racing the job). The comments are then sent again in halves, so
+        one refused comment never costs the others; each one refused alone stays in the check
+        runs. That is at most 2n - 1 requests for n comments, and as few reviews as it takes.
+        """
         if not plan.new:
             return {}
-        body = self._review_body(pr, plan, total)
-        drafts = [draft for _, draft in plan.new]
+        posted: dict[str, int] = {}
+        await self._post_part(pr, list(plan.new), self._review_body(pr, plan, total), posted)
+        return posted
+
+    async def _post_part(
+        self,
+        pr: PullRequestRef,
+        part: list[tuple[Finding, CommentDraft]],
+        first_body: str,
+        posted: dict[str, int],
+    ) -> None:
+        # the summary goes with the first review published; any later one only points to it
+        body = first_body if not posted else _MORE.format(sha=pr.head_sha[:7])
         try:
             ids = await self.github.publish_review(
-                pr.full_name, pr.number, pr.head_sha, body, drafts
+                pr.full_name, pr.number, pr.head_sha, body, [d for _, d in part]
             )
         except Unprocessable as e:
-            # The diff we were given disagrees with GitHub's (a push raced the job): keep
-            # the findings in the check runs rather than lose the whole review.
-            logger.warning("review refused, findings kept in check runs: %s", e, extra=_context(pr))
-            return {}
-        return {f.fingerprint: cid for (f, _), cid in zip(plan.new, ids, strict=True)}
+            if len(part) == 1:
+                _, d = part[0]
+                logger.warning(
+                    "comment on %s:%d refused, the finding stays in the check runs: %s",
+                    d.path,
+                    d.line,
+                    e,
+                    extra=_context(pr),
+                )
+                return
+            half = len(part) // 2
+            await self._post_part(pr, part[:half], first_body, posted)
+            await self._post_part(pr, part[half:], first_body, posted)
+            return
+        posted.update((f.fingerprint, cid) for (f, _), cid in zip(part, ids, strict=True))
 
     async def _close_fixed(
         self,
@@ -379,14 +414,17 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         comments: Sequence[ReviewComment],
         not_run: Set[str] = frozenset(),
-    ) -> int:
-        """Reply to and resolve the threads of findings gone on this head; record them fixed."""
+    ) -> tuple[int, int]:
+        """Reply to and resolve the threads of findings gone on this head; record them fixed.
+
+        Returns how many were fixed, and how many of their threads GitHub refused to resolve.
+        """
         gone = {fp for fp, e in known.items() if e.state == "open" and fp not in current}
         gone -= not_run
         # commented but never recorded: a job killed between posting and recording
         gone |= {fp for fp in marked if fp not in current and fp not in known}
         if not gone:
-            return 0
+            return 0, 0
         replied = {
             (m[1], m[2], c.in_reply_to_id)
             for c in comments
@@ -395,6 +433,7 @@ class Publisher:
         by_id = {c.id: c for c in comments}
         threads: dict[int, tuple[str, bool]] | None = None
         fixed: dict[str, str | None] = {}
+        refused = 0
         for fp in sorted(gone):
             root = marked.get(fp)
             entry = known.get(fp)
@@ -418,11 +457,19 @@ class Publisher:
                     for cid in t.comment_ids
                 }
             thread = threads.get(root.id)
-            if thread is not None and not thread[1]:
-                await self.github.resolve_thread(thread[0])
+            if thread is not None and not thread[1] and refused == 0:
+                try:
+                    await self.github.resolve_thread(thread[0])
+                except Forbidden as e:
+                    # Reported for installations with `contents: read`; the "Fixed in" reply
+                    # says it all the same. The other threads would be refused too.
+                    logger.warning("thread left open: %s", e, extra=_context(pr))
+                    refused += 1
+            elif thread is not None and not thread[1]:
+                refused += 1
             fixed[fp] = thread[0] if thread is not None else None
         await ledger.mark_fixed(pr.repo_id, pr.number, fixed, pr.head_sha)
-        return len(fixed)
+        return len(fixed), refused
 
     async def _complete_runs(
         self,

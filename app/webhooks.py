@@ -93,7 +93,10 @@ def _check_suite(
     repo = _repo(p)
     key = "check_suite" if "check_suite" in p else "check_run"
     suite = p.get(key)
-    if repo is None or not isinstance(suite, Mapping) or action not in {"requested", "rerequested"}:
+    # Only a person's re-request reviews again. GitHub sends check_suite `requested` on every
+    # push, next to pull_request `synchronize`, which already queues that head's review; and
+    # check_run `created`/`completed` are Cairn's own runs coming back.
+    if repo is None or not isinstance(suite, Mapping) or action != "rerequested":
         return []
     head = _str(suite.get("head_sha"))
     prs = suite.get("pull_requests")

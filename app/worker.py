@@ -35,6 +35,7 @@ from analyzers.languages import language_for_path
 from app import database
 from app.concurrency import InstallationSlots
 from app.github import (
+    Conflict,
     GitHubApp,
     GitHubError,
     GitHubUnavailable,
@@ -200,6 +201,7 @@ class WorkerState:
     app: AppSettings
     pool: asyncpg.Pool
     github: GitHubApp
+    meter: GitHubMeter | None = None
 
 
 def _state(ctx: dict[str, Any]) -> WorkerState:
@@ -324,6 +326,8 @@ async def _review_and_publish(
         notes=notes,
         decisions=result.decisions,
     )
+    if report.unresolved and w.meter is not None:
+        w.meter.refused("resolve_thread", report.unresolved)
     return (
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
@@ -393,10 +397,11 @@ async def ignore_finding(
             await gh.comment(full_name, number, answer)
         return "not a reply to a Cairn finding"
     if not reason:
+        # in the thread, under its top comment: GitHub refuses replies to replies
         await gh.reply(
             full_name,
             number,
-            comment_id,
+            in_reply_to or comment_id,
             "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
         )
         return "no reason given"
@@ -449,7 +454,6 @@ async def index_repository(
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
     info = await gh.repository(full_name)
-    commit = sha or await gh.commit_sha(full_name, info.default_branch)
     store = Store(w.pool)
     repo = await store.repository(
         full_name,
@@ -457,6 +461,13 @@ async def index_repository(
         installation_id=installation_id,
         default_branch=info.default_branch,
     )
+    try:
+        commit = sha or await gh.commit_sha(full_name, info.default_branch)
+    except Conflict:
+        # An empty repository (GitHub: 409): nothing to index; its first push to the default
+        # branch queues the index. Completing here keeps the job from running again forever.
+        logger.info("%s is empty: nothing to index", full_name, extra=log)
+        return "empty repository: nothing to index"
     report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"
@@ -495,7 +506,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     ctx["meter"] = meter
     ctx["stack"] = stack
-    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github)
+    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github, meter=meter)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from arq.jobs import Job, JobResult, JobStatus
 
 from app import worker as worker_module
 from app.ledger import Ledger, Seen
+from app.metrics import render as render_metrics
 from app.settings import Settings
 from app.store import Store
 from app.worker import build_worker
@@ -158,8 +159,11 @@ class FaultsAfterStart(list[str]):
         super().append(request)
 
 
-def human_comment(state: State, number: int, path: str, line: int, body: str) -> int:
-    """A person's review comment on the pull request; its id."""
+def human_comment(
+    state: State, number: int, path: str, line: int, body: str, in_reply_to: int | None = None
+) -> int:
+    """A person's review comment on the pull request (a reply in ``in_reply_to``'s thread);
+    its id."""
     with state.lock:
         pr = state.pulls[(REPO, number)]
         cid = state.next_id()
@@ -177,11 +181,14 @@ def human_comment(state: State, number: int, path: str, line: int, body: str) ->
                 body=body,
                 commit_id=pr.head_sha,
                 author="octocat",
+                in_reply_to_id=in_reply_to,
             )
         )
-        state.thread_list.setdefault((REPO, number), []).append(
-            Thread(f"PRRT_{cid}", number, [cid])
-        )
+        threads = state.thread_list.setdefault((REPO, number), [])
+        if in_reply_to is None:
+            threads.append(Thread(f"PRRT_{cid}", number, [cid]))
+        else:
+            next(t for t in threads if in_reply_to in t.comment_ids).comment_ids.append(cid)
     return cid
 
 
@@ -246,6 +253,19 @@ async def test_index_repository_without_a_sha_records_the_commit_it_indexed(
     await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
 
     assert (await _repository_row(world, world.repo_id()))[2] == head
+
+
+async def test_index_repository_of_an_empty_repository_completes(world: World) -> None:
+    # A repository installed before its first push: GitHub answers 409 to its commits.
+    result = await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
+
+    assert result.success, result.result
+    assert "empty" in result.result
+    assert await _repository_row(world, world.repo_id()) == (INSTALLATION, "main", None)
+    done = await world.store.pool.fetchval(
+        "SELECT done_at IS NOT NULL FROM job_runs WHERE job_id = $1", result.job_id
+    )
+    assert done  # the reconciler never queues it again
 
 
 # --- forget_repositories / forget_installation ---------------------------------------------
@@ -440,6 +460,44 @@ async def test_a_review_comments_the_duplicate_and_completes_three_runs(world: W
     assert f"/{REPO}/blob/{base}/billing/dates.py#L4-L17" in comment.body
 
 
+async def test_a_fix_github_will_not_resolve_leaves_the_thread_open_and_is_counted(
+    world: World,
+) -> None:
+    assert world.state.permissions[INSTALLATION]["contents"] == "read"  # what app.yml asks
+    base, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    fixed = world.state.commit(REPO, BASE | {"exports/csv.py": "X = 1\n"}, "fix", parents=[head])
+    world.state.open_pull_request(REPO, base, fixed, number=1)
+
+    result = await world.run("review_pull_request", *world.review_args(fixed))
+
+    assert result.success, result.result
+    assert "1 fixed" in result.result
+    root, reply = world.state.review_comments(REPO, 1)
+    assert reply.in_reply_to_id == root.id and f"Fixed in {fixed}" in reply.body
+    assert [t.is_resolved for t in world.state.threads(REPO, 1)] == [False]
+    assert {r.conclusion for r in world.state.runs(REPO) if r.head_sha == fixed} == {"success"}
+    page = await render_metrics(world.store.pool, world.redis)
+    assert 'cairn_github_refusals_total{what="resolve_thread"} 1' in page
+
+
+async def test_a_file_whose_diff_github_leaves_out_costs_no_other_comment(world: World) -> None:
+    # GitHub leaves out the patch of a diff past its limits (the simulator: 20,000 lines):
+    # no line of that file can carry a comment, its findings go to the check runs only.
+    filler = "".join(f"row_{i} = {i}\n" for i in range(20_000))
+    big = module(PARSE_DATE_RENAMED.replace("to_day", "day_of")) + filler
+    _, head = world.pull_request(DUPLICATE | {"exports/table.py": big})
+    files = {f.filename: f for f in world.state.pulls[(REPO, 1)].files}
+    assert files["exports/table.py"].patch is None and files["exports/csv.py"].patch
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert {c.path for c in world.state.review_comments(REPO, 1)} == {"exports/csv.py"}
+    annotated = world.state.check_run(REPO, "cairn/duplication").annotations
+    assert {a["path"] for a in annotated} == {"exports/csv.py", "exports/table.py"}
+
+
 # --- ignore_finding, then recheck ----------------------------------------------------------
 
 
@@ -498,6 +556,24 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
     assert world.state.review_comments(REPO, 1) == comments_before
     assert len(world.state.reviews[(REPO, 1)]) == 1
     assert (await world.ledger.findings(repo_id, 1))[fp].state == "dismissed"
+
+
+async def test_ignore_without_a_reason_is_answered_in_the_thread(world: World) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [top] = world.state.review_comments(REPO, 1)
+    command = human_comment(world.state, 1, top.path, top.line, "/cairn ignore", top.id)
+
+    result = await world.run(
+        "ignore_finding", INSTALLATION, world.repo_id(), REPO, 1, top.id, command, "alice", ""
+    )
+
+    assert result.success and result.result == "no reason given", result.result
+    answer = world.state.review_comments(REPO, 1)[-1]
+    # GitHub refuses replies to replies: the answer names the thread's top comment
+    assert (answer.in_reply_to_id, answer.author) == (top.id, world.state.bot_login)
+    assert answer.body.startswith("Say why")
+    assert await world.ledger.suppressions(world.repo_id()) == []
 
 
 @pytest.mark.parametrize(
