@@ -19,13 +19,16 @@ from typing import TextIO
 
 from app import database, rules, why
 from app.analysis import Analysis
+from app.clones import scan
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
-from app.review import review, scan
+from app.report import scan as scan_report
+from app.review import review
 from app.settings import Settings
 from app.source import LocalSource
 from app.store import Repository, Store
+from checks.clones import SECTIONS
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
@@ -70,10 +73,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_review)
 
-    p = sub.add_parser("scan", help="every clone pair in the repository (its baseline)")
+    p = sub.add_parser("scan", help="the clone families of the whole repository (its baseline)")
     _repo_arg(p)
     p.add_argument("--ref", default="HEAD", help="the commit to scan (default: HEAD)")
-    _output_args(p)
+    _output_args(p, ("text", "json", "sarif", "html"))
+    p.add_argument(
+        "--top",
+        type=int,
+        metavar="N",
+        help=f"list the N most valuable families (default: {scan_report.TEXT_TOP} in text, "
+        "all otherwise; 0: all)",
+    )
+    p.add_argument(
+        "--min-lines", type=int, default=0, metavar="N", help="only families of N+ lines each"
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also list families in tests, migrations, fixtures and generated code",
+    )
+    p.add_argument(
+        "--new-only",
+        action="store_true",
+        help="only families with code added or changed since the last scan",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="only families not in this earlier `cairn scan --format json` report",
+    )
+    p.add_argument(
+        "--full", action="store_true", help="compare every unit again, not only what changed"
+    )
     p.set_defaults(run=_scan)
 
     p = sub.add_parser("index", help="index the tree at a ref (incremental)")
@@ -132,8 +164,10 @@ def _repo_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repo", type=Path, default=Path.cwd(), help="repository path (default: .)")
 
 
-def _output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+def _output_args(
+    p: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json", "sarif")
+) -> None:
+    p.add_argument("--format", choices=formats, default="text")
     p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
     p.add_argument(
         "--config", type=Path, help=f"configuration file (default: {CONFIG_FILE} at the ref)"
@@ -267,19 +301,52 @@ async def _scan(args: argparse.Namespace, settings: Settings) -> int:
     git = GitRepo.discover(args.repo)
     commit = git.resolve(args.ref)
     config = _load_config(args, git, commit)
+    if (args.top is not None and args.top < 0) or args.min_lines < 0:
+        raise CairnError("--top and --min-lines take a number of 0 or more")
+    baseline = scan_report.Baseline.read(args.baseline) if args.baseline else None
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        clones, report = await scan(
-            store, repo, LocalSource(git), commit, config, progress_stream=sys.stderr
+        result = await scan(
+            store,
+            repo,
+            LocalSource(git),
+            commit,
+            config,
+            progress_stream=sys.stderr,
+            full=args.full,
         )
-    _status(f"scanned {commit[:10]}: {report.files} files, {report.skipped_summary()}")
+    top = args.top
+    if top is None and args.format == "text":
+        top = scan_report.TEXT_TOP
+    selection = scan_report.Selection(
+        sections=frozenset(SECTIONS) if args.all else frozenset({"production"}),
+        min_lines=args.min_lines,
+        top=top or None,
+        new_only=args.new_only,
+        baseline=baseline,
+    )
+    report = scan_report.select(result.families, selection)
+    how = "compared" if not result.incremental else "compared (new since the last scan)"
+    _status(
+        f"scanned {commit[:10]}: {result.index.files} files, {result.streams:,} distinct units "
+        f"of {config.duplication.min_tokens}+ tokens, {result.compared:,} {how}, "
+        f"{result.candidates:,} candidate pairs verified; {result.index.skipped_summary()}"
+    )
+    if result.capped:
+        _status(
+            "note: so many units look alike that the most crowded groups were not compared "
+            "(the candidate limit); the families listed are complete for the rest"
+        )
     if args.format == "json":
-        out = json.dumps(document.scan_document(clones), indent=2) + "\n"
+        out = json.dumps(scan_report.document(report), indent=2) + "\n"
     elif args.format == "sarif":
-        out = json.dumps(sarif.scan_sarif(clones, tool_version=cairn_version()), indent=2) + "\n"
+        out = json.dumps(scan_report.sarif(report, tool_version=cairn_version()), indent=2) + "\n"
+    elif args.format == "html":
+        title = f"Clones in {git.root.name} at {commit[:10]}"
+        out = scan_report.render_html(report, _source_at(git, commit), title=title)
     else:
-        out = text.render_scan(clones, color=_color(args, sys.stdout))
+        out = scan_report.render_text(report)
     _emit(args, out)
     return 0
 

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from analyzers import fingerprint as fp
 from analyzers.files import skip_reason
 from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resolve
 from analyzers.languages import language_for_path
@@ -27,7 +26,7 @@ from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.decisions import index_decisions
 from app.git import TreeEntry
 from app.source import Source
-from app.store import ParsedBlob, Repository, Store, StoredUnit
+from app.store import ParsedBlob, Repository, Store
 from checks.config import MIN_TOKENS_FLOOR
 
 logger = logging.getLogger(__name__)
@@ -62,17 +61,6 @@ class IndexReport:
         return f"{sum(self.skipped.values())} skipped ({', '.join(parts)})"
 
 
-def fingerprinted(unit: CodeUnit) -> StoredUnit:
-    """A unit with the fingerprints the index keeps (MinHash, LSH bands, embedding)."""
-    signature = fp.minhash(unit.tokens)
-    return StoredUnit(
-        unit=unit,
-        minhash=signature.astype("<u4").tobytes(),
-        bands=tuple(fp.lsh_bands(signature)),
-        embedding=fp.embed(unit.tokens),
-    )
-
-
 def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     """Parse one blob into stored units, or say why it was skipped. Runs in worker processes."""
     reason = skip_reason(path, len(data), data[:8192])
@@ -82,18 +70,7 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     if result is None:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
     parsed, tree = result
-    kept = [u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR]
-    sketches = fp.sketch([u.tokens for u in kept])
-    keys = fp.band_keys(sketches.signatures).tolist()
-    units = tuple(
-        StoredUnit(
-            unit=unit,
-            minhash=sketches.signatures[i].astype("<u4").tobytes(),
-            bands=tuple(keys[i]),
-            embedding=sketches.vectors[i],
-        )
-        for i, unit in enumerate(kept)
-    )
+    units = tuple(u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR)
     return ParsedBlob(
         sha=sha,
         language=parsed.language,

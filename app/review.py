@@ -16,18 +16,18 @@ from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
 from app.analysis import Inline, Runner
+from app.clones import review_candidates
 from app.decisions import decision_inputs
 from app.head import changed_files, suppress
 from app.history import history_for
-from app.indexer import IndexReport, fingerprinted, index_commit
+from app.indexer import IndexReport, index_commit
 from app.rules import load_codebase, wants_codebase
 from app.source import Source
-from app.store import Repository, Store, StoredUnit
-from checks.clones import ClonePair
+from app.store import Repository, Store
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
 from checks.decisions import DecisionNotes, DecisionsCheck, decision_notes
-from checks.duplication import DuplicationCheck, find_clones
+from checks.duplication import DuplicationCheck
 from checks.finding import Finding
 from checks.patterns import PatternsCheck
 
@@ -101,8 +101,8 @@ async def review(
         analysis=runner,
     )
     diffs = await source.diff(base, head)
-    units, skipped, probes = await changed_units(source, base, head, diffs, runner)
-    found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
+    units, skipped = await changed_units(source, base, head, diffs, runner)
+    found = await review_candidates(store, repo.id, [cu.unit for cu in units], config.duplication)
     index = PrefetchedIndex(
         {unit_key(cu.unit): cands for cu, cands in zip(units, found, strict=True)}
     )
@@ -150,9 +150,9 @@ class _ChangedFile:
 
 async def changed_units(
     source: Source, base: str, head: str, diffs: Sequence[FileDiff], analysis: Runner
-) -> tuple[list[ChangedUnit], dict[str, str], list[StoredUnit]]:
-    """Units at head that the diff adds or modifies, each with its own version at base; the
-    files passed over and why; each unit's fingerprints (for the index's candidates).
+) -> tuple[list[ChangedUnit], dict[str, str]]:
+    """Units at head that the diff adds or modifies, each with its own version at base, and
+    the files passed over and why.
 
     The files are read here and parsed on ``analysis``, within MAX_REVIEW_FILES files and
     MAX_REVIEW_BYTES bytes a review."""
@@ -191,16 +191,16 @@ async def changed_units(
             continue
         total += size
         files.append(_ChangedFile(diff, data, previous))
-    units, cut, probes = await analysis.run(_parse_changed, files)
+    units, cut = await analysis.run(_parse_changed, files)
     skipped.update(cut)
-    return units, skipped, probes
+    return units, skipped
 
 
 def _parse_changed(
     files: list[_ChangedFile],
-) -> tuple[list[ChangedUnit], dict[str, str], list[StoredUnit]]:
-    """The changed units of ``files``, the files whose units were cut at MAX_UNITS_PER_FILE,
-    and each unit's fingerprints."""
+) -> tuple[list[ChangedUnit], dict[str, str]]:
+    """The changed units of ``files``, and the files whose units were cut at
+    MAX_UNITS_PER_FILE."""
     units: list[ChangedUnit] = []
     cut: dict[str, str] = {}
     for f in files:
@@ -221,7 +221,7 @@ def _parse_changed(
         for unit in parsed.units[:MAX_UNITS_PER_FILE]:
             if f.diff.touches(unit.start_line, unit.end_line):
                 units.append(ChangedUnit(path=path, unit=unit, previous=_match(unit, previous)))
-    return units, cut, [fingerprinted(cu.unit) for cu in units]
+    return units, cut
 
 
 async def _previous_source(source: Source, base: str, diff: FileDiff) -> bytes | None:
@@ -239,21 +239,3 @@ def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
     if not same:
         return None
     return min(same, key=lambda p: abs(p.start_line - unit.start_line))
-
-
-async def scan(
-    store: Store,
-    repo: Repository,
-    source: Source,
-    commit: str,
-    config: CairnConfig,
-    *,
-    progress_stream: TextIO | None = None,
-    analysis: Runner | None = None,
-) -> tuple[list[ClonePair], IndexReport]:
-    """Every clone pair in the repository at ``commit``: its baseline of duplication."""
-    report = await index_commit(
-        store, repo, source, commit, progress_stream=progress_stream, analysis=analysis
-    )
-    units = await store.units(repo.id, min_tokens=config.duplication.min_tokens)
-    return find_clones(units, config.duplication), report

@@ -85,10 +85,63 @@ def test_review_sarif_is_valid(
 def test_scan_json(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
     proc = cairn(cairn_env, "scan", "--repo", str(planted.root), "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    clones = json.loads(proc.stdout)["clones"]
-    assert [(c["a"]["path"], c["b"]["path"], c["kind"]) for c in clones] == [
-        ("billing/dates.py", "exports/csv.py", "renamed")
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == 2
+    (family,) = doc["families"]
+    assert [(m["path"], m["name"]) for m in family["members"]] == [
+        ("billing/dates.py", "parse_iso_date"),
+        ("exports/csv.py", "to_day"),
     ]
+    assert family["kinds"] == ["renamed"] and family["section"] == "production"
+    assert doc["summary"]["by_section"]["production"]["families"] == 1
+
+
+def test_scan_formats_baseline_and_new_only(
+    cairn_env: dict[str, str], planted: GitRepoBuilder, tmp_path: Path
+) -> None:
+    root = str(planted.root)
+    baseline = tmp_path / "baseline.json"
+    first = cairn(cairn_env, "scan", "--repo", root, "--format", "json", "-o", str(baseline))
+    assert first.returncode == 0, first.stderr
+    planted.write(
+        {
+            "tests/test_dates.py": module(PARSE_DATE.replace("parse_iso_date", "check_date")),
+            "reports/copy.py": module(INVOICE_TOTAL),
+            "tests/one.py": module(UNRELATED),
+            "tests/two.py": module(UNRELATED),
+        }
+    ).commit("more copies")
+
+    text = cairn(cairn_env, "scan", "--repo", root)
+    assert text.returncode == 0, text.stderr
+    assert "reports/copy.py" in text.stdout and "billing/invoices.py" in text.stdout
+    assert "tests/test_dates.py" in text.stdout  # a test copy of production duplication
+    assert "tests/one.py" not in text.stdout  # the tests' own duplication: its own section
+    assert "Not listed: tests (--all lists them)." in text.stdout
+    assert "tests/one.py" in cairn(cairn_env, "scan", "--repo", root, "--all").stdout
+
+    argv = ["scan", "--repo", root, "--format", "json", "--baseline", str(baseline)]
+    new = json.loads(cairn(cairn_env, *argv).stdout)
+    assert sorted([m["path"] for m in f["members"]] for f in new["families"]) == [
+        ["billing/dates.py", "exports/csv.py", "tests/test_dates.py"],  # grew: a new copy
+        ["billing/invoices.py", "reports/copy.py"],
+    ]
+    assert new["summary"]["families"] == 3  # totals count every family
+    assert new["summary"]["by_section"]["tests"]["families"] == 1
+
+    html = cairn(cairn_env, "scan", "--repo", root, "--format", "html", "--all")
+    assert html.returncode == 0, html.stderr
+    assert html.stdout.startswith("<!DOCTYPE html>") and "<script" not in html.stdout
+    assert "def invoice_total" in html.stdout  # the code, side by side
+    assert "By directory" in html.stdout
+
+    sarif = json.loads(cairn(cairn_env, "scan", "--repo", root, "--format", "sarif").stdout)
+    assert len(sarif["runs"][0]["results"]) == 2
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "clones": []}')
+    refused = cairn(cairn_env, "scan", "--repo", root, "--baseline", str(bad))
+    assert refused.returncode == 2 and "not a report of `cairn scan" in refused.stderr
 
 
 def test_index_then_incremental(cairn_env: dict[str, str], planted: GitRepoBuilder) -> None:
