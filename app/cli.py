@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import TextIO
 
 from app import database, rules, why
+from app.analysis import Analysis
+from app.clones import scan
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.report import document, sarif, text
-from app.review import review, scan
+from app.report import scan as scan_report
+from app.review import review
 from app.settings import Settings, redacted
 from app.signals import Terminated, raise_on_sigterm, stop_signals_recorded
 from app.source import LocalSource
 from app.store import Repository, Store
+from checks.clones import SECTIONS
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
@@ -67,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     _repo_arg(p)
     p.add_argument("--base", help="base ref (default: merge base with the default branch)")
     p.add_argument("--head", default="HEAD", help="head ref (default: HEAD)")
+    p.add_argument(
+        "--head-config",
+        action="store_true",
+        help=f"read {CONFIG_FILE} at the head, not the base (a branch then configures its own "
+        "review: only for trying a configuration out)",
+    )
     _output_args(p)
     p.add_argument(
         "--fail-on",
@@ -76,10 +86,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_review)
 
-    p = sub.add_parser("scan", help="every clone pair in the repository (its baseline)")
+    p = sub.add_parser("scan", help="the clone families of the whole repository (its baseline)")
     _repo_arg(p)
     p.add_argument("--ref", default="HEAD", help="the commit to scan (default: HEAD)")
-    _output_args(p)
+    _output_args(p, ("text", "json", "sarif", "html"))
+    p.add_argument(
+        "--top",
+        type=int,
+        metavar="N",
+        help=f"list the N most valuable families (default: {scan_report.TEXT_TOP} in text, "
+        "all otherwise; 0: all)",
+    )
+    p.add_argument(
+        "--min-lines", type=int, default=0, metavar="N", help="only families of N+ lines each"
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also list families in tests, migrations, fixtures and generated code",
+    )
+    p.add_argument(
+        "--new-only",
+        action="store_true",
+        help="only families with code added or changed since the last scan",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="only families not in this earlier `cairn scan --format json` report",
+    )
+    p.add_argument(
+        "--full", action="store_true", help="compare every unit again, not only what changed"
+    )
     p.set_defaults(run=_scan)
 
     p = sub.add_parser("index", help="index the tree at a ref (incremental)")
@@ -167,10 +206,10 @@ def _repo_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repo", type=Path, default=Path.cwd(), help="repository path (default: .)")
 
 
-def _output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format", choices=("text", "json", "sarif"), default="text", help="(default: text)"
-    )
+def _output_args(
+    p: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json", "sarif")
+) -> None:
+    p.add_argument("--format", choices=formats, default="text", help="(default: text)")
     p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
     p.add_argument(
         "--config", type=Path, help=f"configuration file (default: {CONFIG_FILE} at the ref)"
@@ -260,11 +299,17 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
         if branch is None:
             raise CairnError("cannot tell the default branch; pass --base REF")
         base = git.merge_base(git.resolve(branch), head)
-    config = _load_config(args, git, head)
-    async with database.connect(settings) as pool:
+    # At the base, as the App and the Action read it: in CI, a branch cannot switch its own
+    # gate off (the decision log is read at the base too, by the review).
+    config = _load_config(args, git, head if args.head_config else base)
+    timeout, memory = settings.analysis_bounds()
+    async with (
+        database.connect(settings) as pool,
+        Analysis(timeout=timeout, memory_mb=memory) as analysis,
+    ):
         store = Store(pool)
         repo = await _repository(store, git)
-        result = await review(store, repo, LocalSource(git), base, head, config)
+        result = await review(store, repo, LocalSource(git), base, head, config, analysis=analysis)
     _status(
         f"reviewed {base[:10]}..{head[:10]}: {result.changed_files} files, "
         f"{result.changed_units} changed units; index {result.index.files} files "
@@ -322,19 +367,52 @@ async def _scan(args: argparse.Namespace, settings: Settings) -> int:
     git = GitRepo.discover(args.repo)
     commit = git.resolve(args.ref)
     config = _load_config(args, git, commit)
+    if (args.top is not None and args.top < 0) or args.min_lines < 0:
+        raise CairnError("--top and --min-lines take a number of 0 or more")
+    baseline = scan_report.Baseline.read(args.baseline) if args.baseline else None
     async with database.connect(settings) as pool:
         store = Store(pool)
         repo = await _repository(store, git)
-        clones, report = await scan(
-            store, repo, LocalSource(git), commit, config, progress_stream=sys.stderr
+        result = await scan(
+            store,
+            repo,
+            LocalSource(git),
+            commit,
+            config,
+            progress_stream=sys.stderr,
+            full=args.full,
         )
-    _status(f"scanned {commit[:10]}: {report.files} files, {report.skipped_summary()}")
+    top = args.top
+    if top is None and args.format == "text":
+        top = scan_report.TEXT_TOP
+    selection = scan_report.Selection(
+        sections=frozenset(SECTIONS) if args.all else frozenset({"production"}),
+        min_lines=args.min_lines,
+        top=top or None,
+        new_only=args.new_only,
+        baseline=baseline,
+    )
+    report = scan_report.select(result.families, selection)
+    how = "compared" if not result.incremental else "compared (new since the last scan)"
+    _status(
+        f"scanned {commit[:10]}: {result.index.files} files, {result.streams:,} distinct units "
+        f"of {config.duplication.min_tokens}+ tokens, {result.compared:,} {how}, "
+        f"{result.candidates:,} candidate pairs verified; {result.index.skipped_summary()}"
+    )
+    if result.capped:
+        _status(
+            "note: so many units look alike that the most crowded groups were not compared "
+            "(the candidate limit); the families listed are complete for the rest"
+        )
     if args.format == "json":
-        out = json.dumps(document.scan_document(clones), indent=2) + "\n"
+        out = json.dumps(scan_report.document(report), indent=2) + "\n"
     elif args.format == "sarif":
-        out = json.dumps(sarif.scan_sarif(clones, tool_version=cairn_version()), indent=2) + "\n"
+        out = json.dumps(scan_report.sarif(report, tool_version=cairn_version()), indent=2) + "\n"
+    elif args.format == "html":
+        title = f"Clones in {git.root.name} at {commit[:10]}"
+        out = scan_report.render_html(report, _source_at(git, commit), title=title)
     else:
-        out = text.render_scan(clones, color=_color(args, sys.stdout))
+        out = scan_report.render_text(report)
     _emit(args, out)
     return 0
 
@@ -437,9 +515,27 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     async with database.connect(settings) as pool:
         # No ping at start: deliveries are recorded even while Redis is down.
         redis = ArqRedis.from_url(app.redis_url)
-        web = create_app(pool, redis, app.webhook_secret, review_drafts=app.review_drafts)
+        web = create_app(
+            pool,
+            redis,
+            app.webhook_secret,
+            review_drafts=app.review_drafts,
+            metrics_token=app.metrics_token,
+            body_timeout=app.body_timeout,
+        )
         server = uvicorn.Server(
-            uvicorn.Config(web, host=args.host, port=args.port, log_level="info", access_log=False)
+            uvicorn.Config(
+                web,
+                host=args.host,
+                port=args.port,
+                log_level="info",
+                access_log=False,
+                # at most this many requests at once (a 503 past it): 25 MB bodies are read
+                # before their signature can be checked, so connections bound the memory
+                # (uvicorn counts the connection asking: N + 1 lets N in)
+                limit_concurrency=app.max_requests + 1,
+                timeout_keep_alive=5,
+            )
         )
         _status(
             f"cairn serve: webhooks at http://{args.host}:{sock.getsockname()[1]}/webhooks, "

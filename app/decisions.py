@@ -24,6 +24,7 @@ from analyzers.adr import (
 )
 from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
+from app.analysis import Inline, Runner
 from app.git import TreeEntry
 from app.history import DecisionHistory
 from app.source import Source
@@ -45,6 +46,7 @@ async def index_decisions(
     paths: Sequence[str] = (),
     *,
     tree: Sequence[TreeEntry] | None = None,
+    analysis: Runner | None = None,
 ) -> int:
     """Bring the stored decision log to ``commit``; parse only ADRs whose blob changed.
 
@@ -77,8 +79,10 @@ async def index_decisions(
     by_sha: dict[str, list[str]] = {}
     for path, sha in todo.items():
         by_sha.setdefault(sha, []).append(path)
+    runner = analysis if analysis is not None else Inline()
     async for sha, data in source.blobs(list(by_sha)):
-        parsed += [(sha, parse_adr(path, data)) for path in by_sha[sha]]
+        adrs = await runner.run(_parse_adrs, [(path, data) for path in by_sha[sha]])
+        parsed += [(sha, adr) for adr in adrs]
     await store.save_decisions(repo.id, parsed, gone)
     return len(parsed)
 
@@ -90,6 +94,8 @@ async def decision_inputs(
     head: str,
     diffs: Sequence[FileDiff],
     history: DecisionHistory | None = None,
+    *,
+    analysis: Runner | None = None,
 ) -> DecisionInputs:
     """The log at base, the change's added lines, the ADRs related to the change, and the
     history (commits, pull requests) of the decisions that bind."""
@@ -97,7 +103,7 @@ async def decision_inputs(
     adr_paths = {a.path for a in log.records}
     dirs = {posixpath.dirname(p) for p in adr_paths}
     added: list[AddedFile] = []
-    head_adrs: list[Adr] = []
+    head_adrs: list[tuple[str, bytes]] = []  # parsed on ``analysis``: the pull request wrote them
     words: list[str] = []
     for diff in diffs:
         path = diff.new_path
@@ -107,7 +113,7 @@ async def decision_inputs(
         if data is None or len(data) > MAX_ADDED_BYTES:
             continue
         if path in adr_paths or (posixpath.dirname(path) in dirs and path.endswith(".md")):
-            head_adrs.append(parse_adr(path, data))
+            head_adrs.append((path, data))
             continue
         reason = skip_reason(path, len(data), data[:8192])
         if reason not in (None, "unsupported") and not _manifest(path):
@@ -124,13 +130,19 @@ async def decision_inputs(
     relevant = await store.relevant_decisions(repo.id, common) if log.records else []
     binding = [a.path for a in log.binding if a.constraints]
     made = await history.of(binding) if history is not None and added else {}
+    runner = analysis if analysis is not None else Inline()
     return DecisionInputs(
         log=log,
         added=tuple(added),
         relevant=tuple(relevant),
-        head=tuple(head_adrs),
+        head=tuple(await runner.run(_parse_adrs, head_adrs)) if head_adrs else (),
         history=made,
     )
+
+
+def _parse_adrs(files: list[tuple[str, bytes]]) -> list[Adr]:
+    """``parse_adr`` of each (path, bytes), in an analysis process."""
+    return [parse_adr(path, data) for path, data in files]
 
 
 def _manifest(path: str) -> bool:

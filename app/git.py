@@ -173,6 +173,7 @@ class GitRepo:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # see _run
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -229,6 +230,10 @@ def _run(
     args: list[str], *, input: bytes | None = None, check: bool
 ) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(args, input=input, capture_output=True, check=check)
+        # In a session of its own, git never sees the terminal's Ctrl-C: Cairn alone stops,
+        # saying it was interrupted, instead of reporting the git command Ctrl-C killed.
+        return subprocess.run(
+            args, input=input, capture_output=True, check=check, start_new_session=True
+        )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("git is not installed or not on PATH") from exc

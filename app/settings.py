@@ -74,6 +74,16 @@ class AppSettings:
     installation_concurrency: int = 2
     concurrency_retry: float = 5.0
     redelivery_interval: int = 10  # minutes between asking GitHub for failed deliveries; 0: off
+    # Security (SECURITY.md): at most one `/cairn recheck` of a pull request this often; the
+    # bounds of one analysis in a child process (wall clock, address space); the child
+    # processes one worker keeps; a bearer token for GET /metrics; `cairn serve`'s limits.
+    recheck_interval: float = 60.0
+    analysis_timeout: float = 120.0
+    analysis_memory_mb: int = 2048
+    analysis_processes: int = 0  # 0: one per core
+    metrics_token: Secret | None = None
+    body_timeout: float = 10.0
+    max_requests: int = 64
 
     @property
     def web_url(self) -> str:
@@ -124,6 +134,14 @@ class Settings:
             env={k: v for k, v in env.items() if k.startswith(_APP_PREFIXES)},
         )
 
+    def analysis_bounds(self) -> tuple[float, int]:
+        """CAIRN_ANALYSIS_TIMEOUT (seconds) and CAIRN_ANALYSIS_MEMORY_MB, for every command
+        that analyses a repository (the App checks them with its other settings)."""
+        problems: list[str] = []
+        timeout = _number(self.env, "CAIRN_ANALYSIS_TIMEOUT", 120.0, problems) or 120.0
+        memory = _number(self.env, "CAIRN_ANALYSIS_MEMORY_MB", 2048.0, problems)
+        return timeout, max(256, int(memory))
+
     def app(self) -> AppSettings:
         """The App's settings; ConfigError naming every missing or invalid one."""
         env, problems = self.env, []
@@ -162,8 +180,20 @@ class Settings:
                 ("CAIRN_INSTALLATION_CONCURRENCY", 2.0),
                 ("CAIRN_CONCURRENCY_RETRY", 5.0),
                 ("CAIRN_REDELIVERY_INTERVAL", 10.0),
+                ("CAIRN_RECHECK_INTERVAL", 60.0),
+                ("CAIRN_ANALYSIS_TIMEOUT", 120.0),
+                ("CAIRN_ANALYSIS_MEMORY_MB", 2048.0),
+                ("CAIRN_ANALYSIS_PROCESSES", 0.0),
+                ("CAIRN_BODY_TIMEOUT", 10.0),
+                ("CAIRN_MAX_REQUESTS", 64.0),
             )
         }
+        if numbers["CAIRN_ANALYSIS_TIMEOUT"] <= 0 or numbers["CAIRN_BODY_TIMEOUT"] <= 0:
+            problems.append("CAIRN_ANALYSIS_TIMEOUT and CAIRN_BODY_TIMEOUT must be more than 0")
+        if numbers["CAIRN_ANALYSIS_MEMORY_MB"] < 256:
+            problems.append("CAIRN_ANALYSIS_MEMORY_MB must be at least 256")
+        if numbers["CAIRN_MAX_REQUESTS"] < 1:
+            problems.append("CAIRN_MAX_REQUESTS must be at least 1")
         if numbers["CAIRN_INSTALLATION_CONCURRENCY"] < 1:
             problems.append("CAIRN_INSTALLATION_CONCURRENCY must be at least 1")
         if numbers["CAIRN_JOB_TIMEOUT"] <= 0:
@@ -184,6 +214,13 @@ class Settings:
             installation_concurrency=int(numbers["CAIRN_INSTALLATION_CONCURRENCY"]),
             concurrency_retry=numbers["CAIRN_CONCURRENCY_RETRY"],
             redelivery_interval=int(numbers["CAIRN_REDELIVERY_INTERVAL"]),
+            recheck_interval=numbers["CAIRN_RECHECK_INTERVAL"],
+            analysis_timeout=numbers["CAIRN_ANALYSIS_TIMEOUT"],
+            analysis_memory_mb=int(numbers["CAIRN_ANALYSIS_MEMORY_MB"]),
+            analysis_processes=int(numbers["CAIRN_ANALYSIS_PROCESSES"]),
+            metrics_token=Secret(token) if (token := env.get("CAIRN_METRICS_TOKEN", "")) else None,
+            body_timeout=numbers["CAIRN_BODY_TIMEOUT"],
+            max_requests=int(numbers["CAIRN_MAX_REQUESTS"]),
         )
 
 

@@ -19,6 +19,7 @@ from analyzers.additions import Added, additions
 from analyzers.adr import Adr, Constraint, DecisionInputs
 from analyzers.constructs import query_lines
 from analyzers.languages import language_for_path, language_named
+from analyzers.rulebounds import RuleError, compile_regex
 from checks.context import Change, CheckContext, HeadFiles
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
@@ -114,9 +115,12 @@ def _violations(
                     yield _finding(adr, c, f.path, line, "a match of its query", "code", inputs)
         return
     if c.kind == "regex" or c.kind == "call":
-        pattern = re.compile(
-            c.value if c.kind == "regex" else rf"(?<![\w.]){re.escape(c.value)}\s*\("
-        )
+        try:  # on RE2: linear in the line, whatever the ADR's pattern (analyzers.rulebounds)
+            pattern = compile_regex(
+                c.value if c.kind == "regex" else rf"(?:^|[^\w.]){re.escape(c.value)}\s*\("
+            )
+        except RuleError:  # reported with the ADR when it was read
+            return
         for f in inputs.added:
             if not _applies(c, f.path):
                 continue

@@ -133,9 +133,9 @@ def test_ctrl_c_while_indexing_is_one_line_and_130(
     body = "".join(
         f"def step_{i}(rows, limit):\n    total = 0\n    for row in rows[:limit]:\n"
         f"        total += row * {i} - len(str(row))\n    return total\n\n"
-        for i in range(12)
+        for i in range(20)
     )
-    repo.write({f"pkg/mod_{n}.py": f"# module {n}\n{body}" for n in range(1500)})
+    repo.write({f"pkg/mod_{n}.py": f"# module {n}\n{body}" for n in range(4000)})
     repo.commit("many modules")
     proc = start(cairn_env, "index", "--repo", str(repo.root))
     try:

@@ -81,3 +81,37 @@ def test_home_defaults_to_the_runners_temp_dir_in_github_actions(tmp_path: Path)
 def test_redacted_hides_the_password_of_a_url(url: str, shown: str) -> None:
     assert redacted(url) == shown
     assert "s3cret" not in redacted(url)
+
+
+def test_the_security_bounds_are_read_and_checked(tmp_path: Path) -> None:
+    base = {
+        "CAIRN_HOME": str(tmp_path),
+        "GITHUB_APP_ID": "42",
+        "GITHUB_PRIVATE_KEY": PEM,
+        "GITHUB_WEBHOOK_SECRET": "s3cret",
+    }
+    app = Settings.from_env(
+        base
+        | {
+            "CAIRN_ANALYSIS_TIMEOUT": "30",
+            "CAIRN_ANALYSIS_MEMORY_MB": "1024",
+            "CAIRN_METRICS_TOKEN": "scrape-me",
+            "CAIRN_RECHECK_INTERVAL": "0",
+        }
+    ).app()
+    assert (app.analysis_timeout, app.analysis_memory_mb, app.recheck_interval) == (30, 1024, 0)
+    assert app.metrics_token is not None and app.metrics_token.reveal() == "scrape-me"
+    assert "scrape-me" not in repr(app)
+    assert Settings.from_env(base).app().metrics_token is None
+
+    bad = {
+        "CAIRN_ANALYSIS_TIMEOUT": "0",
+        "CAIRN_ANALYSIS_MEMORY_MB": "64",
+        "CAIRN_MAX_REQUESTS": "0",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(base | bad).app()
+    problems = " | ".join(caught.value.problems)
+    assert "CAIRN_ANALYSIS_TIMEOUT and CAIRN_BODY_TIMEOUT must be more than 0" in problems
+    assert "CAIRN_ANALYSIS_MEMORY_MB must be at least 256" in problems
+    assert "CAIRN_MAX_REQUESTS must be at least 1" in problems

@@ -302,7 +302,8 @@ def test_the_action_job_summary_links_the_decision_history() -> None:
     ) in text
     assert "### Decision log problems\n\n- docs/adr/0002-x.md: no status\n" in text
     assert f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md#L9)" in text
-    assert "[#3 Record ADR-0005 (pull-request)](https://gh/acme/shop/pull/3)" in text
+    # escaped link text: "#\u200b3" cross-references no issue; the link goes to #3 itself
+    assert "[#\u200b3 Record ADR-0005 (pull-request)](https://gh/acme/shop/pull/3)" in text
     assert "[8fecb64b14 Decide (commit)](https://gh/acme/shop/commit/8fecb64b14)" in text
 
 
