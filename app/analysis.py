@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import resource
 import signal
@@ -37,6 +36,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol, TypeVar
 
 from app.errors import CairnError
+from app.signals import quiet_spawn_context
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ class Analysis:
         self.width = min(self.processes, cores)
         self.timeout = timeout
         self.memory = memory_mb << 20
-        self._ctx = multiprocessing.get_context("spawn")
+        # children start with SIGINT blocked: a Ctrl-C while one starts (importing Cairn,
+        # before _serve ignores it) reaches only the parent (app.signals)
+        self._ctx = quiet_spawn_context()
         self._idle: list[_Child] = []
         self._busy: set[_Child] = set()
         self._slots = asyncio.Semaphore(self.processes)

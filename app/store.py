@@ -189,9 +189,9 @@ class Store:
             )
             await conn.copy_records_to_table(
                 "blob_imports",
-                columns=("repo_id", "blob_sha", "ordinal", "line", "name"),
+                columns=("repo_id", "blob_sha", "ordinal", "line", "name", "optional"),
                 records=[
-                    (repo_id, b.sha, i, imp.line, imp.name)
+                    (repo_id, b.sha, i, imp.line, imp.name, imp.optional)
                     for b in fresh
                     for i, imp in enumerate(b.imports)
                 ],
@@ -274,7 +274,7 @@ class Store:
         """The imports of every file of the indexed tree, as written, by path."""
         rows = await self.pool.fetch(
             """
-            SELECT f.path, i.line, i.name FROM files f
+            SELECT f.path, i.line, i.name, i.optional FROM files f
             JOIN blob_imports i ON i.repo_id = f.repo_id AND i.blob_sha = f.blob_sha
             WHERE f.repo_id = $1 ORDER BY f.path, i.ordinal
             """,
@@ -282,14 +282,16 @@ class Store:
         )
         out: dict[str, list[Import]] = {}
         for r in rows:
-            out.setdefault(r["path"], []).append(Import(line=r["line"], name=r["name"]))
+            out.setdefault(r["path"], []).append(
+                Import(line=r["line"], name=r["name"], optional=r["optional"])
+            )
         return out
 
     async def imports(self, repo_id: int, paths: Sequence[str] | None = None) -> list[Resolved]:
         """The resolved import graph of the indexed tree (of ``paths`` only, when given)."""
         rows = await self.pool.fetch(
             """
-            SELECT path, line, name, internal, package FROM imports
+            SELECT path, line, name, internal, package, optional FROM imports
             WHERE repo_id = $1 AND ($2::text[] IS NULL OR path = ANY($2::text[]))
             ORDER BY path, line, name
             """,
@@ -305,7 +307,8 @@ class Store:
             old = {
                 (r["path"], r["line"], r["name"]): Resolved(**dict(r))
                 for r in await conn.fetch(
-                    "SELECT path, line, name, internal, package FROM imports WHERE repo_id = $1",
+                    "SELECT path, line, name, internal, package, optional FROM imports"
+                    " WHERE repo_id = $1",
                     repo_id,
                 )
             }
@@ -326,8 +329,11 @@ class Store:
             added = [r for k, r in new.items() if old.get(k) != r]
             await conn.copy_records_to_table(
                 "imports",
-                columns=("repo_id", "path", "line", "name", "internal", "package"),
-                records=[(repo_id, r.path, r.line, r.name, r.internal, r.package) for r in added],
+                columns=("repo_id", "path", "line", "name", "internal", "package", "optional"),
+                records=[
+                    (repo_id, r.path, r.line, r.name, r.internal, r.package, r.optional)
+                    for r in added
+                ],
             )
         return len(gone) + len(added)
 

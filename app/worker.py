@@ -15,6 +15,7 @@ to send again those that never reached Cairn (``app.redelivery``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
@@ -54,7 +55,7 @@ from app.publish import FINDING_MARKER, Publisher, PullRequestRef
 from app.reconcile import job_done, job_gave_up, job_started, reconcile
 from app.redelivery import redeliver
 from app.review import review
-from app.settings import AppSettings, Settings
+from app.settings import AppSettings, Settings, redacted
 from app.source import GitHubSource
 from app.store import Store
 from checks.config import CONFIG_FILE, ConfigError, load_config
@@ -571,6 +572,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["cairn"] = WorkerState(
         settings=settings, app=app, pool=pool, github=github, meter=meter, analysis=analysis
     )
+    announce: Callable[[str], None] | None = ctx.get("announce")
+    if announce is not None:  # connected: say so once, at any log level
+        announce(ctx["started"])
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -597,6 +601,9 @@ async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
     except database.UNAVAILABLE as exc:
         logger.warning("redeliver_deliveries: the database is unavailable (%r)", exc)
         return "skipped: the database is unavailable; the next sweep tries again"
+    except GitHubError as exc:  # unreachable, an outage, a refused App token: one line a sweep
+        logger.warning("redeliver_deliveries: GitHub did not list the deliveries: %s", exc)
+        return "skipped: GitHub did not list the deliveries; the next sweep tries again"
     return f"asked for {len(done.asked)} redeliveries of {done.listed} listed"
 
 
@@ -668,23 +675,32 @@ _LIMITED_NAMES = frozenset(job.__name__ for job in _LIMITED)
 REDIS_WAIT = 1.0  # seconds between attempts to reach Redis again after losing it
 
 
-async def run_worker(settings: Settings, *, burst: bool = False) -> None:
-    """Run the worker until SIGTERM/SIGINT, through Redis outages.
+async def run_worker(
+    settings: Settings, *, burst: bool = False, announce: Callable[[str], None] | None = None
+) -> int | None:
+    """Run the worker until SIGTERM/SIGINT, through Redis outages; return the signal that
+    stopped it (None when a ``burst`` ended with the queue empty).
 
     arq's loop ends when Redis goes away. The worker then lets its jobs finish, closes what its
     start-up opened and starts afresh once Redis answers; nothing queued is lost by the worker
-    (what Redis itself loses, the reconciler and the redelivery sweep recover).
+    (what Redis itself loses, the reconciler and the redelivery sweep recover). ``announce``
+    gets one line each time the worker has connected: what it serves, and where.
     """
+    stopped: list[int] = []
     while True:
         worker = build_worker(settings, burst=burst)
+        worker.on_stop = stopped.append  # arq's signal handler says which signal it got
+        if announce is not None:
+            worker.ctx["announce"] = announce
+            worker.ctx["started"] = started_line(settings, worker)
         try:
             await worker.async_run()
-            return
+            return stopped[0] if stopped else None
         except asyncio.CancelledError:
             # SIGTERM/SIGINT: arq stops by cancelling its main task once running jobs are
             # done (what its own `run()` swallows too).
             logger.info("worker stopped")
-            return
+            return stopped[0] if stopped else None
         except (RedisError, OSError) as exc:
             logger.warning("lost Redis (%s); starting again once it answers", exc)
         finally:
@@ -694,6 +710,26 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
                 await shutdown(worker.ctx)  # arq could not get as far as its on_shutdown
         # No job runs now: while Redis is away, SIGTERM and SIGINT stop the process at once.
         loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        await asyncio.sleep(REDIS_WAIT)
+            loop.add_signal_handler(sig, _stop_waiting, stop, stopped, sig)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REDIS_WAIT)
+        if stopped:
+            return stopped[0]
+
+
+def _stop_waiting(stop: asyncio.Event, stopped: list[int], signum: int) -> None:
+    stopped.append(signum)
+    stop.set()
+
+
+def started_line(settings: Settings, worker: Worker) -> str:
+    """What a worker serves and where, never a secret: its queue, how many jobs it runs at
+    once, the database and Redis it uses, the GitHub API it calls."""
+    app = settings.app()
+    return (
+        f"cairn worker: queue {worker.queue_name} on {redacted(app.redis_url)}, "
+        f"{MAX_JOBS} jobs at once ({app.installation_concurrency} per installation), "
+        f"database {settings.database_shown}, GitHub App {app.app_id} at {app.api_url}"
+    )

@@ -21,6 +21,7 @@ from analyzers.units import CodeUnit
 from checks.clones import ClonePair, UnitRef
 from checks.config import DuplicationConfig
 from checks.context import Change, ChangedUnit, CheckContext, LocatedUnit
+from checks.copies import group_copied_files
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
 MAX_EVIDENCE = 3
@@ -46,7 +47,7 @@ class DuplicationCheck:
             # Report on the later of the two; skip it when it already cites the base.
             if (pair.b.path, pair.b.start_line, pair.b.end_line) not in flagged:
                 findings.append(_sibling_finding(pair))
-        return _outermost(findings)
+        return group_copied_files(_outermost(findings), change)
 
 
 def _reportable(path: str, unit: CodeUnit, cfg: DuplicationConfig) -> bool:

@@ -30,6 +30,8 @@ from tests.github_sim.keys import rsa_keypair
 from tests.github_sim.state import APP_PERMISSIONS
 from tests.servers import RedisServer, free_port, wait_for
 
+pytestmark = pytest.mark.slow  # cairn serve and worker processes, end to end
+
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4242, 77, "acme/shop"
 SECRET = "e2e webhook secret"

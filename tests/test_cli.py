@@ -14,6 +14,8 @@ import pytest
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.conftest import FIXTURES, GitRepoBuilder
 
+pytestmark = pytest.mark.slow  # a cairn process per test
+
 CAIRN = Path(sys.executable).parent / "cairn"
 
 
@@ -228,6 +230,22 @@ def test_demo(cairn_env: dict[str, str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "exports/csv_export.py" in proc.stdout
     assert "billing/dates.py" in proc.stdout and "parse_iso_date" in proc.stdout
+    # one finding of each check
+    for check in ("duplication/clone", "patterns/wrapped-dependency", "decisions/adr-0001"):
+        assert check in proc.stdout, proc.stdout
+    assert "3 findings in 1 file: 3 warnings" in proc.stdout
+
+
+def test_help_says_what_each_command_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["review", "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # as argparse wraps it for the terminal
+    assert "duplicated code, broken patterns and overridden decisions" in out
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    assert "130 interrupted" in " ".join(capsys.readouterr().out.split())
 
 
 def test_two_processes_index_the_same_repository_at_once(

@@ -206,3 +206,18 @@ async def test_scan_reports_one_family_of_the_three_copies(
         ("a.py", "c.py", "near-miss"),
         ("b.py", "c.py", "near-miss"),
     ]
+
+
+async def test_a_copied_module_is_one_file_copy_finding(store: Store, repo: GitRepoBuilder) -> None:
+    repo.write({"billing/core.py": module(PARSE_DATE, INVOICE_TOTAL, UNRELATED)})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({"legacy/core_copy.py": module(PARSE_DATE, INVOICE_TOTAL, UNRELATED)})
+    repo.commit("copy the module")
+
+    result = await _review(store, repo)
+
+    [finding] = result.findings
+    assert (finding.rule, finding.path) == ("file-copy", "legacy/core_copy.py")
+    assert "copies 3 units of `billing/core.py` (3 exact)" in finding.message
+    assert [e.name for e in finding.evidence] == ["parse_iso_date", "invoice_total", "render_table"]

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from checks.config import parse_config
 from tests.app.test_conventions import N, py_direction, py_naming, py_structure, py_wrapped
 from tests.conftest import GitRepoBuilder
 from tests.test_cli import cairn
+
+pytestmark = pytest.mark.slow  # cairn processes
 
 CONFIG = """\
 # Cairn's settings for the shop.

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
+from app.settings import Settings, redacted
 from checks.config import ConfigError
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----"
@@ -57,6 +57,30 @@ def test_home_defaults_to_the_runners_temp_dir_in_github_actions(tmp_path: Path)
     assert Settings.from_env({"RUNNER_TEMP": str(tmp_path)}).home == tmp_path / "cairn"
     explicit = Settings.from_env({"RUNNER_TEMP": str(tmp_path), "CAIRN_HOME": str(tmp_path / "x")})
     assert explicit.home == tmp_path / "x"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param(
+            "redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0", id="redis-password-only"
+        ),
+        pytest.param(
+            "postgresql://cairn:s3cret@db.internal:5432/cairn?sslmode=require",
+            "postgresql://cairn:***@db.internal:5432/cairn?sslmode=require",
+            id="postgres",
+        ),
+        pytest.param("postgresql://p%40ss:x@y@h/db", "postgresql://p%40ss:***@h/db", id="at-in-pw"),
+        pytest.param("redis://127.0.0.1:6379", "redis://127.0.0.1:6379", id="no-user"),
+        pytest.param(
+            "postgresql://cairn@db/cairn", "postgresql://cairn@db/cairn", id="no-password"
+        ),
+        pytest.param("unix:///run/redis.sock", "unix:///run/redis.sock", id="socket"),
+    ],
+)
+def test_redacted_hides_the_password_of_a_url(url: str, shown: str) -> None:
+    assert redacted(url) == shown
+    assert "s3cret" not in redacted(url)
 
 
 def test_the_security_bounds_are_read_and_checked(tmp_path: Path) -> None:

@@ -58,7 +58,10 @@ REAL = {
 EVENT_OF = {name: name.split(".")[0] for name in REAL}
 REPLAYED = [f"replayed-{i}" for i in range(4)]  # a small pool, so replays happen often
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # property-based fuzzing: many inputs
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:

@@ -23,6 +23,8 @@ from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity
 from tests.conftest import GitRepoBuilder
 
+pytestmark = pytest.mark.slow  # cairn processes
+
 CAIRN = Path(sys.executable).parent / "cairn"
 HTTPX = """# 5. Use httpx as the HTTP client
 

@@ -56,7 +56,10 @@ fail_on:
 """
 
 # arq closes its Redis pool with redis-py's deprecated ``close()``: not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # arq workers on Redis against the simulator, end to end
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 @dataclass

@@ -26,6 +26,8 @@ from tests.contract.graphql import GraphQLContract
 from tests.contract.openapi import ContractTransport
 from tests.github_sim.keys import rsa_keypair
 
+pytestmark = pytest.mark.slow  # every verb against four published descriptions
+
 APP_ID, INSTALLATION, REPO, SHA = (
     1,
     42,

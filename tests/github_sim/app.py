@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.github_sim.manifests import routes as manifest_routes
 from tests.github_sim.patch import commentable_lines
 from tests.github_sim.state import (
     FILES_CAP,
@@ -935,4 +936,7 @@ def create_app(state: State) -> Starlette:
         return JSONResponse(payload, status_code=status, headers=base | out_headers)
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+    # the App manifest flow's web pages and conversion (tests/github_sim/manifests.py)
+    return Starlette(
+        routes=[*manifest_routes(state), Route("/{path:path}", endpoint, methods=methods)]
+    )
