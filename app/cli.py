@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import signal
@@ -16,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app import database, rules, why
 from app.analysis import Analysis
@@ -535,6 +536,9 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 # (uvicorn counts the connection asking: N + 1 lets N in)
                 limit_concurrency=app.max_requests + 1,
                 timeout_keep_alive=5,
+                # What the app needs open is opened here, around serve(): a Ctrl-C while
+                # uvicorn waited for a lifespan startup printed its traceback.
+                lifespan="off",
             )
         )
         _status(
@@ -542,6 +546,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "database "
             f"{settings.database_shown}, Redis {redacted(app.redis_url)}"
         )
+        _quiet_closed_listener()
         try:
             # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again
             with stop_signals_recorded() as received:
@@ -550,6 +555,26 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             await redis.aclose()
             sock.close()
     return _stopped(args, received[0]) if received else 0
+
+
+def _quiet_closed_listener() -> None:
+    """Leave out asyncio's traceback for a connection that waited in the listening socket's
+    backlog when a stop closed that socket (a Ctrl-C as serve starts, before uvicorn handles
+    signals): the stop says one line. Only a closed listening socket makes accept() EBADF."""
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        closed = isinstance(exc, OSError) and exc.errno == errno.EBADF
+        if closed and "_accept_connection" in str(context.get("message", "")):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
