@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from analyzers.additions import Added, additions
 from analyzers.adr import Adr, Constraint, DecisionInputs
+from analyzers.catalog import Catalog, catalog, image_variant
 from analyzers.constructs import query_lines
 from analyzers.languages import language_for_path, language_named
 from checks.context import Change, CheckContext, HeadFiles
@@ -87,7 +88,9 @@ class DecisionsCheck:
         inputs = ctx.decisions
         findings: list[Finding] = []
         added = [
-            (f.path, f.lines, a) for f in inputs.added for a in additions(f.path, f.lines, f.text)
+            (f.path, f.lines, a)
+            for f in inputs.added
+            for a in additions(f.path, f.lines, f.text, new=f.new)
         ]
         for adr in inputs.log.binding:
             for c in adr.constraints:
@@ -126,14 +129,63 @@ def _violations(
                 if pattern.search(text):
                     yield _finding(adr, c, f.path, number, c.value, "code", inputs)
         return
+    texts = {f.path: dict(f.lines) for f in inputs.added}
+    seen: dict[tuple[str, str, str], int] = {}
     for path, _, a in added:
-        if not _applies(c, path) or not _kind_matches(c, a) or not _names(c.value, a):
+        if not _applies(c, path) or not _kind_matches(c, a) or not matches(c, a, catalog()):
             continue
-        yield _finding(adr, c, path, a.line, a.name, a.where, inputs)
+        text = " ".join(texts[path].get(a.line, "").split())
+        n = seen[(path, a.name, text)] = seen.get((path, a.name, text), 0) + 1
+        where = f"{text}#{n}" if n > 1 else text  # the same line twice is two findings
+        yield _finding(adr, c, path, a.line, a.name, a.where, inputs, where)
 
 
 def _kind_matches(c: Constraint, a: Added) -> bool:
     return c.kind == "any" or c.kind == a.kind
+
+
+def matches(c: Constraint, a: Added, cat: Catalog) -> bool:
+    """Whether ``a`` is what ``c`` forbids: literally, or as something of its technology."""
+    if (not c.technology or " " not in c.value) and a.kind in _LITERAL and _names(c.value, a):
+        return not (owners(a, cat) & set(c.allow))
+    if not c.technology:
+        return False
+    found = owners(a, cat)
+    forbidden = {t for t in cat.expand(c.technology) if t not in c.allow}
+    return bool(found & forbidden) and not (found & set(c.allow))
+
+
+_LITERAL = ("import", "dependency", "command")
+
+
+def owners(a: Added, cat: Catalog) -> set[str]:
+    """The catalog's technologies that ``a`` adds."""
+    if a.kind == "dependency":
+        eco = a.ecosystem or _ecosystem_of(a.where)
+        return cat.package_owners(eco, a.name) if eco else set()
+    if a.kind == "import":
+        language = language_for_path(a.path)
+        return cat.import_owners(language.name, a.name) if language else set()
+    if a.kind == "command":
+        found = cat.command_owners(a.name)
+        if a.detail:
+            found |= cat.command_owners(f"{a.name}-{a.detail}")
+        return found
+    if a.kind == "file":
+        return cat.file_owners(a.path)
+    if a.kind == "image":
+        found = cat.image_owners(a.name)
+        variant = image_variant(a.name)
+        return found | (cat.image_owners(variant) if variant else set())
+    if a.kind == "service":
+        return cat.service_owners(a.name)
+    return set()
+
+
+def _ecosystem_of(where: str) -> str:
+    from analyzers.additions import manifest_ecosystem
+
+    return manifest_ecosystem(where)
 
 
 def _names(value: str, a: Added) -> bool:
@@ -175,6 +227,7 @@ def _finding(
     name: str,
     where: str,
     inputs: DecisionInputs,
+    text: str = "",
 ) -> Finding:
     accepted = f"accepted {adr.date}" if adr.date else "accepted"
     quote = c.message or c.sentence or adr.decision or adr.title
@@ -183,9 +236,20 @@ def _finding(
         quote = quote[: MAX_QUOTE - 1] + "…"
     instead = f" (use `{c.prefer}` instead)" if c.prefer else ""
     what = name if name.startswith("a match") else f"`{name}`"
+    if where == "file":
+        what, where = f"`{name}`", "a configuration file of " + _named(c)
+    elif where in ("image", "service"):
+        where = f"container {where}"
+    said = {
+        "weighed": f"passed over {_named(c)}: «{quote}»",
+        "sibling": f"chose `{c.prefer}` for this: «{quote}»",
+        "evidence": f"removed `{c.value}` with what it decided against: «{quote}»",
+    }.get(c.origin, f"decided: «{quote}»")
+    if c.origin == "sibling":
+        instead = ""
     message = (
         f"This adds {what} ({where}), but {adr.label} '{adr.title}' ({accepted}) "
-        f"decided: «{quote}»{instead}. Supersede the ADR or follow it."
+        f"{said}{instead}. Supersede the ADR or follow it."
     )
     return Finding(
         check="decisions",
@@ -205,8 +269,17 @@ def _finding(
             ),
             *_history(adr, inputs),
         ),
-        fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name),
+        fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name, *_where(text)),
     )
+
+
+def _named(c: Constraint) -> str:
+    return f"`{c.value}`"
+
+
+def _where(text: str) -> tuple[str, ...]:
+    """What tells two offending lines of one file apart, stable when lines move: the text."""
+    return (" ".join(text.split()),) if text else ()
 
 
 def _history(adr: Adr, inputs: DecisionInputs) -> Iterable[Evidence]:
