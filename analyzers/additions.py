@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from analyzers.catalog import Catalog, image_variant
 from analyzers.languages import language_for_path
 
 
@@ -514,3 +515,31 @@ def _segment_commands(words: list[str]) -> list[str]:
         module = words[words.index("-m", i + 1) + 1 :][:1]
         found += module
     return [w for w in found if _NAME.fullmatch(w)]
+
+
+def owners(a: Added, cat: Catalog) -> set[str]:
+    """The catalog's technologies that ``a`` adds."""
+    if a.kind == "dependency":
+        eco = a.ecosystem or _ecosystem_of(a.where)
+        return cat.package_owners(eco, a.name) if eco else set()
+    if a.kind == "import":
+        language = language_for_path(a.path)
+        return cat.import_owners(language.name, a.name) if language else set()
+    if a.kind == "command":
+        found = cat.command_owners(a.name)
+        if a.detail:
+            found |= cat.command_owners(f"{a.name}-{a.detail}")
+        return found
+    if a.kind == "file":
+        return cat.file_owners(a.path)
+    if a.kind == "image":
+        found = cat.image_owners(a.name)
+        variant = image_variant(a.name)
+        return found | (cat.image_owners(variant) if variant else set())
+    if a.kind == "service":
+        return cat.service_owners(a.name)
+    return set()
+
+
+def _ecosystem_of(where: str) -> str:
+    return manifest_ecosystem(where)

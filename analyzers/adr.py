@@ -568,6 +568,7 @@ def _forbids(
             language=str(item.get("language", "")),
             scope=scope,
             explicit=True,
+            technology=_technology(value) if kind in ("any", "dependency", "import") else "",
         )
 
 
@@ -602,7 +603,15 @@ def _prefers(
             language=str(item.get("language", "")),
             scope=scope,
             explicit=True,
+            technology=_technology(instead),
+            allow=tuple(sorted(catalog().named(use))),
         )
+
+
+def _technology(value: str) -> str:
+    """The catalog's technology an explicit rule names, when it names exactly one."""
+    techs = catalog().named(value)
+    return next(iter(techs)) if len(techs) == 1 else ""
 
 
 # ---------------------------------------------------------------------------------------------

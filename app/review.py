@@ -86,7 +86,7 @@ async def review(
     index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
-    decisions = await decision_inputs(store, repo, source, head, diffs, history)
+    decisions = await decision_inputs(store, repo, source, head, diffs, history, base)
     head_files = await changed_files(source, head, diffs)
     ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
     if wants_codebase(config.patterns):  # the index at base, for mined conventions

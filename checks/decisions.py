@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from analyzers.additions import Added, additions
+from analyzers.additions import Added, additions, owners
 from analyzers.adr import Adr, Constraint, DecisionInputs
-from analyzers.catalog import Catalog, catalog, image_variant
+from analyzers.catalog import Catalog, catalog
 from analyzers.constructs import query_lines
 from analyzers.languages import language_for_path, language_named
 from checks.context import Change, CheckContext, HeadFiles
@@ -158,36 +158,6 @@ def matches(c: Constraint, a: Added, cat: Catalog) -> bool:
 _LITERAL = ("import", "dependency", "command")
 
 
-def owners(a: Added, cat: Catalog) -> set[str]:
-    """The catalog's technologies that ``a`` adds."""
-    if a.kind == "dependency":
-        eco = a.ecosystem or _ecosystem_of(a.where)
-        return cat.package_owners(eco, a.name) if eco else set()
-    if a.kind == "import":
-        language = language_for_path(a.path)
-        return cat.import_owners(language.name, a.name) if language else set()
-    if a.kind == "command":
-        found = cat.command_owners(a.name)
-        if a.detail:
-            found |= cat.command_owners(f"{a.name}-{a.detail}")
-        return found
-    if a.kind == "file":
-        return cat.file_owners(a.path)
-    if a.kind == "image":
-        found = cat.image_owners(a.name)
-        variant = image_variant(a.name)
-        return found | (cat.image_owners(variant) if variant else set())
-    if a.kind == "service":
-        return cat.service_owners(a.name)
-    return set()
-
-
-def _ecosystem_of(where: str) -> str:
-    from analyzers.additions import manifest_ecosystem
-
-    return manifest_ecosystem(where)
-
-
 def _names(value: str, a: Added) -> bool:
     """Whether ``a`` is ``value`` or inside it (``requests.adapters``, ``lodash/fp``)."""
     if a.kind == "command":
@@ -240,11 +210,11 @@ def _finding(
         what, where = f"`{name}`", "a configuration file of " + _named(c)
     elif where in ("image", "service"):
         where = f"container {where}"
-    said = {
-        "weighed": f"passed over {_named(c)}: «{quote}»",
-        "sibling": f"chose `{c.prefer}` for this: «{quote}»",
-        "evidence": f"removed `{c.value}` with what it decided against: «{quote}»",
-    }.get(c.origin, f"decided: «{quote}»")
+    said = f"decided: «{quote}»" + {
+        "weighed": f" (passing over {_named(c)})",
+        "sibling": f" (choosing `{c.prefer}` for this)",
+        "evidence": f" (its own change removed `{c.value}`)",
+    }.get(c.origin, "")
     if c.origin == "sibling":
         instead = ""
     message = (
