@@ -214,7 +214,7 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     text file, or a numbered file with no extension (README, index and templates are not)."""
     folder, name = posixpath.split(path)
     lower = name.lower()
-    if lower.startswith(("readme", "index", "template", "_", ".")) or "template" in lower:
+    if lower.startswith(("readme", "index", "template", "_", ".")) or _TEMPLATE.search(lower):
         return False
     ext = posixpath.splitext(lower)[1]
     numbered = bool(_NUMBER_FILE.match(lower) or re.match(r"^\d{4}-\d{2}-\d{2}-", lower))
@@ -223,10 +223,22 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     ):
         return False
     parent = posixpath.dirname(folder)
-    return folder in dirs or (parent in dirs and not _ASSETS.search(folder))
+    # a folder of assets holds no records; one of templates, only numbered ones (a log of the
+    # project's template: "docs/decisions/template/0001-use-renovate.md")
+    if folder in dirs:
+        return True
+    if parent not in dirs or _ASSETS.search(folder):
+        return False
+    return numbered or not _TEMPLATES.search(folder)
 
 
-_ASSETS = re.compile(r"(^|/)(img|images|assets|resources|static|diagrams|media|templates?)$", re.I)
+# "adr-template.md", "0000-template.md", "template-madr.md"; not "0039-…-as-template-engine.md"
+_TEMPLATE = re.compile(
+    r"^(?:\d+[-_])?(?:adr|madr|nygard|decision|record)?[-_]?template(?:[-_.][a-z-]+)?\.[a-z]+$"
+    r"|^[^\d][^.]*[-_]template\.[a-z]+$"
+)
+_ASSETS = re.compile(r"(^|/)(img|images|assets|resources|static|diagrams|media)$", re.I)
+_TEMPLATES = re.compile(r"(^|/)templates?$", re.I)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,7 +296,11 @@ def parse_adr(path: str, data: bytes) -> Adr:
     elif "status" in fields:
         status_text = fields["status"]
     status = _status(status_text)
-    if not status and not status_text and _states_decision(sections, lines):
+    supersedes, superseded_by = _links(status_text, path)
+    if not status and supersedes and not superseded_by:
+        status = "accepted"  # "Supersedes [20. …]" alone: a record in force replacing another
+        problems.append(f"{path}: the status names only what it supersedes; read as accepted")
+    elif not status and not status_text and _states_decision(sections, lines):
         status = "accepted"  # MADR's status is optional: a record that decides, decided
         problems.append(f"{path}: no status; read as accepted (it states a decision)")
     elif not status:
@@ -294,7 +310,6 @@ def parse_adr(path: str, data: bytes) -> Adr:
         )
     date = str(meta.get("date") or fields.get("date") or "").strip()
 
-    supersedes, superseded_by = _links(status_text, path)
     for key, out in (("supersedes", supersedes), ("superseded_by", superseded_by)):
         raw = meta.get(key) or meta.get(key.replace("_", "-"))
         for item in raw if isinstance(raw, list) else [raw] if raw else []:

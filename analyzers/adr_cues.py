@@ -10,6 +10,7 @@ common word (``fetch``, ``Flask``) counts only in a decision slot.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -289,6 +290,14 @@ _FOLLOWERS = frozenset(
         "can",
         "may",
         "might",
+        "shall",
+        "could",
+        "does",
+        "do",
+        "did",
+        "be",
+        "being",
+        "been",
         "itself",
         "until",
         "after",
@@ -433,6 +442,13 @@ def classify(sentence: str, occ: list[Occurrence], *, title: bool = False) -> No
                 continue
             kept.append(ev)
         _walk(sentence, clause, a, kept, inside, title)
+    # "we will not follow their guide, which suggests using Gulp": what a source we decline
+    # to follow recommends is rejected
+    declined = _DECLINED_ADVICE.search(lower)
+    if declined:
+        for o in occ:
+            if o.found.start >= declined.end() and o.stance in (CHOSEN, MENTIONED, ""):
+                o.stance = REJECTED
 
 
 def _walk(
@@ -460,7 +476,7 @@ def _walk(
             if (o.found.weak or (o.code and not o.tech)) and not _slot(sentence, o, events, inside):
                 o.stance = ""
                 continue
-            after = sentence[o.found.end :]
+            after = _PARENTHESES.sub("", sentence[o.found.end :])  # "Trestle (link) isn't …"
             if _QUALIFIER.match(after) or qualified:
                 o.stance = MENTIONED
                 seen.append(o)
@@ -569,6 +585,26 @@ def _walk(
     for s in seen:
         if not s.stance:
             s.stance = MENTIONED
+    # "the decision to use OSCAL with Trestle isn't practical": the predicate after the last
+    # name is about every name joined to it
+    for first, second in reversed(list(itertools.pairwise(seen))):
+        gap = _PARENTHESES.sub("", sentence[first.found.end : second.found.start]).lower()
+        if (
+            first.stance == CHOSEN
+            and second.stance in (REJECTED, REMOVED)
+            and _POSTFIX_NEGATIVE.match(_PARENTHESES.sub("", sentence[second.found.end :]).lower())
+            and re.fullmatch(r"[\s,/]*(?:and|or|with|plus|/)?[\s,/]*", gap)
+        ):
+            first.stance = second.stance
+
+
+_DECLINED_ADVICE = re.compile(
+    r"\b(?:not|n't|never)\s+(?:\w+\s+)?(?:follow|adopt|take|go with|use|apply)\b[^.;:]*?"
+    r"\b(?:which|that)\s+(?:\w+\s+)?(?:suggests?|recommends?|proposes?|advises?|requires?|"
+    r"prescribes?|relies on|uses?)\b"
+)
+# a parenthesis right after a name (a link's address, an abbreviation) is no part of its clause
+_PARENTHESES = re.compile(r"^\s*\([^()]*\)")
 
 
 def _next_mention(start: int, end: int, inside: list[Occurrence]) -> Occurrence | None:

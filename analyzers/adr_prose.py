@@ -139,7 +139,12 @@ def read(title: str, lines: Sequence[str], offset: int, catalog: Catalog) -> tup
             acc = accs.setdefault(key, _Acc(o.term, o.tech, o.code))
             acc.code = acc.code or o.code
             section = s.section
-            if section == "title" and o.stance == MENTIONED and _title_decides(s.text):
+            if (
+                section == "title"
+                and o.stance == MENTIONED
+                and _title_decides(s.text)
+                and not _placed(s.text, o, occ)
+            ):
                 o.stance = CHOSEN
             first_decision = section == "decision" and s.first and o.stance == MENTIONED
             if first_decision and _cue_free(s.text) and not _hedged(s.text):
@@ -183,6 +188,17 @@ def _title_decides(title: str) -> bool:
     lower = title.lower()
     return not re.search(r"\b(vs\.?|versus|or|comparison|compare|evaluat\w*|investigat\w*|spike|"
                          r"explor\w*|options?|alternatives?|consider\w*)\b", lower)  # fmt: skip
+
+
+def _placed(text: str, o: Occurrence, occ: Sequence[Occurrence]) -> bool:
+    """Whether a name is where an earlier name is used: "U.S. Web Design System in React"."""
+    before = text[: o.found.start].lower()
+    return bool(
+        re.search(
+            r"\b(?:in|on|for|within|inside|across|under|at|via|through)\s+(?:the\s+)?$", before
+        )
+        and any(x.found.end <= o.found.start and x is not o for x in occ)
+    )
 
 
 def _cue_free(text: str) -> bool:
@@ -295,7 +311,11 @@ def _resolve(
             )
             final[key] = mention(acc, CHOSEN, s, STATED)
             chosen_keys.add(key)
-    # 2. the options: the chosen one, and those passed over
+    # 2. the options: the chosen one (what it is named after; unnamed, what it describes),
+    # and those passed over
+    named_choice = {k for k, s in items.get(chosen_label, ()) if _labels(s)}
+    described = set(chosen_in_option)  # all the chosen option's text names: never rejected
+    chosen_in_option = named_choice & set(accs) or chosen_in_option
     for key in chosen_in_option:
         if key not in final and key in accs:
             acc = accs[key]
@@ -305,7 +325,8 @@ def _resolve(
         for label, members in items.items():
             if any(k in chosen_keys for k, _ in members):
                 chosen_label = label
-                chosen_in_option = {k for k, _ in members}
+                described = {k for k, _ in members}
+                chosen_in_option = {k for k, s in members if _labels(s)} or described
                 break
     chosen_line = said if said is not None and said.section == "decision" else None
     chosen_line = chosen_line or _choice_sentence(sents, chosen_keys, final)
@@ -314,17 +335,20 @@ def _resolve(
         # describes); a variant of the chosen option ("SLF4J with Logback binding" beside
         # "SLF4J with Log4j2 binding") only for what plays the role of a chosen technology.
         roles = {catalog.group_of(accs[k].tech) for k in chosen_in_option if k in accs} - {""}
-        picks = [accs[k].term for k, s in items[chosen_label] if k in accs and accs[k].tech]
+        chosen_named = _named_in(items[chosen_label], accs, catalog)
+        # what to use instead: what the chosen option is named after
+        picks = [accs[k].term for k, s in items[chosen_label] if k in chosen_named]
         pick = picks[0] if picks else ""
         for label, members in items.items():
             if label == chosen_label:
                 continue
             keys = {k for k, _ in members}
-            named = {k for k, s in members if (s.section == "option" or s.listed) and accs[k].tech}
+            named = _named_in(members, accs, catalog)
             primary = named or keys
-            variant = bool(keys & chosen_in_option)
+            # a variant names what the chosen option names ("SLF4J with Logback binding")
+            variant = bool(named & chosen_named)
             for key, s in members:
-                if key in final or key in chosen_in_option or key not in accs or not accs[key].tech:
+                if key in final or key in described or key not in accs or not accs[key].tech:
                     continue
                 group = catalog.group_of(accs[key].tech)
                 if group == "language":
@@ -379,6 +403,25 @@ def _resolve(
     return tuple(sorted(out, key=lambda m: (m.line, m.term.lower())))
 
 
+def _labels(s: Sentence) -> bool:
+    """Whether a sentence names an option: its heading or bold label, or its list item."""
+    return s.listed or (s.section == "option" and s.text.startswith(s.item))
+
+
+def _named_in(
+    members: Sequence[tuple[str, Sentence]], accs: dict[str, _Acc], catalog: Catalog
+) -> set[str]:
+    """The technologies an option is named after (its label or list item), languages aside."""
+    return {
+        k
+        for k, s in members
+        if _labels(s)
+        and k in accs
+        and accs[k].tech
+        and catalog.group_of(accs[k].tech) != "language"
+    }
+
+
 def _choice_sentence(
     sents: Sequence[Sentence], chosen: set[str], final: dict[str, Mention]
 ) -> Sentence | None:
@@ -386,7 +429,10 @@ def _choice_sentence(
     line), so a finding points at it rather than the title."""
     for s in sents:
         if s.section == "decision" and re.search(
-            r"chosen option|decided|we (will|'ll) use", s.text, re.IGNORECASE
+            r"chosen option|decided|we (will|'ll) use|"
+            r"we (?:have )?(?:chose|chosen|selected|picked)\b",
+            s.text,
+            re.IGNORECASE,
         ):
             return s
     lines = [final[k] for k in chosen if k in final and final[k].section != "title"]

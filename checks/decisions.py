@@ -92,11 +92,38 @@ class DecisionsCheck:
             for f in inputs.added
             for a in additions(f.path, f.lines, f.text, new=f.new)
         ]
+        ranked: list[tuple[tuple[int, int], str, Finding]] = []
         for adr in inputs.log.binding:
             for c in adr.constraints:
-                findings.extend(_violations(adr, c, inputs, added, ctx.head))
+                rank = _rank(adr, c)
+                ranked += [(rank, w, f) for w, f in _violations(adr, c, inputs, added, ctx.head)]
+        findings.extend(_strongest(ranked))
         findings.extend(_hygiene(inputs))
         return _unique(findings)
+
+
+_ORIGIN_RANK = {"": 1, "evidence": 1, "weighed": 2, "sibling": 3}
+
+
+def _rank(adr: Adr, c: Constraint) -> tuple[int, int]:
+    """How directly a record decides about what a constraint forbids (lower: more directly):
+    a ``cairn:`` block, then what the record states or its own change removed, then an option
+    it passed over, then an alternative of what it chose; among equals, the record whose title
+    names the forbidden or the preferred thing."""
+    origin = 0 if c.explicit else _ORIGIN_RANK.get(c.origin, 1)
+    title = adr.title.lower()
+    named = any(v and v.lower() in title for v in (c.value, c.prefer))
+    return origin, 0 if named else 1
+
+
+def _strongest(ranked: list[tuple[tuple[int, int], str, Finding]]) -> list[Finding]:
+    """One offending line, one decision: where several records forbid the same addition, the
+    findings of the records that decide it most directly (every one of those, in log order)."""
+    best: dict[tuple[str, int, str], tuple[int, int]] = {}
+    for rank, what, f in ranked:
+        key = (f.path, f.start_line, what)
+        best[key] = min(best.get(key, rank), rank)
+    return [f for rank, what, f in ranked if rank == best[(f.path, f.start_line, what)]]
 
 
 def _violations(
@@ -105,7 +132,8 @@ def _violations(
     inputs: DecisionInputs,
     added: list[tuple[str, tuple[tuple[int, str], ...], Added]],
     head: HeadFiles,
-) -> Iterable[Finding]:
+) -> Iterable[tuple[str, Finding]]:
+    """Each addition ``c`` forbids: what was added (its identity on the line), its finding."""
     if c.kind == "query":
         for f in inputs.added:
             source = head.source_of(f.path) if _applies(c, f.path) else None
@@ -114,7 +142,11 @@ def _violations(
             numbers = {number for number, _ in f.lines}
             for line in query_lines(language_named(c.language), c.value, f.path, source):
                 if line in numbers:
-                    yield _finding(adr, c, f.path, line, "a match of its query", "code", inputs)
+                    what = f"query:{c.value}"
+                    yield (
+                        what,
+                        _finding(adr, c, f.path, line, "a match of its query", "code", inputs),
+                    )
         return
     if c.kind == "regex" or c.kind == "call":
         pattern = re.compile(
@@ -127,7 +159,8 @@ def _violations(
                 if c.kind == "call" and text.lstrip().startswith(("#", "//")):
                     continue
                 if pattern.search(text):
-                    yield _finding(adr, c, f.path, number, c.value, "code", inputs)
+                    what = f"{c.kind}:{c.value}"
+                    yield what, _finding(adr, c, f.path, number, c.value, "code", inputs)
         return
     texts = {f.path: dict(f.lines) for f in inputs.added}
     seen: dict[tuple[str, str, str], int] = {}
@@ -137,7 +170,7 @@ def _violations(
         text = " ".join(texts[path].get(a.line, "").split())
         n = seen[(path, a.name, text)] = seen.get((path, a.name, text), 0) + 1
         where = f"{text}#{n}" if n > 1 else text  # the same line twice is two findings
-        yield _finding(adr, c, path, a.line, a.name, a.where, inputs, where)
+        yield f"{a.kind}:{a.name}", _finding(adr, c, path, a.line, a.name, a.where, inputs, where)
 
 
 def _kind_matches(c: Constraint, a: Added) -> bool:
