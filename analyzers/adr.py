@@ -41,8 +41,9 @@ ADR_DIRS = (
 )
 STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "amended")
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
-#: Raise when parsing yields something new from the same file: stored records are read again.
-PARSER_VERSION = 4
+#: Raise when parsing yields something new from the same file: stored records are read again
+#: (as they are when the technology catalog's version changes: see :func:`reader_version`).
+PARSER_VERSION = 5
 #: Record files: Markdown, or text (adr-tools logs also hold numbered files with no extension).
 _RECORD_EXTENSIONS = (".md", ".markdown", ".mdx", ".txt", ".rst", ".adoc", ".asciidoc")
 
@@ -207,6 +208,11 @@ def adr_dirs(files: Mapping[str, bytes]) -> list[str]:
         if isinstance(folder, str) and folder.strip():
             dirs.insert(0, posixpath.normpath(folder.strip()).lstrip("./") or ".")
     return list(dict.fromkeys(dirs))
+
+
+def reader_version() -> int:
+    """The version a stored record was read with: this parser's and the catalog's."""
+    return PARSER_VERSION * 1000 + catalog().version
 
 
 def is_adr_path(path: str, dirs: Sequence[str]) -> bool:

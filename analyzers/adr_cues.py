@@ -40,7 +40,9 @@ CHOOSE_CUES = _words(
 )
 _REJECT = _words(
     "instead of|rather than|in place of|avoid|avoids|avoiding|reject|rejecting|ban|"
-    "forbid|disallow|decided against|against|ruled out|rule out|steer clear of|without|"
+    "forbid|disallow|decided against|decide against|voted against|vote against|"
+    "argued against|argue against|recommend against|recommended against|advise against|"
+    "advised against|ruled out|rule out|steer clear of|without|"
     "not|no"
 )
 REMOVE_CUES = _words(
@@ -473,6 +475,9 @@ def _walk(
     for _, is_occ, item in queue:
         if is_occ:
             o: Occurrence = item  # type: ignore[assignment]
+            if o.found.as_word and not o.code:  # "decided to go with": the word, not Go
+                o.stance = ""
+                continue
             if (o.found.weak or (o.code and not o.tech)) and not _slot(sentence, o, events, inside):
                 o.stance = ""
                 continue
@@ -635,7 +640,9 @@ def _slot(
     slot: it is the object of a decision verb (nothing but other names and "and"/"or" between
     them) and ends its phrase, or it stands right before "instead of"/"rather than"/"over"."""
     after = sentence[o.found.end :].lower()
-    if re.match(r"^\s*(instead of|rather than|over|in favou?r of)\b", after):
+    pair = re.match(r"^\s*(instead of|rather than|over|in favou?r of)\b", after)
+    # "X over Y" only with a name after "over" ("exposed over HTTP" is no choice)
+    if pair and (pair.group(1) != "over" or _next_is_mention(0, o.found.end + pair.end(), inside)):
         return True
     ends = re.match(
         r"^\s*([.,;:)!?]|$|(and|or|nor|for|in|instead|rather|over|to|with|from)\b)", after
@@ -657,8 +664,8 @@ def _slot(
 
 
 def _modifier(after: str) -> bool:
-    m = re.match(r"^\s+([a-z][a-z'-]*)\b", after)
+    m = re.match(r"^\s+([a-z][a-z'-]*)\b", after, re.IGNORECASE)
     if m is None:
         return False
-    word = m.group(1)
+    word = m.group(1).lower()
     return word not in _FOLLOWERS and word not in _SELF_NOUNS and not word.endswith("ly")

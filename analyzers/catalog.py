@@ -30,6 +30,7 @@ class Alias:
     tech: str
     written: str  # as in the catalog, separators normalised, case kept
     exact: bool = False  # a common word: counts only written this way (or in code)
+    strict: bool = False  # so common a word that a decision verb does not make it the name
     context: tuple[str, ...] = ()  # counts only in a sentence holding one of these
 
 
@@ -74,6 +75,7 @@ class Found:
     tech: str
     written: str
     weak: bool = False  # an ambiguous name (a common word) outside its context or case
+    as_word: bool = False  # a strict name written otherwise: the word ("decided to go with")
 
 
 class CatalogError(ValueError):
@@ -159,9 +161,10 @@ class Catalog:
                         bool(alias.context)
                         and not any(_has_word(lowered, c) for c in alias.context)
                     )
+                    as_word = alias.strict and written != alias.written
                     if hit is None or (hit.weak and not weak):
                         hit = Found(start, start + len(text[start:end].rstrip(".,:;/")),
-                                    alias.tech, written, weak)  # fmt: skip
+                                    alias.tech, written, weak, as_word)  # fmt: skip
                 if hit is not None:
                     i += k
                     break
@@ -359,14 +362,15 @@ def _package_key(ecosystem: str, name: str) -> str:
 
 def _alias(tech: str, raw: str) -> Alias:
     raw = raw.strip()
-    exact = raw.startswith("~")
-    raw = raw.lstrip("~")
+    strict = raw.startswith("=")
+    exact = strict or raw.startswith("~")
+    raw = raw.lstrip("~=")
     context: tuple[str, ...] = ()
     m = re.fullmatch(r"(.+?)\{([^}]*)\}", raw)
     if m:
         raw = m.group(1)
         context = tuple(c.strip().lower() for c in m.group(2).split(",") if c.strip())
-    return Alias(tech=tech, written=_norm(raw), exact=exact, context=context)
+    return Alias(tech=tech, written=_norm(raw), exact=exact, strict=strict, context=context)
 
 
 def parse_catalog(text: str) -> Catalog:

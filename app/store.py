@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
-from analyzers.adr import PARSER_VERSION, Adr, Constraint
+from analyzers.adr import Adr, Constraint, reader_version
 from analyzers.adr_prose import Mention
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
@@ -448,7 +448,8 @@ class Store:
         rows = await self.pool.fetch(
             "SELECT path, blob_sha, parser FROM decisions WHERE repo_id = $1", repo_id
         )
-        return {r["path"]: r["blob_sha"] if r["parser"] == PARSER_VERSION else "" for r in rows}
+        version = reader_version()
+        return {r["path"]: r["blob_sha"] if r["parser"] == version else "" for r in rows}
 
     async def save_decisions(
         self, repo_id: int, parsed: Sequence[tuple[str, Adr]], gone: Sequence[str]
@@ -526,7 +527,7 @@ def _decision_record(repo_id: int, sha: str, a: Adr) -> tuple[Any, ...]:
         json.dumps(explicit),
         json.dumps(derived),
         json.dumps(list(a.problems)),
-        PARSER_VERSION,
+        reader_version(),
     )
 
 
