@@ -403,14 +403,30 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     try:
         meta = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        problems.append(f"{path}: broken front matter ({type(exc).__name__})")
-        return {}, rest, offset
+        problems.append(
+            f"{path}: broken front matter ({type(exc).__name__}); its plain fields read"
+        )
+        return _plain_fields(raw), rest, offset
     if meta is None:
         return {}, rest, offset
     if not isinstance(meta, dict):
         problems.append(f"{path}: front matter is not a mapping")
         return {}, rest, offset
     return {str(k).lower(): v for k, v in meta.items()}, rest, offset
+
+
+_PLAIN_FIELD = re.compile(r"^(title|status|date)\s*:\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _plain_fields(raw: str) -> dict[str, Any]:
+    """The title, status and date of front matter YAML cannot read ("title: ADR006: Avoid
+    React.FC", a colon unquoted), each as the text after its key; never a ``cairn:`` block."""
+    out: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        m = _PLAIN_FIELD.match(line)
+        if m:
+            out.setdefault(m.group(1).lower(), m.group(2).strip("'\""))
+    return out
 
 
 def _sections(lines: Sequence[str]) -> dict[str, tuple[int, str]]:

@@ -76,7 +76,7 @@ NEGATIVE_TURN = re.compile(
 _POSTFIX_NEGATIVE = re.compile(
     r"^\W*(?:(?:is|are|was|were|will be|would be|has been|have been|had been|gets|got|being|"
     r"should be|must be|can be|to be)\s+)?(?:now\s+|also\s+|being\s+|officially\s+)?"
-    r"(deprecated|removed|dropped|rejected|banned|forbidden|discouraged|retired|abandoned|"
+    r"(deprecated|removed|dropped|rejected|banned|forbidden|discouraged|retired|abandoned|avoided|"
     r"phased out|replaced|sunset|switched off|turned off|deleted|no longer (?:be )?"
     r"(?:used|supported|needed|maintained|recommended|required)|not (?:be )?"
     r"(?:allowed|permitted|supported|recommended|used))\b|"
@@ -481,13 +481,17 @@ def _walk(
             if (o.found.weak or (o.code and not o.tech)) and not _slot(sentence, o, events, inside):
                 o.stance = ""
                 continue
-            after = _PARENTHESES.sub("", sentence[o.found.end :])  # "Trestle (link) isn't …"
+            after = _PARENTHESES.sub(
+                "", sentence[o.found.end :].lstrip("`")
+            )  # "Trestle (link) isn't"
             if _QUALIFIER.match(after) or qualified:
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
             postfix = _POSTFIX_NEGATIVE.match(after.lower()) or _POSTFIX_CHOSEN.match(after.lower())
-            if not o.code and not postfix and _modifier(after) and not title:
+            # a name before a noun qualifies it ("python scripts", "`fetch` replacement
+            # packages"); a code span the catalog does not know is the thing ("`global` flags")
+            if (o.tech or not o.code) and not postfix and _modifier(after) and not title:
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
@@ -509,6 +513,10 @@ def _walk(
                 sentence[last_cue_end : o.found.start].lower()
             ):
                 o.stance = ""  # "avoids the difficulties of Storybook": the difficulty goes
+            elif mode in ("reject", "remove") and _GERUND.search(
+                sentence[last_cue_end : o.found.start].lower()
+            ):
+                o.stance = ""  # "instead of mocking fetch": the object of another verb
             elif mode == "reject":
                 o.stance = REJECTED
             elif mode == "remove":
@@ -540,6 +548,8 @@ def _walk(
             elif phrase in ("with", "by") and replacing:
                 mode = "choose"
                 replacing = False
+            elif phrase == "to" and not motion and not _next_is_mention(start, end, inside):
+                mode = ""  # "use MSW to mock http requests": a purpose, not the choice
             elif phrase == "over" and seen and _next_is_mention(start, end, inside):
                 for s in seen:
                     if not s.stance:
@@ -624,6 +634,7 @@ def _next_is_mention(start: int, end: int, inside: list[Occurrence]) -> bool:
     return _next_mention(start, end, inside) is not None
 
 
+_GERUND = re.compile(r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b)[a-z]{3,}ing\b")
 _PASSIVE_USE = re.compile(r"\b(?:be|is|are|was|were)\s+(?:used|adopted|allowed|introduced)\b")
 _PLACES = ("in", "on", "for", "at", "inside", "within", "across", "under", "via", "into",
            "throughout", "during")  # fmt: skip

@@ -201,8 +201,9 @@ def test_log_problems_and_relevant_decisions_are_summary_notes_not_findings() ->
     )
     assert notes.problems == (
         "docs/adr/0001-a.md: no status",
-        "in this change: docs/adr/0007-b.md: broken front matter (ParserError)",
-        "in this change: docs/adr/0007-b.md: no status",
+        "in this change: docs/adr/0007-b.md: broken front matter (ParserError); its plain "
+        "fields read",
+        "in this change: docs/adr/0007-b.md: unknown status '[oops'",
     )
 
 
