@@ -222,6 +222,8 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     lower = name.lower()
     if lower.startswith(("readme", "index", "template", "_", ".")) or _TEMPLATE.search(lower):
         return False
+    if re.match(r"^\d+[-_ ](?:index|readme|toc|summary|overview)\.[a-z]+$", lower):
+        return False  # "000-index.md": the log's index, numbered to sort first
     ext = posixpath.splitext(lower)[1]
     numbered = bool(_NUMBER_FILE.match(lower) or re.match(r"^\d{4}-\d{2}-\d{2}-", lower))
     if ext not in (".md", ".markdown", ".mdx") and not (
@@ -277,8 +279,11 @@ def parse_adr(path: str, data: bytes) -> Adr:
 
     number: int | None = None
     title = ""
+    fenced = False
     for line in lines:
-        m = _TITLE.match(line)
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        m = None if fenced else _TITLE.match(line)
         if m:
             title = _TAGS.sub("", m.group(2)).strip()
             number = int(m.group(1)) if m.group(1) and m.group(1).isdigit() else None
@@ -460,12 +465,29 @@ _TABLE_FIELD = re.compile(r"^\s*>?\s*\|\s*\**(status|date)\**\s*\|\s*`?([^|`]+?)
 
 
 def _fields(lines: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
+    out = _table_fields(lines[:60])
     for line in lines[:60]:
         m = _FIELD.match(line) or _TABLE_FIELD.match(line)
         if m and m.group(2).strip().strip("*").strip():
             out.setdefault(m.group(1).lower(), m.group(2).strip().strip("*").strip())
     return out
+
+
+def _table_fields(lines: Sequence[str]) -> dict[str, str]:
+    """Fields of a table whose header names them: "| Status | Date |" over "| Accepted | …"."""
+    rows = [
+        [c.strip().strip("*").strip() for c in line.strip().strip("|").split("|")]
+        for line in lines
+        if line.lstrip().startswith("|")
+    ]
+    for header, separator, values in zip(rows, rows[1:], rows[2:], strict=False):
+        if not all(re.fullmatch(r":?-{2,}:?", c) for c in separator if c):
+            continue
+        keys = [c.lower() for c in header]
+        if "status" not in keys or len(values) != len(keys):
+            continue
+        return {k: v for k, v in zip(keys, values, strict=True) if k in ("status", "date") and v}
+    return {}
 
 
 # Words of a status line, and the status each means. The first word that means one decides

@@ -389,6 +389,11 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
         r";|:\s|\s[-–—]\s|,?\s+but\s|,?\s+however\b|\s+whereas\s|,\s*while\s|\.\s", sentence
     ):
         cuts += [m.start(), m.end()]
+    # "Rather than a SOURCE column, we derive it from X": the lead clause ends at its comma
+    lead = re.match(r"^\W*(?:rather than|instead of|unlike|in place of)\b[^,;]*,", sentence, re.I)
+    if lead:
+        cuts += [lead.end(), lead.end()]
+        cuts.sort()
     cuts.append(len(sentence))
     spans = []
     for a, b in zip(cuts[::2], cuts[1::2], strict=False):
@@ -663,6 +668,8 @@ def _slot(
     verbs = [e for e in events if (e[2] in ("choose", "reject", "remove")
              and e[3] not in ("not", "no", "without", "against"))
              or (e[2] == "link" and e[3] in ("over", "to", "from", "with", "by"))]  # fmt: skip
+    # "switch from X to Y" has slots; "made to migrate from live-0" does not
+    verbs = [e for e in verbs if e[3] not in ("to", "from") or _after_motion(e, events)]
     verbs = [e for e in verbs if e[1] <= o.found.start]
     if not verbs:
         return False
@@ -672,6 +679,11 @@ def _slot(
         if s >= 0 and e <= len(gap):
             gap = gap[:s] + gap[e:]
     return bool(_SLOT_GLUE.match(gap.lower()))
+
+
+def _after_motion(link: tuple[int, int, str, str], events: list[tuple[int, int, str, str]]) -> bool:
+    """Whether a "to"/"from" follows a verb of motion ("switch to", "move away from")."""
+    return any(e[2] in ("motion", "remove", "choose") and 0 <= link[0] - e[1] <= 30 for e in events)
 
 
 def _modifier(after: str) -> bool:
