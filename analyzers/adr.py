@@ -337,7 +337,11 @@ def parse_adr(path: str, data: bytes) -> Adr:
     # The prose only: a fenced cairn block's messages are no sentences to derive rules from
     # (blanked line for line, so the sentences keep their line numbers).
     prose_lines = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), body).split("\n")
-    mentions = adr_prose.read(title, prose_lines, offset, catalog())
+    try:
+        mentions = adr_prose.read(title, prose_lines, offset, catalog())
+    except Exception as exc:  # noqa: BLE001 - one record's prose never stops the log
+        problems.append(f"{path}: its prose could not be read ({type(exc).__name__})")
+        mentions = ()
     if not constraints:  # a cairn: block states the record's rules; the prose adds none
         constraints = derived_constraints(mentions)
     return Adr(

@@ -10,6 +10,7 @@ common word (``fetch``, ``Flask``) counts only in a decision slot.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -406,12 +407,16 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|n't")
 
 
 def cues(text: str, phrases: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Where each phrase occurs as whole words: (start, end, phrase); at one start the longest."""
     lower = text.lower()
-    out = []
-    for p in phrases:
-        for m in re.finditer(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lower):
-            out.append((m.start(), m.end(), p))
-    return out
+    return [(m.start(1), m.end(1), m.group(1)) for m in _phrases(tuple(phrases)).finditer(lower)]
+
+
+@functools.cache
+def _phrases(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # a lookahead finds a match at every start, so phrases that overlap are all found
+    alternatives = "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?=({alternatives})(?![\w-]))")
 
 
 def classify(sentence: str, occ: list[Occurrence], *, title: bool = False) -> None:
@@ -493,18 +498,20 @@ def _walk(
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
-            postfix = _POSTFIX_NEGATIVE.match(after.lower()) or _POSTFIX_CHOSEN.match(after.lower())
+            # "the `six` package is deprecated": the predicate past the name's own noun
+            bare = _OWN_NOUN.sub("", after, count=1)
+            postfix = _POSTFIX_NEGATIVE.match(bare.lower()) or _POSTFIX_CHOSEN.match(bare.lower())
             # a name before a noun qualifies it ("python scripts", "`fetch` replacement
             # packages"); a code span the catalog does not know is the thing ("`global` flags")
             if (o.tech or not o.code) and not postfix and _modifier(after) and not title:
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
-            if _POSTFIX_NEGATIVE.match(after.lower()) or (
+            if _POSTFIX_NEGATIVE.match(bare.lower()) or (
                 title and _POSTFIX_NOUN.match(after.lower())
             ):
                 o.stance = REMOVED
-            elif (c := _POSTFIX_CHOSEN.match(after.lower())) is not None:
+            elif (c := _POSTFIX_CHOSEN.match(bare.lower())) is not None:
                 o.stance = REJECTED if c.group(1) else CHOSEN
             elif _REPLACED_BY.match(
                 after.lower().lstrip(" ,")
@@ -639,6 +646,11 @@ def _next_is_mention(start: int, end: int, inside: list[Occurrence]) -> bool:
     return _next_mention(start, end, inside) is not None
 
 
+_OWN_NOUN = re.compile(
+    r"^\s+(?:package|library|gem|module|crate|dependency|framework|tool|client|driver|"
+    r"plugin|service|sdk)s?\b",
+    re.IGNORECASE,
+)
 _GERUND = re.compile(r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b)[a-z]{3,}ing\b")
 _PASSIVE_USE = re.compile(r"\b(?:be|is|are|was|were)\s+(?:used|adopted|allowed|introduced)\b")
 _PLACES = ("in", "on", "for", "at", "inside", "within", "across", "under", "via", "into",

@@ -116,6 +116,7 @@ def read(title: str, lines: Sequence[str], offset: int, catalog: Catalog) -> tup
     option_items: dict[str, list[tuple[str, Sentence]]] = {}  # label -> techs
     decision_text: list[Sentence] = []
     defaults: list[tuple[str, Sentence, Occurrence]] = []
+    headed: dict[str, None] = {}  # the labels of headed options, in order
     for s in sents:
         if s.section in _SKIP:
             continue
@@ -126,6 +127,8 @@ def read(title: str, lines: Sequence[str], offset: int, catalog: Catalog) -> tup
             s.section == "title" and s.text.lower().startswith("why")
         ):
             continue
+        if s.section == "option" and s.item and _labels(s):
+            headed.setdefault(s.item, None)  # an option, whether it names a technology or not
         if s.section == "option" or (s.section == "options" and s.listed):
             for o in occ:  # an option named by a common word: "* requests", "### Flask"
                 if o.found.weak and o.found.start <= 2 + len(s.text) - len(s.text.lstrip("([ ")):
@@ -178,6 +181,7 @@ def read(title: str, lines: Sequence[str], offset: int, catalog: Catalog) -> tup
             for label, members in option_items.items()
         }
         option_items = {label: members for label, members in option_items.items() if members}
+        option_items = {label: option_items.get(label, []) for label in headed} | option_items
         for acc in accs.values():
             acc.options = [(label, s) for label, s in acc.options if not s.listed]
     chosen_label, said = _chosen_option(decision_text, option_items, sents)
@@ -232,7 +236,7 @@ def _chosen_option(
     labels = list(items)
     for label in labels:  # "(SELECTED)", "[SELECTED]", "(Selected Option)" on the option
         if re.search(r"\bselected\b|\bchosen\b", label, re.IGNORECASE):
-            return label, items[label][0][1]
+            return label, items[label][0][1] if items[label] else None
     for label, members in items.items():  # "**Option 4:** … (Selected Option)"
         if any(re.search(r"\(selected|\[selected|selected option", s.text, re.IGNORECASE)
                for _, s in members if s.section == "option"):  # fmt: skip
