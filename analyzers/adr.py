@@ -38,6 +38,8 @@ ADR_DIRS = (
     "docs/architecture-decisions",
     "docs/architecture-decision-records",
     "architecture/decisions",
+    "architecture-decision-record",
+    "architecture-decision-records",
 )
 STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "amended")
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here

@@ -29,6 +29,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 CHOOSE_CUES = _words(
     "use|uses|using|adopt|adopts|adopting|adopted|choose|chose|chosen|choosing|pick|"
+    "decided for|decide for|"
     "picked|select|selected|go with|going with|went with|opt for|opted for|"
     "standardize on|standardise on|standardized on|standardised on|settle on|settled on|"
     "rely on|relying on|build on|built on|introduce|introducing|add|adding|keep|keeping|"
@@ -43,7 +44,7 @@ _REJECT = _words(
     "instead of|rather than|in place of|avoid|avoids|avoiding|reject|rejecting|ban|"
     "forbid|disallow|decided against|decide against|voted against|vote against|"
     "argued against|argue against|recommend against|recommended against|advise against|"
-    "advised against|ruled out|rule out|steer clear of|without|"
+    "advised against|ruled out|rule out|steer clear of|without|neglected|neglect|"
     "not|no"
 )
 REMOVE_CUES = _words(

@@ -28,10 +28,11 @@ from analyzers.adr_prose import CHOSEN, NEGATIVE, REJECTED
 from analyzers.catalog import catalog
 from analyzers.parse import parse_file
 from app import database
-from app.decisions import decision_log_at, index_decisions
+from app.decisions import decision_log_at
 from app.errors import CairnError
 from app.git import GitRepo
 from app.history import FORMAT_ARGS, GitHistory, commit_entry, parse_log
+from app.indexer import index_commit
 from app.settings import Settings
 from app.source import LocalSource
 from app.store import Repository, Store
@@ -93,9 +94,10 @@ async def decision_log(
     store: Store, repo: Repository, git: GitRepo, commit: str, config: CairnConfig
 ) -> DecisionLog:
     """The decision log at ``commit``, through the store (ADRs parsed when their blob changed),
-    read with what the repository uses there (stale decisions) and its history."""
+    read with what the repository uses there (stale decisions) and its history. The index is
+    brought to ``commit`` first (only unseen blobs parsed): its imports are part of that use."""
     source = LocalSource(git)
-    await index_decisions(store, repo, source, commit, config.decisions.paths)
+    await index_commit(store, repo, source, commit, decision_paths=config.decisions.paths)
     return await decision_log_at(store, repo, source, commit)
 
 
@@ -366,9 +368,11 @@ def render_decisions(log: DecisionLog) -> str:
     if log.stale:
         out += ["", "Stale decisions (read, not enforced):"]
         out += [f"  - {_one_line(why)}" for _, _, why in log.stale]
-    if log.problems:
+    stale = {why for _, _, why in log.stale}
+    problems = [p for p in log.problems if p not in stale]  # listed once, as stale
+    if problems:
         out += ["", "Problems of the log:"]
-        out += [f"  - {_one_line(p)}" for p in log.problems]
+        out += [f"  - {_one_line(p)}" for p in problems]
     return "\n".join(out)
 
 

@@ -173,6 +173,16 @@ CASES = [
         id="category-no-queue",
     ),
     pytest.param(
+        nygard(
+            "Reporting store",
+            "In the context of monthly reports, facing slow queries, we decided for PostgreSQL "
+            "and neglected MongoDB, to achieve joins, accepting a schema to migrate.",
+        ),
+        ("requirements.txt", "pymongo==4.6.0"),
+        ("requirements.txt", "psycopg==3.1.18"),
+        id="y-statement",
+    ),
+    pytest.param(
         (
             b"---\nstatus: accepted\n---\n# Message broker\n\n## Considered Options\n\n"
             b"* Kafka\n* RabbitMQ\n* Amazon SQS\n\n## Decision Outcome\n\n"

@@ -46,8 +46,8 @@ def test_a_later_choice_reverses_an_earlier_rejection_and_the_status_line_is_giv
     assert [a.path for a in log.binding] == [NPM.path, YARN.path]  # both still accepted
     assert ("yarn", "") not in rules(log.binding[0])  # only the later one binds for yarn
     assert any(
-        "ADR-0009 'Yarn workspaces' chooses `Yarn`, which ADR-0004 'Use npm instead of yarn' "
-        "rejected, without superseding it"
+        "ADR-0009 'Yarn workspaces' chooses `Yarn workspaces`, which ADR-0004 'Use npm "
+        "instead of yarn' rejected, without superseding it"
         in p
         and 'Write in ADR-0004\'s status: "Superseded by [ADR-0009](0009-yarn-workspaces.md)"' in p
         for p in log.problems
