@@ -520,6 +520,8 @@ _STATUS_WORDS: tuple[tuple[str, str], ...] = (
 
 def _status(text: str) -> str:
     text = re.sub(r"~~?[^~\n]*~~?", " ", text)  # a status struck through is no longer it
+    # a badge: its text and the words of its address ("badgen.net/badge/ADR/approved/green")
+    text = _BADGE.sub(lambda m: f"{m.group(1)} {_badge_words(m.group(2))} ", text)
     words = re.findall(r"[A-Za-z]+", text.lower())[:6]
     if words[:2] in (["not", "accepted"], ["not", "approved"]):
         return "rejected"
@@ -528,6 +530,14 @@ def _status(text: str) -> str:
             if word == stem or (len(word) > 5 and word.startswith(stem)):
                 return status
     return ""
+
+
+_BADGE = re.compile(r"\[?!\[([^\]]*)\]\(([^)\s]*)[^)]*\)(?:\]\([^)]*\))?")
+
+
+def _badge_words(url: str) -> str:
+    path = url.split("://", 1)[-1].split("/", 1)[-1]
+    return " ".join(w for w in re.split(r"[/_.?=&-]+", path) if w.lower() not in ("badge", "svg"))
 
 
 _SUPERSEDED_BY = re.compile(r"\bsuper[sc]eded\s+by\b|\breplaced\s+by\b", re.I)

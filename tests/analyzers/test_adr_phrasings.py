@@ -243,6 +243,8 @@ def test_plain_words_make_no_rule(decision: str) -> None:
         ("Adopted", True),
         ("~~Proposed~~ Accepted", True),
         ("Supersedes [3. Old](0003-old.md)", True),
+        ("[![ADR](https://badgen.net/badge/ADR/approved/green/)](README.md)", True),
+        ("![status](https://img.shields.io/badge/status-proposed-yellow)", False),
         ("Pending review", False),
         ("Proposed", False),
         ("Superceded by [9. New](0009-new.md)", False),
