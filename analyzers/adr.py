@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import tree_sitter
 import yaml
 
-from analyzers import adr_prose, adr_rules
+from analyzers import adr_prose, adr_rules, safeyaml
 from analyzers.adr_prose import Mention
 from analyzers.catalog import catalog
 from analyzers.languages import LANGUAGES, language_named
+from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query, compile_regex
+from analyzers.rulebounds import message as rule_message
 
 ADR_DIRS = (
     "docs/adr",
@@ -203,7 +204,7 @@ def adr_dirs(files: Mapping[str, bytes]) -> list[str]:
     config = files.get(".log4brains.yml")
     if config:
         try:
-            data = yaml.safe_load(_text(config)[0])
+            data = safeyaml.load(_text(config)[0])
         except yaml.YAMLError:
             data = None
         folder = data.get("project", {}).get("adrFolder") if isinstance(data, dict) else None
@@ -412,10 +413,10 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     rest = text[end + 4 :]
     offset = raw.count("\n") + 2
     try:
-        meta = yaml.safe_load(raw)
+        meta = safeyaml.load(raw)
     except yaml.YAMLError as exc:
         problems.append(
-            f"{path}: broken front matter ({type(exc).__name__}); its plain fields read"
+            f"{path}: broken front matter ({_yaml_problem(exc)}); its plain fields read"
         )
         return _plain_fields(raw), rest, offset
     if meta is None:
@@ -589,9 +590,9 @@ def _explicit(
         blocks.append((meta["cairn"], 1))
     for m in _FENCE.finditer(body):
         try:
-            data = yaml.safe_load(m.group(1))
+            data = safeyaml.load(m.group(1))
         except yaml.YAMLError as exc:
-            problems.append(f"{path}: the cairn block is not valid YAML ({type(exc).__name__})")
+            problems.append(f"{path}: the cairn block is not valid YAML ({_yaml_problem(exc)})")
             continue
         line = offset + body.count("\n", 0, m.start()) + 1
         blocks.append((data.get("cairn", data) if isinstance(data, dict) else data, line))
@@ -617,6 +618,7 @@ def _forbids(
     if not isinstance(raw, list):
         problems.append(f"{path}: cairn.forbid must be a list")
         return
+    queries = 0
     for i, item in enumerate(raw):
         kinds = [k for k in _FORBID_KINDS if isinstance(item, dict) and k in item]
         if len(kinds) != 1:
@@ -625,20 +627,24 @@ def _forbids(
         kind = kinds[0]
         value = str(item[kind])
         if kind == "query":
+            queries += 1
+            if queries > MAX_QUERIES:
+                problems.append(f"{path}: cairn.forbid[{i}]: over {MAX_QUERIES} queries, not read")
+                continue
             trouble = _query_problem(value, str(item.get("language", "")))
             if trouble:
                 problems.append(f"{path}: cairn.forbid[{i}]: {trouble}")
                 continue
         if kind == "regex":
             try:
-                re.compile(value)
-            except re.error as exc:
+                compile_regex(value)
+            except RuleError as exc:
                 problems.append(f"{path}: cairn.forbid[{i}]: bad regex ({exc})")
                 continue
         yield Constraint(
             kind=kind,
             value=value,
-            message=str(item.get("message", "")),
+            message=rule_message(str(item.get("message", ""))),
             prefer=str(item.get("prefer", "")),
             language=str(item.get("language", "")),
             scope=scope,
@@ -652,9 +658,9 @@ def _query_problem(query: str, language: str) -> str:
     if language not in names:
         return f"a tree-sitter query needs a language, one of {', '.join(names)}"
     try:
-        tree_sitter.Query(language_named(language).grammar_language, query)
-    except (tree_sitter.QueryError, ValueError) as exc:
-        return f"not a valid {language} tree-sitter query: {' '.join(str(exc).split())}"
+        compile_query(language_named(language).grammar_language, query)
+    except RuleError as exc:
+        return f"not a valid {language} tree-sitter query: {exc}"
     return ""
 
 
@@ -687,6 +693,13 @@ def _technology(value: str) -> str:
     """The catalog's technology an explicit rule names, when it names exactly one."""
     techs = catalog().named(value)
     return next(iter(techs)) if len(techs) == 1 else ""
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The error's kind, and for the bounds of ``safeyaml`` what was refused."""
+    problem = getattr(exc, "problem", None)
+    refused = isinstance(problem, str) and ("not allowed" in problem or "not read" in problem)
+    return f"{type(exc).__name__}: {problem}" if refused else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------------------------

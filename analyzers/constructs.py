@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import tree_sitter
 
-from analyzers.languages import Language, language_for_path
+from analyzers.languages import Language, language_for_path, language_named
+from analyzers.rulebounds import RuleError, compile_query, matches
 
 # Per language, the node types that are calls; the callee is the text before their arguments.
 CALL_TYPES: dict[str, frozenset[str]] = {
@@ -71,14 +74,23 @@ def query_lines(language: Language, query: str, path: str, source: bytes) -> lis
     found = language_for_path(path)
     if found is None or found.name != language.name:
         return []
+    try:
+        compiled = _compiled(language.name, query)
+    except RuleError:  # reported with the rule when its config or ADR was read
+        return []
     tree = language.parser().parse(source)
-    compiled = tree_sitter.Query(language.grammar_language, query)
     lines: set[int] = set()
-    for _, captures in tree_sitter.QueryCursor(compiled).matches(tree.root_node):
+    for _, captures in matches(compiled, tree.root_node):
         for nodes in captures.values():
             for node in nodes:
                 lines.add(node.start_point.row + 1)
     return sorted(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(language: str, query: str) -> tree_sitter.Query:
+    """A rule's query compiled once per process (``rulebounds`` bounds its cost)."""
+    return compile_query(language_named(language).grammar_language, query)
 
 
 def _text(node: tree_sitter.Node) -> str:

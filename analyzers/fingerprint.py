@@ -1,28 +1,34 @@
-"""Fingerprints of token streams: MinHash and LSH bands, a dense vector, and the verifying score.
+"""Fingerprints of token streams: MinHash and LSH bands, and the verifying score.
 
-Candidates for "this unit duplicates that one" come from two cheap indexes: LSH bands of a
-MinHash signature (exact band matches in Postgres) and a small dense vector (pgvector cosine
-ANN). Every candidate is then verified with ``similarity``, an exact alignment score.
+Candidates for "this unit duplicates that one" come from LSH bands of a MinHash signature
+(``analyzers.candidates`` joins them in memory); every candidate is then verified with
+``similarity``, an exact alignment score computed in native code (rapidfuzz).
 
-All hashing is fixed-seed arithmetic on numpy arrays: the same tokens give the same signature,
-bands and vector in every process, on every machine, so they can be stored and compared later.
+All hashing is fixed-seed arithmetic on numpy arrays: the same tokens give the same signature
+and bands in every process, on every machine.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz.distance import Indel
 
 from analyzers.units import CodeUnit
 
-NUM_PERM = 128  # MinHash permutations: the signature's length
-BANDS = 32  # LSH bands of ROWS signature values each: BANDS * ROWS == NUM_PERM
-ROWS = 4  # a pair becomes a candidate at Jaccard ~ (1 / BANDS) ** (1 / ROWS) ≈ 0.42
-DIM = 64  # the dense vector's dimension
+NUM_PERM = 126  # MinHash permutations: the signature's length
+BANDS = 42  # LSH bands of ROWS signature values each: BANDS * ROWS == NUM_PERM
+# A pair becomes a candidate at Jaccard ~ (1 / BANDS) ** (1 / ROWS) ≈ 0.29. Measured on the
+# 17,430 distinct streams of Django's units of 50+ tokens against every pair verified by brute
+# force (bench/README.md): 42×3 bands find 97 % of the pairs that verify at 0.8 and 65 % at 0.7
+# with 1.3 M candidates; 32×4 found 92 % and 51 % with 0.4 M. Verification is native now, so
+# the extra candidates cost little. (A SourcererCC-style prefix filter over the same tokens,
+# exact by construction, kept 40 % of all pairs as candidates: normalised code has too small a
+# vocabulary for prefixes to prune.)
+ROWS = 3
 
 # MinHash shingles are 5 normalised tokens. Normalised streams have a tiny alphabet ($ID, $LIT,
 # punctuation, keywords), so short shingles are shared by any two pieces of code: measured on
@@ -31,9 +37,6 @@ DIM = 64  # the dense vector's dimension
 # k=4 against 0.2% at k=5, while clones with 20% of their statements edited stay candidates 97%
 # of the time at k=5 (87% at 30%). Longer shingles lose type-3 clones: 92% at k=6.
 SHINGLE = 5
-# The dense vector hashes 3-token shingles: finer grained than MinHash's, so that a heavily
-# edited clone still ranks near its original in a nearest-neighbour search.
-EMBED_SHINGLE = 3
 
 _U64 = np.uint64
 _MASK63 = (1 << 63) - 1
@@ -56,39 +59,24 @@ _PERM_A, _PERM_B = _PERM_A[:, None], _PERM_B[:, None]
 _BAND_SEEDS = _rng.integers(0, 1 << 63, BANDS, dtype=np.uint64)
 
 Signature = npt.NDArray[np.uint32]
-Vector = npt.NDArray[np.float32]
 _Ints = npt.NDArray[np.int64]
 _Hashes = npt.NDArray[np.uint64]
 
 
-@dataclass(frozen=True, slots=True)
-class Sketches:
-    """The MinHash signatures and dense vectors of many token streams, row i for stream i."""
-
-    signatures: Signature  # (streams, NUM_PERM) uint32
-    vectors: Vector  # (streams, DIM) float32
+def signatures(streams: Sequence[Sequence[int]]) -> Signature:
+    """``minhash`` of every stream, vectorised across them: (streams, NUM_PERM) uint32."""
+    return _Flat(*flatten(streams)).minhashes()
 
 
-def sketch(streams: Sequence[Sequence[int]]) -> Sketches:
-    """``minhash`` and ``embed`` of every stream, vectorised across them: the indexing path.
-
-    Row i equals ``minhash(streams[i])`` and ``embed(streams[i])``, but a file's units cost a
-    handful of numpy calls in all instead of a dozen each.
-    """
-    flat = _Flat(streams)
-    return Sketches(flat.minhashes(), flat.embeddings())
+def signatures_flat(flat: npt.NDArray[np.uint32], lengths: _Ints) -> Signature:
+    """``signatures`` of streams laid end to end in ``flat``, ``lengths`` tokens each."""
+    return _Flat(flat, lengths).minhashes()
 
 
 def minhash(tokens: Sequence[int]) -> Signature:
     """The MinHash signature (NUM_PERM uint32) of the token stream's SHINGLE-token shingles."""
-    signature: Signature = _Flat([tokens]).minhashes()[0]
+    signature: Signature = _Flat(*flatten([tokens])).minhashes()[0]
     return signature
-
-
-def embed(tokens: Sequence[int]) -> Vector:
-    """A DIM-float32, L2-normalised, feature-hashed histogram of the stream's 3-token shingles."""
-    vector: Vector = _Flat([tokens]).embeddings()[0]
-    return vector
 
 
 def band_keys(signatures: Signature) -> _Ints:
@@ -111,14 +99,12 @@ def lsh_bands(signature: Signature) -> list[int]:
 class _Flat:
     """Token streams laid end to end in one array, to hash all their shingles at once."""
 
-    def __init__(self, streams: Sequence[Sequence[int]]) -> None:
-        self.count = len(streams)
-        self.lengths = np.fromiter(map(len, streams), dtype=np.int64, count=self.count)
+    def __init__(self, flat: npt.NDArray[np.uint32], lengths: _Ints) -> None:
+        self.count = len(lengths)
+        self.lengths = np.asarray(lengths, dtype=np.int64)
         self.starts = np.zeros(self.count, dtype=np.int64)
         np.cumsum(self.lengths[:-1], out=self.starts[1:])
-        total = int(self.lengths.sum())
-        chain = itertools.chain.from_iterable(streams)
-        self.ids = np.fromiter(chain, dtype=np.uint64, count=total)
+        self.ids = flat.astype(np.uint64)
 
     def shingles(self, k: int) -> tuple[_Hashes, _Ints]:
         """A hash of each run of ``k`` tokens (of the whole stream when shorter), and its stream.
@@ -181,134 +167,170 @@ class _Flat:
             first = stop
         return signatures
 
-    def embeddings(self) -> Vector:
-        """Every stream's signed, feature-hashed histogram of 3-token shingles, L2-normalised."""
-        hashes, owners = self.shingles(EMBED_SHINGLE)
-        # A hash bit gives each shingle a sign, so unrelated ones sharing a bucket cancel out
-        # on average; the signed square root of each bucket damps the few shingles (`$ID .
-        # $ID`) repeated everywhere. Measured on Django: a clone with 20% of its statements
-        # edited is among its original's 10 nearest neighbours in 5,600 functions 99% of the
-        # time (top 1: 97%, against 94% without the square root).
-        buckets = owners * DIM + (hashes & _U64(DIM - 1)).astype(np.int64)
-        signs = ((hashes >> _U64(32)) & _U64(1)).astype(np.float64) * 2.0 - 1.0
-        histogram = np.bincount(buckets, weights=signs, minlength=self.count * DIM)
-        histogram = np.sign(histogram) * np.sqrt(np.abs(histogram))
-        histogram = histogram.reshape(self.count, DIM)
-        norms = np.sqrt(np.einsum("ij,ij->i", histogram, histogram))
-        empty = norms == 0.0
-        histogram[empty, 0] = 1.0  # no shingles: cosine distance needs a non-zero vector
-        norms[empty] = 1.0
-        vectors: Vector = (histogram / norms[:, None]).astype(np.float32)
-        return vectors
-
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """How much of two token streams aligns, in [0, 1]: the clone verification score.
 
     The Dice ratio of the longest common subsequence of the streams' token *bigrams*,
-    2·LCS / (len(a') + len(b')). An alignment tolerates statements added, removed or changed
-    anywhere (type-3 clones) and is symmetric by construction. Bigrams rather than tokens
-    because normalised streams have a tiny alphabet: measured on Django, unrelated functions of
-    similar size score 0.55 on average on plain tokens (0.64 at the 99th percentile) and 0.36
-    on bigrams (0.50), while clones with 10/20/30% of their statements edited score 0.91/0.83/
-    0.75 on bigrams. Trigrams separate more (unrelated: 0.23) but drop 30%-edited clones to
-    0.70. Cost: 0.05 ms for two 80-token functions, 0.15 ms at 220 tokens, 1.6 ms at 1,400
-    (``difflib.SequenceMatcher.ratio``, which is not symmetric: 0.4, 3 and 150 ms).
+    2·LCS / (len(a') + len(b')): rapidfuzz's normalised Indel similarity of the two streams
+    written as strings of bigram code points (``Texts``), computed bit-parallel in C++. An
+    alignment tolerates statements added, removed or changed anywhere (type-3 clones) and is
+    symmetric by construction. Bigrams rather than tokens because normalised streams have a
+    tiny alphabet: measured on Django, unrelated functions of similar size score 0.55 on average
+    on plain tokens (0.64 at the 99th percentile) and 0.36 on bigrams (0.50), while clones with
+    10/20/30% of their statements edited score 0.91/0.83/0.75 on bigrams.
     """
     if tuple(a) == tuple(b):
         return 1.0
     if not a or not b:
         return 0.0
-    first, second = _bigrams(a), _bigrams(b)
-    return 2.0 * lcs_length(first, second) / (len(first) + len(second))
+    texts = Texts.fit([a, b]).texts
+    return float(Indel.normalized_similarity(texts[0], texts[1]))
 
 
-def _bigrams(tokens: Sequence[int]) -> list[int]:
-    """Each pair of consecutive 32-bit ids packed into one int: exact, no collisions."""
-    if len(tokens) == 1:
-        return [tokens[0]]
-    return [(x << 32) | y for x, y in itertools.pairwise(tokens)]
+# Bigram codes are Unicode code points from _FIRST_CODE on, surrogates skipped, so a stream's
+# bigrams make a str that rapidfuzz aligns in native code.
+_FIRST_CODE = 0x100
+_SURROGATES = (0xD800, 0xE000)
+MAX_BIGRAMS = 0x110000 - _FIRST_CODE - (_SURROGATES[1] - _SURROGATES[0])
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A stream made ready for many ``prepared_similarity`` calls: its bigrams and bit masks."""
-
-    tokens: tuple[int, ...]
-    grams: tuple[int, ...]
-    masks: dict[int, int]  # bigram → bit i set where grams[i] is that bigram
-
-
-def prepare(tokens: Sequence[int]) -> Prepared:
-    """Bigrams and LCS bit masks of a stream, computed once for every pair it is part of."""
-    grams = tuple(_bigrams(tokens)) if tokens else ()
-    masks: dict[int, int] = {}
-    bit = 1
-    for item in grams:
-        masks[item] = masks.get(item, 0) | bit
-        bit <<= 1
-    return Prepared(tuple(tokens), grams, masks)
+def flatten(streams: Sequence[Sequence[int]]) -> tuple[npt.NDArray[np.uint32], _Ints]:
+    """Streams laid end to end (uint32 token ids) and their lengths."""
+    lengths = np.fromiter(map(len, streams), dtype=np.int64, count=len(streams))
+    chain = itertools.chain.from_iterable(streams)
+    flat = np.fromiter(chain, dtype=np.uint32, count=int(lengths.sum()))
+    return flat, lengths
 
 
-def prepared_similarity(a: Prepared, b: Prepared) -> float:
-    """``similarity`` of two prepared streams: the same value, without rebuilding either."""
-    if a.tokens == b.tokens:
-        return 1.0
-    if not a.grams or not b.grams:
-        return 0.0
-    if len(a.grams) < len(b.grams):
-        a, b = b, a  # bits for the longer, a Python loop over the shorter
-    full = (1 << len(a.grams)) - 1
-    row = full
-    matches = a.masks.get
-    for item in b.grams:
-        match = matches(item)
-        if match:
-            low = row & match
-            row = ((row + low) | (row - low)) & full
-    common = len(a.grams) - row.bit_count()
-    return 2.0 * common / (len(a.grams) + len(b.grams))
+def bigrams(flat: npt.NDArray[np.uint32], lengths: _Ints) -> tuple[_Hashes, _Ints]:
+    """Each stream's consecutive token pairs packed in a uint64 (a one-token stream: the token
+    itself), laid end to end, and how many each stream has."""
+    n = len(lengths)
+    ends = np.cumsum(lengths)
+    wide = flat.astype(np.uint64)
+    pairs = (wide[:-1] << _U64(32)) | wide[1:] if len(wide) > 1 else np.zeros(0, np.uint64)
+    keep = np.ones(len(pairs), dtype=bool)
+    last = ends[(lengths > 0)] - 1  # a stream's last token starts no bigram of its own
+    keep[last[last < len(pairs)]] = False
+    grams = pairs[keep]
+    counts = np.maximum(lengths - 1, 0)
+    single = np.flatnonzero(lengths == 1)
+    if len(single):
+        owners = np.repeat(np.arange(n), counts)
+        owners = np.concatenate([owners, single])
+        grams = np.concatenate([grams, wide[ends[single] - 1]])
+        grams = grams[np.argsort(owners, kind="stable")]
+        counts[single] = 1
+    return grams, counts
 
 
-def jaccard_estimates(
-    signatures: Signature, pairs: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64]:
-    """MinHash estimates of the shingle Jaccard of each (i, j) row of ``pairs``, vectorised."""
-    if len(pairs) == 0:
-        return np.zeros(0)
-    out = np.empty(len(pairs))
-    for start in range(0, len(pairs), 65536):  # bounded (block, NUM_PERM) temporaries
-        block = pairs[start : start + 65536]
-        out[start : start + len(block)] = np.mean(
-            signatures[block[:, 0]] == signatures[block[:, 1]], axis=1
-        )
-    return out
+class Texts:
+    """Token streams as strings of bigram code points, for native alignment.
 
-
-def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the longest common subsequence, bit-parallel (Hyyrö 2004) on Python ints.
-
-    O(len(a) · len(b) / 30) machine operations (Python ints have 30-bit digits) and one
-    Python-level step per item of the shorter sequence.
+    The code of a bigram is its rank in a sorted alphabet fitted on a set of streams; streams
+    encoded later share those codes, and their bigrams outside the alphabet get codes past it
+    (they can only match each other). Exact: two bigrams never share a code while the alphabet
+    holds fewer than MAX_BIGRAMS (past that, codes wrap and alignment scores may rise a little).
     """
-    if len(a) < len(b):
-        a, b = b, a  # bits for the longer, a Python loop over the shorter
-    if not b:
-        return 0
-    positions: dict[int, int] = {}
-    bit = 1
-    for item in a:
-        positions[item] = positions.get(item, 0) | bit
-        bit <<= 1
-    full = bit - 1
-    row = full  # a 0 bit marks a column where the LCS grew
-    matches = positions.get
-    for item in b:
-        match = matches(item)
-        if match:
-            low = row & match
-            row = ((row + low) | (row - low)) & full
-    return len(a) - row.bit_count()
+
+    def __init__(self, alphabet: _Hashes, texts: list[str]) -> None:
+        self.alphabet = alphabet
+        self.texts = texts
+
+    @classmethod
+    def fit(cls, streams: Sequence[Sequence[int]]) -> Texts:
+        """The texts of ``streams``, with an alphabet of their bigrams."""
+        return cls.fit_flat(*flatten(streams))
+
+    @classmethod
+    def fit_flat(cls, flat: npt.NDArray[np.uint32], lengths: _Ints) -> Texts:
+        tokens, dense = _dense(flat)
+        width = len(tokens)
+        if width * (width + 1) > _DENSE_LIMIT:  # a huge token alphabet: sort the bigrams
+            grams, counts = bigrams(flat, lengths)
+            alphabet, codes = np.unique(grams, return_inverse=True)
+            return cls(alphabet, _strings(codes.astype(np.int64), counts))
+        # Bigrams of dense token ids index a table of width² (+ width one-token streams):
+        # counting beats sorting millions of 64-bit keys.
+        pairs, counts = _pairs(dense, lengths, width)
+        present = np.zeros(width * (width + 1), dtype=bool)
+        present[pairs] = True
+        used = np.flatnonzero(present)
+        wide = tokens.astype(np.uint64)
+        packed = np.where(
+            used < width * width,
+            (wide[np.minimum(used // width, width - 1)] << _U64(32)) | wide[used % width],
+            wide[np.maximum(used - width * width, 0) % width],
+        )
+        order = np.argsort(packed, kind="stable")
+        rank = np.empty(len(used), dtype=np.int64)
+        rank[order] = np.arange(len(used))
+        table = np.zeros(len(present), dtype=np.int64)
+        table[used] = rank
+        return cls(packed[order], _strings(table[pairs], counts))
+
+    def encode_flat(self, flat: npt.NDArray[np.uint32], lengths: _Ints) -> list[str]:
+        """Texts of more streams in this alphabet."""
+        grams, counts = bigrams(flat, lengths)
+        codes = np.searchsorted(self.alphabet, grams)
+        known = codes < len(self.alphabet)
+        known[known] = self.alphabet[codes[known]] == grams[known]
+        if not known.all():
+            _, unseen = np.unique(grams[~known], return_inverse=True)
+            codes[~known] = len(self.alphabet) + unseen
+        return _strings(codes.astype(np.int64), counts)
+
+
+_DENSE_LIMIT = 1 << 26  # table entries (bytes) the dense bigram path may allocate
+_SAMPLE = 64  # every 64th token guesses the alphabet; the rest are checked against it
+
+
+def _dense(flat: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.uint32], _Ints]:
+    """The sorted distinct token ids and each token's index among them. Normalised streams
+    have a few hundred distinct tokens: a sample finds nearly all, a search checks every token
+    and the few missing are added (exact, and cheaper than sorting every token)."""
+    if not len(flat):
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    tokens = np.unique(flat[::_SAMPLE])
+    where = np.minimum(np.searchsorted(tokens, flat), len(tokens) - 1)
+    missing = tokens[where] != flat
+    if missing.any():
+        tokens = np.union1d(tokens, flat[missing])
+        where = np.searchsorted(tokens, flat)
+    return tokens, where.astype(np.int64)
+
+
+def _pairs(dense: _Ints, lengths: _Ints, width: int) -> tuple[_Ints, _Ints]:
+    """``bigrams`` of dense token ids: a*width + b per pair, width² + a for a one-token
+    stream."""
+    n = len(lengths)
+    ends = np.cumsum(lengths)
+    pairs = dense[:-1] * width + dense[1:] if len(dense) > 1 else np.zeros(0, np.int64)
+    keep = np.ones(len(pairs), dtype=bool)
+    last = ends[(lengths > 0)] - 1
+    keep[last[last < len(pairs)]] = False
+    codes = pairs[keep]
+    counts = np.maximum(lengths - 1, 0)
+    single = np.flatnonzero(lengths == 1)
+    if len(single):
+        owners = np.concatenate([np.repeat(np.arange(n), counts), single])
+        codes = np.concatenate([codes, width * width + dense[ends[single] - 1]])
+        codes = codes[np.argsort(owners, kind="stable")]
+        counts[single] = 1
+    return codes, counts
+
+
+def _strings(codes: _Ints, counts: _Ints) -> list[str]:
+    points = codes % MAX_BIGRAMS + _FIRST_CODE
+    points[points >= _SURROGATES[0]] += _SURROGATES[1] - _SURROGATES[0]
+    data = points.astype("<u4").tobytes()
+    out: list[str] = []
+    offset = 0
+    for count in counts.tolist():
+        out.append(data[4 * offset : 4 * (offset + count)].decode("utf-32-le"))
+        offset += count
+    return out
 
 
 def clone_kind(a: CodeUnit, b: CodeUnit) -> str:

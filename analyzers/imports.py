@@ -29,6 +29,7 @@ class Import:
 
     line: int  # 1-based
     name: str
+    optional: bool = False  # guarded: the file works without it (``optional_rows``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Resolved:
     name: str
     internal: str | None  # the imported file's path
     package: str | None  # the external package, when not internal
+    optional: bool = False
 
 
 def _strip_quotes(text: str) -> str:
@@ -194,14 +196,65 @@ def extract_imports(path: str, source: bytes, tree: tree_sitter.Tree | None = No
     if tree is None:
         tree = language.parser().parse(source)
     captures = tree_sitter.QueryCursor(syntax.compiled(language)).captures(tree.root_node)
+    guarded = optional_rows(language.name, tree.root_node)
     seen: set[tuple[int, str]] = set()
     out: list[Import] = []
     for row, name in syntax.read(captures):
         if name and (row, name) not in seen:
             seen.add((row, name))
-            out.append(Import(line=row + 1, name=name))
+            optional = any(start <= row <= end for start, end in guarded)
+            out.append(Import(line=row + 1, name=name, optional=optional))
     out.sort(key=lambda i: i.line)
     return out
+
+
+# What a Python ``except`` must catch for the imports of its ``try`` to be optional.
+_CATCHES_IMPORT_ERROR = re.compile(
+    r"\b(?:ImportError|ModuleNotFoundError|Exception|BaseException)\b"
+)
+# An ``if`` whose branches depend on the interpreter (Python 2 fallbacks) or on type checking.
+_VERSION_OR_TYPING = re.compile(
+    r"\b(?:TYPE_CHECKING|version_info|hexversion|PY2|PY3\w*|IS_PY[23]\w*|PYTHON[23]\w*)\b"
+)
+MAX_GUARD_NODES = 200_000  # nodes visited looking for guards: a hostile file stays bounded
+
+
+def optional_rows(language: str, root: tree_sitter.Node) -> list[tuple[int, int]]:
+    """Row spans (0-based, inclusive) whose imports are optional: the file works without them.
+
+    Python: a ``try`` with an ``except`` catching ImportError (or ModuleNotFoundError, a bare
+    ``except``, ``Exception``), and an ``if`` on the interpreter's version or ``TYPE_CHECKING``.
+    JavaScript and TypeScript: a ``try`` block (``try { require("x") } catch {}``).
+    """
+    if language not in ("python", "javascript", "typescript", "tsx"):
+        return []
+    spans: list[tuple[int, int]] = []
+    stack, visited = [root], 0
+    while stack and visited < MAX_GUARD_NODES:
+        node = stack.pop()
+        visited += 1
+        if node.type == "try_statement" and _guards_imports(language, node):
+            spans.append((node.start_point.row, node.end_point.row))
+            continue  # everything inside is covered
+        if language == "python" and node.type == "if_statement":
+            condition = node.child_by_field_name("condition")
+            if _VERSION_OR_TYPING.search(_text(condition)):
+                spans.append((node.start_point.row, node.end_point.row))
+                continue
+        stack.extend(node.named_children)
+    return spans
+
+
+def _guards_imports(language: str, try_node: tree_sitter.Node) -> bool:
+    if language != "python":
+        return True
+    for clause in try_node.named_children:
+        if clause.type != "except_clause":
+            continue
+        caught = [c for c in clause.named_children if c.type != "block"]
+        if not caught or any(_CATCHES_IMPORT_ERROR.search(_text(c)) for c in caught):
+            return True
+    return False
 
 
 def _text(node: tree_sitter.Node | None) -> str:
@@ -459,6 +512,7 @@ def resolve(path: str, imports: Iterable[Import], files: ProjectFiles) -> list[R
                 name=imp.name,
                 internal=internal,
                 package=None if internal else (package or imp.name),
+                optional=imp.optional,
             )
         )
     return out

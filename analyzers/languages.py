@@ -11,7 +11,6 @@ import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 import tree_sitter
 
@@ -388,8 +387,13 @@ _BY_NAME = {language.name: language for language in LANGUAGES}
 
 
 def language_for_path(path: str) -> Language | None:
-    """The language of a file, by its extension."""
-    return _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+    """The language of a file, by its extension (``PurePosixPath.suffix``, without building a
+    path object: this runs for every file of a tree and every declaration mined)."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    if dot <= 0 or dot == len(name) - 1:
+        return None
+    return _BY_EXTENSION.get(name[dot:].lower())
 
 
 def language_named(name: str) -> Language:

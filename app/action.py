@@ -24,9 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from analyzers.diff import parse_unified_diff
 from app import database
+from app import markdown as md
+from app.analysis import Analysis, AnalysisError
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
@@ -155,7 +158,7 @@ async def run(options: ActionOptions, env: ActionEnv, settings: Settings, out: T
         return await _pull_request(options, env, settings, PullRequestEvent.parse(payload), out)
     if env.event_name == "push":
         return await _push(env, settings, payload)
-    _summary(env, f"## Cairn\n\nNothing to review on a `{env.event_name}` event.\n")
+    _summary(env, f"## Cairn\n\nNothing to review on a {md.code(env.event_name)} event.\n")
     _outputs(env, [], "skipped")
     return 0
 
@@ -196,7 +199,11 @@ async def _pull_request(
         config_error, config = exc, CairnConfig()
     ref = PullRequestRef(event.repo_id, event.full_name, event.number, base, head, 0)
     why_not = _cannot_publish(env, event)
-    async with database.connect(settings) as pool:
+    timeout, memory = settings.analysis_bounds()
+    async with (
+        database.connect(settings) as pool,
+        Analysis(timeout=timeout, memory_mb=memory) as analysis,
+    ):
         store = Store(pool)
         repo = await store.repository(
             event.full_name, repo_id=event.repo_id, default_branch=event.default_branch
@@ -224,7 +231,9 @@ async def _pull_request(
                 await publisher.neutral(ref, {check: runs.pop(check)}, problems)
         report: PublishReport | None = None
         try:
-            result = await review(store, repo, LocalSource(git), base, head, config)
+            result = await review(
+                store, repo, LocalSource(git), base, head, config, analysis=analysis
+            )
             if publisher is not None:
                 hunks = parse_unified_diff(git.diff(base, head, context=3))
                 commentable = {d.path: d.hunks for d in hunks}
@@ -243,6 +252,12 @@ async def _pull_request(
                 except (Forbidden, Unauthorized) as exc:
                     why_not = f"the token cannot publish the review ({exc.status})"
                     await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
+        except AnalysisError as exc:  # killed at its bounds: not reviewed, and why (as the App)
+            if publisher is not None and runs:
+                await publisher.skip(ref, runs, f"{exc.reason}.")
+            _summary(env, f"## Cairn\n\nNot reviewed: {md.text(exc.reason)}.\n")
+            _outputs(env, [], "neutral")
+            return 0
         except Exception as exc:  # the command's top level: never leave a check run open
             if publisher is not None and runs:
                 await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
@@ -262,7 +277,7 @@ async def _pull_request(
     _outputs(env, findings, conclusion)
     if config.invalid:  # the other checks ran; the job still says the file needs fixing
         broken = [p for ps in config.invalid.values() for p in ps]
-        listed = "".join(f"- {_md(p)}\n" for p in dict.fromkeys(broken))
+        listed = "".join(f"- {md.text(p)}\n" for p in dict.fromkeys(broken))
         checks = ", ".join(f"cairn/{c}" for c in config.invalid)
         _summary(env, f"Not run ({checks}): `{CONFIG_FILE}` has problems.\n\n{listed}")
         source = str(options.config) if options.config is not None else CONFIG_FILE
@@ -283,8 +298,8 @@ async def _broken_config(
             await publisher.neutral(ref, runs, error.described)
         except GitHubError as exc:
             logger.warning("could not complete the check runs: %s", exc)
-    problems = "".join(f"- {_md(p)}\n" for p in error.described)
-    _summary(env, f"## Cairn\n\nNot reviewed: `{_md(error.source)}` has problems.\n\n{problems}")
+    problems = "".join(f"- {md.text(p)}\n" for p in error.described)
+    _summary(env, f"## Cairn\n\nNot reviewed: {md.code(error.source)} has problems.\n\n{problems}")
 
 
 async def _close(
@@ -404,7 +419,7 @@ def _summary_text(
         "",
     ]
     if why_not is not None:
-        lines += [f"Published as annotations on this job only: {_md(why_not)}.", ""]
+        lines += [f"Published as annotations on this job only: {md.text(why_not)}.", ""]
     elif report is not None:
         lines += [
             f"Published to the `cairn/*` check runs: {report.posted} new inline comments, "
@@ -413,31 +428,33 @@ def _summary_text(
         ]
     ordered = sorted(findings, key=finding_key)
     for f in ordered[:SUMMARY_FINDINGS]:
-        where = f"{env.web_url}/{event.full_name}/blob/{event.head_sha}/{f.path}"
+        where = f"{env.web_url}/{event.full_name}/blob/{event.head_sha}/{quote(f.path, safe='/')}"
         lines.append(
-            f"- **{f.severity.value}** [`{f.path}:{span(f.start_line, f.end_line)}`]"
-            f"({where}#L{max(f.start_line, 1)}) `{rule_id(f.check, f.rule)}`: {_md(f.message)}"
+            f"- **{f.severity.value}** [{md.code(f'{f.path}:{span(f.start_line, f.end_line)}')}]"
+            f"({where}#L{max(f.start_line, 1)}) {md.code(rule_id(f.check, f.rule))}: "
+            f"{md.text(f.message)}"
         )
         for e in f.evidence:
             sha = event.head_sha if f.rule == "clone-in-change" else event.base_sha
-            link = f"{env.web_url}/{event.full_name}/blob/{sha}/{e.path}#L{max(e.start_line, 1)}"
+            path = quote(e.path, safe="/")
+            link = f"{env.web_url}/{event.full_name}/blob/{sha}/{path}#L{max(e.start_line, 1)}"
             if e.kind in ("commit", "pull-request"):  # decision history: "#12 title", "<sha> …"
                 ref = e.name.split(" ", 1)[0]
                 where = f"pull/{ref.lstrip('#')}" if e.kind == "pull-request" else f"commit/{ref}"
                 link = f"{env.web_url}/{event.full_name}/{where}"
-            lines.append(f"  - [{_md(evidence_label(e))}]({link})")
+            lines.append(f"  - [{md.text(evidence_label(e))}]({link})")
     if len(ordered) > SUMMARY_FINDINGS:
         lines.append(f"- … and {len(ordered) - SUMMARY_FINDINGS} more in the check runs or SARIF")
     if decisions.relevant:  # information, never findings
         lines += ["", "### Decisions relevant to this change", ""]
         for r in decisions.relevant:
-            where = f"{env.web_url}/{event.full_name}/blob/{event.base_sha}/{r.path}"
-            lines.append(f"- [{_md(r.label)} {_md(r.title)}]({where}) ({_md(r.status)})")
+            where = (
+                f"{env.web_url}/{event.full_name}/blob/{event.base_sha}/{quote(r.path, safe='/')}"
+            )
+            lines.append(
+                f"- [{md.text(r.label)} {md.text(r.title)}]({where}) ({md.text(r.status)})"
+            )
     if decisions.problems:
         lines += ["", "### Decision log problems", ""]
-        lines += [f"- {_md(p)}" for p in decisions.problems[:SUMMARY_FINDINGS]]
+        lines += [f"- {md.text(p)}" for p in decisions.problems[:SUMMARY_FINDINGS]]
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("<", "&lt;")

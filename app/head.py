@@ -9,6 +9,7 @@ from analyzers.files import skip_reason
 from analyzers.imports import ProjectFiles, Resolved, extract_imports, resolve
 from analyzers.languages import language_for_path
 from analyzers.suppressions import Suppression, suppressions
+from app.analysis import Inline, Runner
 from app.indexer import project_paths
 from app.source import Source
 from checks.context import HeadFiles
@@ -29,8 +30,11 @@ class ChangedFiles:
         return self._imports.get(path, ())
 
 
-async def changed_files(source: Source, head: str, diffs: Sequence[FileDiff]) -> ChangedFiles:
-    """Read the changed source files at ``head`` and resolve their imports against its tree."""
+async def changed_files(
+    source: Source, head: str, diffs: Sequence[FileDiff], *, analysis: Runner | None = None
+) -> ChangedFiles:
+    """Read the changed source files at ``head`` and resolve their imports against its tree
+    (on ``analysis``: parsing reads what the pull request wrote)."""
     sources: dict[str, bytes] = {}
     for diff in diffs:
         path = diff.new_path
@@ -45,11 +49,18 @@ async def changed_files(source: Source, head: str, diffs: Sequence[FileDiff]) ->
     if not sources:
         return ChangedFiles({}, {})
     paths, configs = await project_paths(source, head, await source.tree(head))
+    runner = analysis if analysis is not None else Inline()
+    return ChangedFiles(sources, await runner.run(_imports, sources, paths, configs))
+
+
+def _imports(
+    sources: dict[str, bytes], paths: list[str], configs: dict[str, bytes]
+) -> dict[str, list[Resolved]]:
+    """The resolved imports of each of ``sources`` in the tree of ``paths``."""
     files = ProjectFiles.build(paths, configs)
-    imports = {
+    return {
         path: resolve(path, extract_imports(path, data), files) for path, data in sources.items()
     }
-    return ChangedFiles(sources, imports)
 
 
 def suppress(findings: list[Finding], files: HeadFiles) -> tuple[list[Finding], list[str]]:

@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import sys
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from analyzers import fingerprint as fp
 from analyzers.files import skip_reason
 from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resolve
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
+from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.decisions import index_decisions
 from app.git import TreeEntry
 from app.source import Source
-from app.store import ParsedBlob, Repository, Store, StoredUnit
+from app.store import ParsedBlob, Repository, Store
 from checks.config import MIN_TOKENS_FLOOR
 
 logger = logging.getLogger(__name__)
@@ -63,17 +61,6 @@ class IndexReport:
         return f"{sum(self.skipped.values())} skipped ({', '.join(parts)})"
 
 
-def fingerprinted(unit: CodeUnit) -> StoredUnit:
-    """A unit with the fingerprints the index keeps (MinHash, LSH bands, embedding)."""
-    signature = fp.minhash(unit.tokens)
-    return StoredUnit(
-        unit=unit,
-        minhash=signature.astype("<u4").tobytes(),
-        bands=tuple(fp.lsh_bands(signature)),
-        embedding=fp.embed(unit.tokens),
-    )
-
-
 def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     """Parse one blob into stored units, or say why it was skipped. Runs in worker processes."""
     reason = skip_reason(path, len(data), data[:8192])
@@ -83,18 +70,7 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     if result is None:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
     parsed, tree = result
-    kept = [u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR]
-    sketches = fp.sketch([u.tokens for u in kept])
-    keys = fp.band_keys(sketches.signatures).tolist()
-    units = tuple(
-        StoredUnit(
-            unit=unit,
-            minhash=sketches.signatures[i].astype("<u4").tobytes(),
-            bands=tuple(keys[i]),
-            embedding=sketches.vectors[i],
-        )
-        for i, unit in enumerate(kept)
-    )
+    units = tuple(u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR)
     return ParsedBlob(
         sha=sha,
         language=parsed.language,
@@ -178,15 +154,19 @@ async def index_commit(
     *,
     progress_stream: TextIO | None = None,
     decision_paths: Sequence[str] = (),
+    analysis: Runner | None = None,
 ) -> IndexReport:
-    """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs."""
+    """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs (on
+    ``analysis``'s bounded processes when given)."""
     started = time.monotonic()
     async with store.pool.acquire() as lock_conn:
         await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
         try:
             tree = await source.tree(commit)  # one listing serves the code and the ADRs
-            report = await _index(store, repo, source, commit, tree, progress_stream)
-            await index_decisions(store, repo, source, commit, decision_paths, tree=tree)
+            report = await _index(store, repo, source, commit, tree, progress_stream, analysis)
+            await index_decisions(
+                store, repo, source, commit, decision_paths, tree=tree, analysis=analysis
+            )
         finally:
             await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
     report.seconds = time.monotonic() - started
@@ -209,6 +189,7 @@ async def _index(
     commit: str,
     entries: list[TreeEntry],
     progress_stream: TextIO | None,
+    analysis: Runner | None = None,
 ) -> IndexReport:
     chosen, skipped = select_sources(entries)
     known = await store.known_blobs(repo.id)
@@ -219,7 +200,7 @@ async def _index(
             todo.setdefault(entry.sha, path)
     report = IndexReport(commit=commit, skipped=skipped)
     progress = Progress(len(todo), progress_stream)
-    async for batch in _parsed(source, todo, progress):
+    async for batch in _parsed(source, todo, progress, analysis):
         await store.save_blobs(repo.id, batch)
         report.parsed += len(batch)
         report.units += sum(len(b.units) for b in batch)
@@ -268,10 +249,15 @@ async def project_paths(
 
 
 async def _parsed(
-    source: Source, todo: dict[str, str], progress: Progress
+    source: Source, todo: dict[str, str], progress: Progress, analysis: Runner | None = None
 ) -> AsyncIterator[list[ParsedBlob]]:
     """Parsed blobs in batches; in worker processes when there are many, parsing ahead while
-    the caller stores the previous batch."""
+    the caller stores the previous batch. With bounded ``analysis`` processes (the App), every
+    blob is parsed there."""
+    if analysis is not None and not isinstance(analysis, Inline):
+        async for parsed in _bounded(source, todo, progress, analysis):
+            yield parsed
+        return
     if len(todo) < PARALLEL_FROM:
         batch: list[ParsedBlob] = []
         async for sha, data in source.blobs(list(todo)):
@@ -283,25 +269,57 @@ async def _parsed(
         if batch:
             yield batch
         return
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    window = workers * 4  # chunks in flight: bounds memory
-    loop = asyncio.get_running_loop()
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque[asyncio.Future[list[ParsedBlob]]] = deque()
-        chunk: list[tuple[str, str, bytes]] = []
+    # Many blobs and no processes given (the CLI's index and scan): processes of its own,
+    # bounded like the App's, on every core.
+    async with Analysis(min(os.cpu_count() or 1, 8)) as own:
+        async for parsed in _bounded(source, todo, progress, own):
+            yield parsed
+
+
+async def _bounded(
+    source: Source, todo: dict[str, str], progress: Progress, analysis: Runner
+) -> AsyncIterator[list[ParsedBlob]]:
+    """``_parsed`` on bounded analysis processes, parsing ahead: ``analysis.width`` chunks at
+    a time, and as many more waiting (bounds memory)."""
+    window = max(1, analysis.width) * 2
+    pending: deque[asyncio.Task[list[ParsedBlob]]] = deque()
+    chunk: list[tuple[str, str, bytes]] = []
+    try:
         async for sha, data in source.blobs(list(todo)):
             chunk.append((sha, todo[sha], data))
             if len(chunk) >= CHUNK:
-                pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
+                pending.append(asyncio.create_task(_parse_bounded(analysis, chunk)))
                 chunk = []
                 if len(pending) >= window:
                     done = await pending.popleft()
                     progress.advance(len(done))
                     yield done
         if chunk:
-            pending.append(loop.run_in_executor(pool, _parse_batch, chunk))
+            pending.append(asyncio.create_task(_parse_bounded(analysis, chunk)))
         while pending:
             done = await pending.popleft()
             progress.advance(len(done))
             yield done
+    finally:
+        for task in pending:
+            task.cancel()
+
+
+async def _parse_bounded(analysis: Runner, chunk: list[tuple[str, str, bytes]]) -> list[ParsedBlob]:
+    """A chunk parsed in an analysis process; when that is killed, each blob on its own, and a
+    blob that is killed alone is stored as skipped, with why."""
+    try:
+        return await analysis.run(_parse_batch, chunk)
+    except AnalysisError:
+        if len(chunk) == 1:
+            raise
+    out = []
+    for sha, path, data in chunk:
+        try:
+            out.append(await analysis.run(parse_blob, sha, path, data))
+        except AnalysisError as exc:
+            logger.warning("%s not indexed: %s", path, exc.reason)
+            out.append(
+                ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unparsable")
+            )
+    return out

@@ -203,14 +203,18 @@ class Ledger:
         )
         return status != "UPDATE 0"
 
-    async def suppressions(self, repo_id: int) -> list[Suppression]:
-        """Every suppression of the repository, oldest first."""
+    async def suppressions(self, repo_id: int, number: int | None = None) -> list[Suppression]:
+        """The suppressions that apply to pull request ``number`` (the repository's and its
+        own), or with no number every suppression of the repository; oldest first."""
         rows = await self.db.fetch(
             """
             SELECT id, fingerprint, rule, reason, author, comment_id, created_at
-            FROM suppressions WHERE repo_id = $1 ORDER BY created_at, id
+            FROM suppressions
+            WHERE repo_id = $1 AND ($2::bigint IS NULL OR pr_number IS NULL OR pr_number = $2)
+            ORDER BY created_at, id
             """,
             repo_id,
+            number,
         )
         return [
             Suppression(
@@ -234,14 +238,17 @@ class Ledger:
         fingerprint: str | None = None,
         rule: str | None = None,
         comment_id: int | None = None,
+        number: int | None = None,
     ) -> int:
-        """Record a suppression of a finding or of a rule (``check/rule``); returns its id."""
+        """Record a suppression of a finding or of a rule (``check/rule``), in pull request
+        ``number`` only or (None) in the whole repository; returns its id."""
         if fingerprint is None and rule is None:
             raise ValueError("a suppression names a fingerprint or a rule")
         sid: int = await self.db.fetchval(
             """
-            INSERT INTO suppressions (repo_id, fingerprint, rule, reason, author, comment_id)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+            INSERT INTO suppressions
+                (repo_id, fingerprint, rule, reason, author, comment_id, pr_number)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
             """,
             repo_id,
             fingerprint,
@@ -249,6 +256,7 @@ class Ledger:
             reason,
             author,
             comment_id,
+            number,
         )
         return sid
 

@@ -30,6 +30,7 @@ class GitHubMeter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.refusals: Counter[str] = Counter()  # what GitHub would not let Cairn do
         self.remaining: int | None = None
 
     def observe(self, response: httpx.Response) -> None:
@@ -38,11 +39,18 @@ class GitHubMeter:
         if remaining is not None and remaining.isdigit():
             self.remaining = int(remaining)
 
+    def refused(self, what: str, n: int = 1) -> None:
+        """GitHub refused something best effort (``resolve_thread``): counted, not failed."""
+        self.refusals[what] += n
+
     async def flush(self, redis: ArqRedis) -> None:
         calls, self.calls = self.calls, Counter()
+        refusals, self.refusals = self.refusals, Counter()
         async with redis.pipeline(transaction=False) as pipe:
             for status, n in calls.items():
                 pipe.hincrby(METRICS_KEY, f"github_calls|{status}", n)
+            for what, n in refusals.items():
+                pipe.hincrby(METRICS_KEY, f"github_refusals|{what}", n)
             if self.remaining is not None:
                 pipe.hset(METRICS_KEY, "github_rate_limit_remaining", str(self.remaining))
             await pipe.execute()
@@ -122,7 +130,7 @@ async def render(pool: asyncpg.Pool, redis: ArqRedis) -> str:
         shared: dict[Any, Any] = await redis.hgetall(METRICS_KEY)  # type: ignore[misc]
     except (RedisError, OSError):
         shared = {}
-    jobs, seconds, calls, remaining = [], [], [], None
+    jobs, seconds, calls, refusals, remaining = [], [], [], [], None
     for raw_key, raw_value in sorted(shared.items()):
         key, value = _text(raw_key), _text(raw_value)
         kind, _, rest = key.partition("|")
@@ -133,6 +141,8 @@ async def render(pool: asyncpg.Pool, redis: ArqRedis) -> str:
             seconds.append(_sample("cairn_job_seconds_total", value, function=rest))
         elif kind == "github_calls":
             calls.append(_sample("cairn_github_calls_total", value, status=rest))
+        elif kind == "github_refusals":
+            refusals.append(_sample("cairn_github_refusals_total", value, what=rest))
         elif kind == "github_rate_limit_remaining":
             remaining = value
     _family(out, "cairn_jobs_total", "counter", "Jobs run, by function and outcome.")
@@ -141,6 +151,14 @@ async def render(pool: asyncpg.Pool, redis: ArqRedis) -> str:
     out.extend(seconds)
     _family(out, "cairn_github_calls_total", "counter", "GitHub API calls, by status class.")
     out.extend(calls)
+    _family(
+        out,
+        "cairn_github_refusals_total",
+        "counter",
+        "What GitHub refused and Cairn did without (resolve_thread: a fixed finding's thread "
+        "left open).",
+    )
+    out.extend(refusals)
     _family(
         out, "cairn_github_rate_limit_remaining", "gauge", "GitHub's rate-limit budget last seen."
     )

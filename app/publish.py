@@ -16,7 +16,9 @@
   read before posting, so a finding already commented (by a redelivered webhook, a retried
   job, or a job killed between posting and recording) is never commented again. A finding
   that is gone on a new head gets a reply naming the commit (itself marked, so it is sent
-  once) and its thread is resolved. The ledger (``app.ledger``) records every finding's state.
+  once) and its thread is resolved, when GitHub lets the App: resolving is best effort (an
+  installation with ``contents: read`` may be refused), and a refused thread stays open with
+  its "Fixed in" reply. The ledger (``app.ledger``) records every finding's state.
 - Suppressed findings (``suppressions`` of the repository) are not posted, and each run's
   summary lists them, so silence stays visible.
 - One publisher at a time per pull request (a Postgres advisory lock), and only for its
@@ -39,10 +41,12 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
+from app import markdown as md
 from app.github import (
     Annotation,
     CheckConclusion,
     CommentDraft,
+    Forbidden,
     GitHubError,
     GitHubUnavailable,
     Installation,
@@ -94,6 +98,8 @@ _FIXED = re.compile(r"<!-- cairn:fixed (\S+) (\S+) -->")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 _ANNOTATION_MESSAGE = 4000  # characters; GitHub allows 64 KB, nobody reads that much
 _ANNOTATION_TITLE = 255
+# The body of a review after the first, when GitHub refused one review of them all.
+_MORE = "More of Cairn's findings on {sha}; all of them are in the `cairn/*` check runs."
 # Seconds between rounds of completing the runs a broken job left open, while GitHub is down.
 _COMPLETE_PAUSES = (0.5, 1.0, 2.0)
 
@@ -117,6 +123,7 @@ class PublishReport:
     posted: int = 0  # new inline comments
     kept: int = 0  # commented on an earlier push (or attempt): not posted again
     fixed: int = 0  # gone on this head: replied to, thread resolved, recorded fixed
+    unresolved: int = 0  # of those, threads GitHub would not let Cairn resolve (left open)
     suppressed: int = 0  # silenced by a suppression: listed in the summaries only
     outside_diff: int = 0  # not on lines of the diff: check runs only
     summarised: int = 0  # over the comment cap: in the review's body and the check runs
@@ -196,7 +203,7 @@ class Publisher:
         title = "Cairn could not finish this review"
         summary = _fit(
             f"Cairn could not finish reviewing {pr.head_sha[:7]}:\n\n"
-            f"> {_text(message)}\n\n"
+            f"> {md.text(message)}\n\n"
             "Push again, or re-run this check, to try once more.",
             MAX_OUTPUT,
         )
@@ -210,14 +217,14 @@ class Publisher:
         summary = _fit(
             "Cairn did not review this push: its configuration, `.cairn.yml`, has "
             f"{plural(len(problems), 'problem')}. Fix them and push again.\n\n"
-            + "".join(f"- {_text(p)}\n" for p in problems),
+            + "".join(f"- {md.text(p)}\n" for p in problems),
             MAX_OUTPUT,
         )
         await self._complete_all(pr, check_ids, "neutral", title, summary)
 
     async def skip(self, pr: PullRequestRef, check_ids: Mapping[str, int], reason: str) -> None:
         """Complete every open run as ``neutral``: this push could not be reviewed, and why."""
-        summary = _fit(f"Cairn did not review {pr.head_sha[:7]}: {_text(reason)}\n", MAX_OUTPUT)
+        summary = _fit(f"Cairn did not review {pr.head_sha[:7]}: {md.text(reason)}\n", MAX_OUTPUT)
         await self._complete_all(pr, check_ids, "neutral", "Not reviewed", summary)
 
     async def _complete_all(
@@ -276,7 +283,7 @@ class Publisher:
         floors = {check: _floor(check, policy) for check in check_ids}
         current = _by_fingerprint(findings)
         async with self.ledger.exclusive(pr.repo_id, pr.number) as ledger:
-            suppressions = await ledger.suppressions(pr.repo_id)
+            suppressions = await ledger.suppressions(pr.repo_id, pr.number)
             known = await ledger.findings(pr.repo_id, pr.number)
             silenced: list[tuple[Finding, Suppression]] = []
             active: list[Finding] = []
@@ -303,7 +310,7 @@ class Publisher:
             await ledger.record(pr.repo_id, pr.number, pr.head_sha, seen)
             # A check that did not run (its .cairn.yml section is broken) fixed nothing.
             not_run = {fp for fp, e in known.items() if e.check not in check_ids}
-            fixed = await self._close_fixed(
+            fixed, unresolved = await self._close_fixed(
                 ledger, pr, current, known, marked, comments, not_run=not_run
             )
 
@@ -319,6 +326,7 @@ class Publisher:
             posted=len(posted),
             kept=len(plan.kept),
             fixed=fixed,
+            unresolved=unresolved,
             suppressed=len(silenced),
             outside_diff=len(plan.outside) + (len(plan.new) - len(posted)),
             summarised=len(plan.over),
@@ -334,8 +342,9 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         commentable: Mapping[str, Sequence[tuple[int, int]]],
     ) -> _Plan:
-        """Which findings to comment now; the cap counts comments already on this head."""
-        on_head = sum(1 for c in marked.values() if c.commit_id == pr.head_sha)
+        """Which findings to comment now; the cap counts comments already made on this head
+        (``original_commit_id``: GitHub moves ``commit_id`` of every comment to each new head)."""
+        on_head = sum(1 for c in marked.values() if c.original_commit_id == pr.head_sha)
         slots = max(self.max_comments - on_head, 0)
         plan = _Plan()
         for f in sorted(active, key=finding_key):
@@ -354,21 +363,48 @@ class Publisher:
         return plan
 
     async def _post(self, pr: PullRequestRef, plan: _Plan, total: int) -> dict[str, int]:
-        """Publish the review; the new comments' ids by fingerprint."""
+        """Publish the review; the new comments' ids by fingerprint.
+
+        GitHub refuses a whole review (422) for one comment it cannot place (a line its diff
+        does not show, a push racing the job). The comments are then sent again in halves, so
+        one refused comment never costs the others; each one refused alone stays in the check
+        runs. That is at most 2n - 1 requests for n comments, and as few reviews as it takes.
+        """
         if not plan.new:
             return {}
-        body = self._review_body(pr, plan, total)
-        drafts = [draft for _, draft in plan.new]
+        posted: dict[str, int] = {}
+        await self._post_part(pr, list(plan.new), self._review_body(pr, plan, total), posted)
+        return posted
+
+    async def _post_part(
+        self,
+        pr: PullRequestRef,
+        part: list[tuple[Finding, CommentDraft]],
+        first_body: str,
+        posted: dict[str, int],
+    ) -> None:
+        # the summary goes with the first review published; any later one only points to it
+        body = first_body if not posted else _MORE.format(sha=pr.head_sha[:7])
         try:
             ids = await self.github.publish_review(
-                pr.full_name, pr.number, pr.head_sha, body, drafts
+                pr.full_name, pr.number, pr.head_sha, body, [d for _, d in part]
             )
         except Unprocessable as e:
-            # The diff we were given disagrees with GitHub's (a push raced the job): keep
-            # the findings in the check runs rather than lose the whole review.
-            logger.warning("review refused, findings kept in check runs: %s", e, extra=_context(pr))
-            return {}
-        return {f.fingerprint: cid for (f, _), cid in zip(plan.new, ids, strict=True)}
+            if len(part) == 1:
+                _, d = part[0]
+                logger.warning(
+                    "comment on %s:%d refused, the finding stays in the check runs: %s",
+                    d.path,
+                    d.line,
+                    e,
+                    extra=_context(pr),
+                )
+                return
+            half = len(part) // 2
+            await self._post_part(pr, part[:half], first_body, posted)
+            await self._post_part(pr, part[half:], first_body, posted)
+            return
+        posted.update((f.fingerprint, cid) for (f, _), cid in zip(part, ids, strict=True))
 
     async def _close_fixed(
         self,
@@ -379,14 +415,17 @@ class Publisher:
         marked: Mapping[str, ReviewComment],
         comments: Sequence[ReviewComment],
         not_run: Set[str] = frozenset(),
-    ) -> int:
-        """Reply to and resolve the threads of findings gone on this head; record them fixed."""
+    ) -> tuple[int, int]:
+        """Reply to and resolve the threads of findings gone on this head; record them fixed.
+
+        Returns how many were fixed, and how many of their threads GitHub refused to resolve.
+        """
         gone = {fp for fp, e in known.items() if e.state == "open" and fp not in current}
         gone -= not_run
         # commented but never recorded: a job killed between posting and recording
         gone |= {fp for fp in marked if fp not in current and fp not in known}
         if not gone:
-            return 0
+            return 0, 0
         replied = {
             (m[1], m[2], c.in_reply_to_id)
             for c in comments
@@ -395,6 +434,7 @@ class Publisher:
         by_id = {c.id: c for c in comments}
         threads: dict[int, tuple[str, bool]] | None = None
         fixed: dict[str, str | None] = {}
+        refused = 0
         for fp in sorted(gone):
             root = marked.get(fp)
             entry = known.get(fp)
@@ -418,11 +458,19 @@ class Publisher:
                     for cid in t.comment_ids
                 }
             thread = threads.get(root.id)
-            if thread is not None and not thread[1]:
-                await self.github.resolve_thread(thread[0])
+            if thread is not None and not thread[1] and refused == 0:
+                try:
+                    await self.github.resolve_thread(thread[0])
+                except Forbidden as e:
+                    # Reported for installations with `contents: read`; the "Fixed in" reply
+                    # says it all the same. The other threads would be refused too.
+                    logger.warning("thread left open: %s", e, extra=_context(pr))
+                    refused += 1
+            elif thread is not None and not thread[1]:
+                refused += 1
             fixed[fp] = thread[0] if thread is not None else None
         await ledger.mark_fixed(pr.repo_id, pr.number, fixed, pr.head_sha)
-        return len(fixed)
+        return len(fixed), refused
 
     async def _complete_runs(
         self,
@@ -485,7 +533,7 @@ class Publisher:
         return url + (f"#L{start}" if end <= start else f"#L{start}-L{end}")
 
     def _evidence(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
-        return f"[{_link_text(evidence_label(e))}]({self._evidence_link(pr, f, e)})"
+        return f"[{md.text(evidence_label(e))}]({self._evidence_link(pr, f, e)})"
 
     def _evidence_link(self, pr: PullRequestRef, f: Finding, e: Evidence) -> str:
         if e.kind in ("commit", "pull-request"):
@@ -506,21 +554,21 @@ class Publisher:
             for r in notes.relevant:
                 link = self.permalink(pr, pr.base_sha, r.path, 0, 0)
                 when = f", {r.date}" if r.date else ""
-                text += f"- [{_link_text(f'{r.label} {r.title}')}]({link}) ({r.status}{when})\n"
+                text += f"- [{md.text(f'{r.label} {r.title}')}]({link}) ({r.status}{when})\n"
         if notes.problems:
             shown = notes.problems[:MAX_LOG_PROBLEMS]
             text += "\n### Decision log problems\n\n"
-            text += "".join(f"- {_text(p)}\n" for p in shown)
+            text += "".join(f"- {md.text(p)}\n" for p in shown)
             if len(notes.problems) > len(shown):
                 text += f"- … and {len(notes.problems) - len(shown)} more\n"
         return text
 
     def _comment(self, pr: PullRequestRef, f: Finding) -> str:
         lines = [
-            f"**Cairn · {_TITLES.get(f.check, f.check)}** · `{rule_id(f.check, f.rule)}` · "
+            f"**Cairn · {_TITLES.get(f.check, f.check)}** · {md.code(rule_id(f.check, f.rule))} · "
             f"{f.severity.value}",
             "",
-            _text(f.message),
+            md.text(f.message),
         ]
         if f.evidence:
             lines += ["", *(f"- {self._evidence(pr, f, e)}" for e in f.evidence)]
@@ -543,10 +591,10 @@ class Publisher:
 
     def _line(self, pr: PullRequestRef, f: Finding) -> str:
         where = self.permalink(pr, pr.head_sha, f.path, f.start_line, f.end_line)
-        label = _link_text(f"{f.path}:{span(f.start_line, f.end_line)}")
+        label = md.text(f"{f.path}:{span(f.start_line, f.end_line)}")
         return (
-            f"[{label}]({where}) **{f.severity.value}** `{rule_id(f.check, f.rule)}`: "
-            f"{_text(f.message)}"
+            f"[{label}]({where}) **{f.severity.value}** {md.code(rule_id(f.check, f.rule))}: "
+            f"{md.text(f.message)}"
         )
 
     def _summary(
@@ -567,19 +615,19 @@ class Publisher:
             block = ""
             if f.path != path:
                 path = f.path
-                block += f"\n### {_code(path)}\n\n"
+                block += f"\n### {md.code(path)}\n\n"
             block += f"- {self._line(pr, f)}\n"
             block += "".join(f"  - {self._evidence(pr, f, e)}\n" for e in f.evidence)
             blocks.append(block)
         tail = extra
         if notes:
-            tail += "\n### Skipped\n\n" + "".join(f"- {_text(n)}\n" for n in notes)
+            tail += "\n### Skipped\n\n" + "".join(f"- {md.text(n)}\n" for n in notes)
         if silenced:
             tail += f"\n### Active suppressions ({len(silenced)})\n\n"
             tail += "".join(
-                f"- `{rule_id(f.check, f.rule)}` at "
-                f"{_code(f'{f.path}:{span(f.start_line, f.end_line)}')}: {_text(s.reason)} "
-                f"({_text(s.author)}, {s.created_at:%Y-%m-%d})\n"
+                f"- {md.code(rule_id(f.check, f.rule))} at "
+                f"{md.code(f'{f.path}:{span(f.start_line, f.end_line)}')}: {md.text(s.reason)} "
+                f"({md.text(s.author)}, {s.created_at:%Y-%m-%d})\n"
                 for f, s in sorted(silenced, key=lambda p: finding_key(p[0]))
             )
         return _fit_blocks(head, blocks, tail, MAX_OUTPUT, "finding")
@@ -672,22 +720,6 @@ def _title(check: str, findings: Sequence[Finding]) -> str:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in reversed(Severity)}
     parts = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     return f"{plural(len(findings), 'finding')}: {parts}"
-
-
-def _text(text: str) -> str:
-    """Repository-derived text on one line, unable to open an HTML comment (or fake a marker)."""
-    return " ".join(text.split()).replace("<!--", "&lt;!--")
-
-
-def _link_text(text: str) -> str:
-    return _text(text).replace("[", "\\[").replace("]", "\\]")
-
-
-def _code(text: str) -> str:
-    """An inline code span that survives backticks in the text."""
-    text = " ".join(text.split())
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _size(text: str) -> int:

@@ -15,24 +15,30 @@ from analyzers.files import skip_reason
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file
 from analyzers.units import CodeUnit
+from app.analysis import Inline, Runner
+from app.clones import review_candidates
 from app.decisions import decision_inputs
 from app.head import changed_files, suppress
 from app.history import history_for
-from app.indexer import IndexReport, fingerprinted, index_commit
+from app.indexer import IndexReport, index_commit
 from app.rules import load_codebase, wants_codebase
 from app.source import Source
 from app.store import Repository, Store
-from checks.clones import ClonePair
 from checks.config import CairnConfig
 from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
 from checks.decisions import DecisionNotes, DecisionsCheck, decision_notes
-from checks.duplication import DuplicationCheck, find_clones
+from checks.duplication import DuplicationCheck
 from checks.finding import Finding
 from checks.patterns import PatternsCheck
 
 logger = logging.getLogger(__name__)
 
 CHECKS: tuple[Check, ...] = (DuplicationCheck(), PatternsCheck(), DecisionsCheck())
+# What one review parses at most: changed source files, their bytes (head and base), and
+# functions and classes per file (55,000 one-line functions in one file took 48 s of CPU).
+MAX_REVIEW_FILES = 1_000
+MAX_REVIEW_BYTES = 64 << 20
+MAX_UNITS_PER_FILE = 2_000
 
 
 @dataclass(slots=True)
@@ -50,14 +56,22 @@ class ReviewResult:
     decisions: DecisionNotes = field(default_factory=DecisionNotes)  # summary, not findings
 
 
+UnitKey = tuple[str, int, int, int]
+
+
+def unit_key(unit: CodeUnit) -> UnitKey:
+    """What names a unit across processes (an ``id()`` does not survive pickling)."""
+    return (unit.qualname, unit.start_line, unit.end_line, unit.exact_hash)
+
+
 class PrefetchedIndex:
     """The IndexPort of a review: candidates fetched in one round of queries beforehand."""
 
-    def __init__(self, candidates: dict[int, Sequence[LocatedUnit]]) -> None:
+    def __init__(self, candidates: dict[UnitKey, Sequence[LocatedUnit]]) -> None:
         self._candidates = candidates
 
     def candidates(self, unit: CodeUnit) -> Sequence[LocatedUnit]:
-        return self._candidates.get(id(unit), ())
+        return self._candidates.get(unit_key(unit), ())
 
 
 async def review(
@@ -69,8 +83,14 @@ async def review(
     config: CairnConfig,
     *,
     progress_stream: TextIO | None = None,
+    analysis: Runner | None = None,
 ) -> ReviewResult:
-    """Review head against base: findings on the lines head adds or modifies."""
+    """Review head against base: findings on the lines head adds or modifies.
+
+    What reads the repository's content (parsing, the decision log, the checks) runs on
+    ``analysis`` (bounded child processes in the App; ``app.analysis``); it raises
+    AnalysisError when that could not finish."""
+    runner = analysis if analysis is not None else Inline()
     report = await index_commit(
         store,
         repo,
@@ -78,25 +98,24 @@ async def review(
         base,
         progress_stream=progress_stream,
         decision_paths=config.decisions.paths,
+        analysis=runner,
     )
     diffs = await source.diff(base, head)
-    units, skipped = await changed_units(source, base, head, diffs)
-    probes = [fingerprinted(cu.unit) for cu in units]
-    found = await store.candidates(repo.id, probes, min_tokens=config.duplication.min_tokens)
-    index = PrefetchedIndex({id(cu.unit): cands for cu, cands in zip(units, found, strict=True)})
+    units, skipped = await changed_units(source, base, head, diffs, runner)
+    found = await review_candidates(store, repo.id, [cu.unit for cu in units], config.duplication)
+    index = PrefetchedIndex(
+        {unit_key(cu.unit): cands for cu, cands in zip(units, found, strict=True)}
+    )
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
-    decisions = await decision_inputs(store, repo, source, head, diffs, history, base)
-    head_files = await changed_files(source, head, diffs)
+    decisions = await decision_inputs(
+        store, repo, source, head, diffs, history, base, analysis=runner
+    )
+    head_files = await changed_files(source, head, diffs, analysis=runner)
     ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
     if wants_codebase(config.patterns):  # the index at base, for mined conventions
         ctx = replace(ctx, codebase=await load_codebase(store, repo.id))
-    findings: list[Finding] = []
-    for check in CHECKS:
-        if check.name not in config.invalid:  # a broken section: its run is neutral instead
-            findings.extend(check.run(change, ctx))
-    findings, suppressed = suppress(findings, head_files)
-    findings.sort(key=lambda f: (f.path, f.start_line, f.check, f.rule))
+    findings, suppressed = await runner.run(run_checks, change, ctx)
     return ReviewResult(
         base=base,
         head=head,
@@ -110,12 +129,38 @@ async def review(
     )
 
 
+def run_checks(change: Change, ctx: CheckContext) -> tuple[list[Finding], list[str]]:
+    """The checks' findings, less those an inline ``cairn: ignore`` silences (with a note for
+    each), in order. Runs in an analysis process."""
+    findings: list[Finding] = []
+    for check in CHECKS:
+        if check.name not in ctx.config.invalid:  # a broken section: its run is neutral
+            findings.extend(check.run(change, ctx))
+    findings, suppressed = suppress(findings, ctx.head)
+    findings.sort(key=lambda f: (f.path, f.start_line, f.check, f.rule))
+    return findings, suppressed
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangedFile:
+    """A changed source file's bytes at head, and at base when it had a previous version."""
+
+    diff: FileDiff
+    head: bytes
+    base: bytes | None
+
+
 async def changed_units(
-    source: Source, base: str, head: str, diffs: Sequence[FileDiff]
+    source: Source, base: str, head: str, diffs: Sequence[FileDiff], analysis: Runner
 ) -> tuple[list[ChangedUnit], dict[str, str]]:
-    """Units at head that the diff adds or modifies, each with its own version at base."""
-    units: list[ChangedUnit] = []
+    """Units at head that the diff adds or modifies, each with its own version at base, and
+    the files passed over and why.
+
+    The files are read here and parsed on ``analysis``, within MAX_REVIEW_FILES files and
+    MAX_REVIEW_BYTES bytes a review."""
+    files: list[_ChangedFile] = []
     skipped: dict[str, str] = {}
+    total = 0
     for diff in diffs:
         path = diff.new_path
         if path is None:
@@ -130,6 +175,9 @@ async def changed_units(
             continue
         if not diff.added:
             continue
+        if len(files) >= MAX_REVIEW_FILES:
+            skipped[path] = f"over the {MAX_REVIEW_FILES:,} source files a review parses"
+            continue
         data = await source.file_at(head, path)
         if data is None:
             skipped[path] = "unreadable"
@@ -138,24 +186,53 @@ async def changed_units(
         if reason is not None:
             skipped[path] = reason
             continue
-        parsed = parse_file(path, data)
-        if parsed is None:
+        previous = await _previous_source(source, base, diff)
+        size = len(data) + len(previous or b"")
+        if total + size > MAX_REVIEW_BYTES:
+            skipped[path] = f"over the {MAX_REVIEW_BYTES >> 20} MiB of source a review parses"
             continue
-        previous = await _previous_units(source, base, diff)
-        for unit in parsed.units:
-            if diff.touches(unit.start_line, unit.end_line):
-                units.append(ChangedUnit(path=path, unit=unit, previous=_match(unit, previous)))
+        total += size
+        files.append(_ChangedFile(diff, data, previous))
+    units, cut = await analysis.run(_parse_changed, files)
+    skipped.update(cut)
     return units, skipped
 
 
-async def _previous_units(source: Source, base: str, diff: FileDiff) -> list[CodeUnit]:
+def _parse_changed(
+    files: list[_ChangedFile],
+) -> tuple[list[ChangedUnit], dict[str, str]]:
+    """The changed units of ``files``, and the files whose units were cut at
+    MAX_UNITS_PER_FILE."""
+    units: list[ChangedUnit] = []
+    cut: dict[str, str] = {}
+    for f in files:
+        path = f.diff.new_path
+        assert path is not None
+        parsed = parse_file(path, f.head)
+        if parsed is None:
+            continue
+        if len(parsed.units) > MAX_UNITS_PER_FILE:
+            cut[path] = (
+                f"in part: {len(parsed.units):,} functions and classes, the first "
+                f"{MAX_UNITS_PER_FILE:,} reviewed"
+            )
+        previous: Sequence[CodeUnit] = ()
+        if f.base is not None and f.diff.old_path is not None:
+            before = parse_file(f.diff.old_path, f.base)
+            previous = before.units if before else ()
+        for unit in parsed.units[:MAX_UNITS_PER_FILE]:
+            if f.diff.touches(unit.start_line, unit.end_line):
+                units.append(ChangedUnit(path=path, unit=unit, previous=_match(unit, previous)))
+    return units, cut
+
+
+async def _previous_source(source: Source, base: str, diff: FileDiff) -> bytes | None:
     if diff.old_path is None:
-        return []
+        return None
     data = await source.file_at(base, diff.old_path)
     if data is None or skip_reason(diff.old_path, len(data), data[:8192]) is not None:
-        return []
-    parsed = parse_file(diff.old_path, data)
-    return list(parsed.units) if parsed else []
+        return None
+    return data
 
 
 def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
@@ -164,18 +241,3 @@ def _match(unit: CodeUnit, previous: Sequence[CodeUnit]) -> CodeUnit | None:
     if not same:
         return None
     return min(same, key=lambda p: abs(p.start_line - unit.start_line))
-
-
-async def scan(
-    store: Store,
-    repo: Repository,
-    source: Source,
-    commit: str,
-    config: CairnConfig,
-    *,
-    progress_stream: TextIO | None = None,
-) -> tuple[list[ClonePair], IndexReport]:
-    """Every clone pair in the repository at ``commit``: its baseline of duplication."""
-    report = await index_commit(store, repo, source, commit, progress_stream=progress_stream)
-    units = await store.units(repo.id, min_tokens=config.duplication.min_tokens)
-    return find_clones(units, config.duplication), report

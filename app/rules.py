@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from analyzers import safeyaml
 from app import database
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
@@ -76,6 +78,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     git = GitRepo.discover(args.repo)
     commit = git.resolve(args.ref)
     config_path = git.root / CONFIG_FILE  # the working copy's: --write edits it
+    _check_config_path(config_path, git.root, writing=args.write)
     text = config_path.read_text(encoding="utf-8") if config_path.is_file() else None
     config = parse_config(text, str(config_path))
     async with database.connect(settings) as pool:
@@ -90,7 +93,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if merged == (text or ""):
             print(f"no new rules to write into {config_path}", file=sys.stderr)
             return 0
-        config_path.write_text(merged, encoding="utf-8")
+        _write(config_path, merged)
         print(f"wrote {len(rules)} rules into {config_path}", file=sys.stderr)
         return 0
     if args.format == "json":
@@ -98,6 +101,35 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_text(rules, commit), end="")
     return 0
+
+
+def _check_config_path(path: Path, root: Path, *, writing: bool) -> None:
+    """Refuse a ``.cairn.yml`` that is a symbolic link when writing, or that leads out of the
+    repository at all: a committed link would have Cairn read or write any file."""
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    outside = not target.is_relative_to(root.resolve())
+    if writing or outside:
+        where = "outside the repository" if outside else "elsewhere in the repository"
+        raise ConfigError(
+            [
+                f"it is a symbolic link to {target} ({where}): Cairn "
+                f"{'writes' if writing else 'reads'} only a plain file"
+            ],
+            str(path),
+        )
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, never through a symbolic link put there meanwhile."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise ConfigError([f"cannot write it: {exc.strerror}"], str(path)) from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def mined_rules(codebase: Codebase, config: CairnConfig) -> list[Convention]:
@@ -203,7 +235,7 @@ def merge_rules(
         merged = "\n".join(_merge_block(lines, start, entries, note))
     merged += "\n"
     parse_config(merged)  # must still be valid, or nothing is written
-    if yaml.safe_load(merged) is None:
+    if safeyaml.load(merged) is None:
         raise CairnError("merging the rules produced an empty file")
     return merged
 

@@ -6,6 +6,7 @@ This is the only module that reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,25 @@ class Secret:
 GITHUB_API = "https://api.github.com"
 
 
+def web_url(api_url: str) -> str:
+    """Where people browse for an API URL: github.com, or a GitHub Enterprise Server's host."""
+    if api_url.rstrip("/") == GITHUB_API:
+        return "https://github.com"
+    return api_url.rstrip("/").removesuffix("/api/v3")
+
+
+def redacted(url: str) -> str:
+    """``url`` with the password of its user part (``scheme://user:password@host``) hidden."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    user, at, host = netloc.rpartition("@")
+    if not at or ":" not in user:
+        return url
+    return f"{scheme}://{user.split(':', 1)[0]}:***@{host}{slash}{path}"
+
+
 @dataclass(frozen=True, slots=True)
 class AppSettings:
     """What the GitHub App's processes (``cairn serve``, ``cairn worker``) need besides storage."""
@@ -54,13 +74,21 @@ class AppSettings:
     installation_concurrency: int = 2
     concurrency_retry: float = 5.0
     redelivery_interval: int = 10  # minutes between asking GitHub for failed deliveries; 0: off
+    # Security (SECURITY.md): at most one `/cairn recheck` of a pull request this often; the
+    # bounds of one analysis in a child process (wall clock, address space); the child
+    # processes one worker keeps; a bearer token for GET /metrics; `cairn serve`'s limits.
+    recheck_interval: float = 60.0
+    analysis_timeout: float = 120.0
+    analysis_memory_mb: int = 2048
+    analysis_processes: int = 0  # 0: one per core
+    metrics_token: Secret | None = None
+    body_timeout: float = 10.0
+    max_requests: int = 64
 
     @property
     def web_url(self) -> str:
         """Where people browse: github.com, or a GitHub Enterprise Server's host."""
-        if self.api_url.rstrip("/") == GITHUB_API:
-            return "https://github.com"
-        return self.api_url.rstrip("/").removesuffix("/api/v3")
+        return web_url(self.api_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +104,23 @@ class Settings:
     def embedded_pgdata(self) -> Path:
         return self.home / "pg"
 
+    @property
+    def database_shown(self) -> str:
+        """The database, as a start-up line names it: never its password."""
+        if self.database_url is not None:
+            return redacted(self.database_url.reveal())
+        return f"embedded Postgres in {self.embedded_pgdata}"
+
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, env_file: Path | None = None
+    ) -> Settings:
+        """From ``env`` (default: the process environment) and, for what it leaves unset,
+        ``env_file`` when it exists (``cairn serve``/``worker``: the ``.env`` of ``cairn
+        setup``; never for commands that may run in a checkout someone else controls)."""
         env = dict(os.environ if env is None else env)
+        if env_file is not None:
+            env = read_env_file(env_file) | env
         # On a GitHub Actions runner, the embedded database lives under the runner's temp dir
         # (outside the workspace, and what an actions/cache step saves between jobs).
         runner_temp = env.get("RUNNER_TEMP")
@@ -92,6 +134,14 @@ class Settings:
             env={k: v for k, v in env.items() if k.startswith(_APP_PREFIXES)},
         )
 
+    def analysis_bounds(self) -> tuple[float, int]:
+        """CAIRN_ANALYSIS_TIMEOUT (seconds) and CAIRN_ANALYSIS_MEMORY_MB, for every command
+        that analyses a repository (the App checks them with its other settings)."""
+        problems: list[str] = []
+        timeout = _number(self.env, "CAIRN_ANALYSIS_TIMEOUT", 120.0, problems) or 120.0
+        memory = _number(self.env, "CAIRN_ANALYSIS_MEMORY_MB", 2048.0, problems)
+        return timeout, max(256, int(memory))
+
     def app(self) -> AppSettings:
         """The App's settings; ConfigError naming every missing or invalid one."""
         env, problems = self.env, []
@@ -101,6 +151,8 @@ class Settings:
         elif not raw_id.isdigit():
             problems.append(f"GITHUB_APP_ID must be a number, not {raw_id!r}")
         key = env.get("GITHUB_PRIVATE_KEY", "").strip()
+        if "\n" not in key and "\\n" in key:  # written on one line, as an env file may hold it
+            key = key.replace("\\n", "\n")
         key_path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
         if not key and key_path:
             try:
@@ -128,8 +180,20 @@ class Settings:
                 ("CAIRN_INSTALLATION_CONCURRENCY", 2.0),
                 ("CAIRN_CONCURRENCY_RETRY", 5.0),
                 ("CAIRN_REDELIVERY_INTERVAL", 10.0),
+                ("CAIRN_RECHECK_INTERVAL", 60.0),
+                ("CAIRN_ANALYSIS_TIMEOUT", 120.0),
+                ("CAIRN_ANALYSIS_MEMORY_MB", 2048.0),
+                ("CAIRN_ANALYSIS_PROCESSES", 0.0),
+                ("CAIRN_BODY_TIMEOUT", 10.0),
+                ("CAIRN_MAX_REQUESTS", 64.0),
             )
         }
+        if numbers["CAIRN_ANALYSIS_TIMEOUT"] <= 0 or numbers["CAIRN_BODY_TIMEOUT"] <= 0:
+            problems.append("CAIRN_ANALYSIS_TIMEOUT and CAIRN_BODY_TIMEOUT must be more than 0")
+        if numbers["CAIRN_ANALYSIS_MEMORY_MB"] < 256:
+            problems.append("CAIRN_ANALYSIS_MEMORY_MB must be at least 256")
+        if numbers["CAIRN_MAX_REQUESTS"] < 1:
+            problems.append("CAIRN_MAX_REQUESTS must be at least 1")
         if numbers["CAIRN_INSTALLATION_CONCURRENCY"] < 1:
             problems.append("CAIRN_INSTALLATION_CONCURRENCY must be at least 1")
         if numbers["CAIRN_JOB_TIMEOUT"] <= 0:
@@ -150,6 +214,13 @@ class Settings:
             installation_concurrency=int(numbers["CAIRN_INSTALLATION_CONCURRENCY"]),
             concurrency_retry=numbers["CAIRN_CONCURRENCY_RETRY"],
             redelivery_interval=int(numbers["CAIRN_REDELIVERY_INTERVAL"]),
+            recheck_interval=numbers["CAIRN_RECHECK_INTERVAL"],
+            analysis_timeout=numbers["CAIRN_ANALYSIS_TIMEOUT"],
+            analysis_memory_mb=int(numbers["CAIRN_ANALYSIS_MEMORY_MB"]),
+            analysis_processes=int(numbers["CAIRN_ANALYSIS_PROCESSES"]),
+            metrics_token=Secret(token) if (token := env.get("CAIRN_METRICS_TOKEN", "")) else None,
+            body_timeout=numbers["CAIRN_BODY_TIMEOUT"],
+            max_requests=int(numbers["CAIRN_MAX_REQUESTS"]),
         )
 
 
@@ -175,3 +246,80 @@ def _default_home(env: Mapping[str, str]) -> Path:
     data = env.get("XDG_DATA_HOME")
     base = Path(data) if data else Path.home() / ".local" / "share"
     return base / "cairn"
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines of an env file (``.env``); {} when there is none.
+
+    Blank lines and ``#`` comments are skipped, ``export`` is allowed; a value may be bare
+    (up to a `` #`` comment), in single quotes (literal) or in double quotes (``\\n``,
+    ``\\"``, ``\\\\`` escapes). Every malformed line is reported at once (ConfigError).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        from checks.config import ConfigError
+
+        raise ConfigError([f"cannot read it: {exc}"], str(path)) from exc
+    values: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        value = _env_value(match.group(2)) if match else None
+        if match is None or value is None:
+            problems.append(f"line {number}: expected KEY=value")
+            continue
+        values[match.group(1)] = value
+    if problems:
+        from checks.config import ConfigError
+
+        raise ConfigError(problems, str(path))
+    return values
+
+
+def _env_value(raw: str) -> str | None:
+    """A value as written after ``=``; None when its quotes do not close."""
+    if raw[:1] == "'":
+        end = raw.find("'", 1)
+        rest = raw[end + 1 :].strip(" \t") if end > 0 else "unclosed"
+        return raw[1:end] if not rest or rest.startswith("#") else None
+    if raw[:1] == '"':
+        out, i = [], 1
+        while i < len(raw):
+            char = raw[i]
+            if char == "\\" and i + 1 < len(raw):
+                out.append(_ESCAPES.get(raw[i + 1], "\\" + raw[i + 1]))
+                i += 2
+                continue
+            if char == '"':
+                rest = raw[i + 1 :].strip(" \t")
+                return "".join(out) if not rest or rest.startswith("#") else None
+            out.append(char)
+            i += 1
+        return None
+    return raw.split(" #", 1)[0].strip()
+
+
+def env_line(key: str, value: str) -> str:
+    """``KEY="value"`` as ``read_env_file`` (and python-dotenv) read it back; one line."""
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("$", "\\$")
+        .replace("\r", "")
+        .replace("\n", "\\n")
+    )
+    return f'{key}="{escaped}"'
+
+
+def child_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a child process (``git``): this process's, with ``extra``."""
+    return {**os.environ, **extra}

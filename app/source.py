@@ -17,7 +17,8 @@ from app.github import Installation, PullFile
 # Blobs fetched at once from GitHub: enough to hide latency, few enough to stay polite
 # (GitHub asks integrations not to make many concurrent requests).
 BLOB_CONCURRENCY = 8
-# A file whose patch GitHub leaves out (too large) counts as changed everywhere.
+# A file whose patch GitHub leaves out (too large) counts as changed everywhere; no line of it
+# can carry a review comment (GitHub answers 422: the line is not part of the diff).
 WHOLE_FILE = ((1, 1 << 30),)
 
 
@@ -109,7 +110,8 @@ class GitHubSource:
 def _file_diff(f: PullFile) -> FileDiff:
     old = f.previous_path or f.path
     if f.patch is None:
-        # Binary, or a diff too large for GitHub to include: review the whole file.
+        # Binary, or a diff too large for GitHub to include: review the whole file, comment
+        # on none of it (its findings go to the check runs).
         binary = f.additions == 0 and f.deletions == 0 and f.status != "renamed"
         return FileDiff(
             old_path=None if f.status == "added" else old,
@@ -117,6 +119,6 @@ def _file_diff(f: PullFile) -> FileDiff:
             status={"removed": "deleted"}.get(f.status, f.status),
             binary=binary,
             added=() if binary else WHOLE_FILE,
-            hunks=() if binary else WHOLE_FILE,
+            hunks=(),
         )
     return parse_patch(f.patch, old_path=old, new_path=f.path, status=f.status)

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+import numpy.typing as npt
 
 from analyzers.adr import Adr, Constraint, reader_version
 from analyzers.adr_prose import Mention
@@ -32,16 +33,6 @@ class Repository:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredUnit:
-    """A unit with the fingerprints the index keeps for it."""
-
-    unit: CodeUnit
-    minhash: bytes  # uint32 little-endian
-    bands: tuple[int, ...]
-    embedding: np.ndarray[Any, np.dtype[np.float32]]
-
-
-@dataclass(frozen=True, slots=True)
 class ParsedBlob:
     """What indexing one blob produced; ``skipped`` says why it has no units."""
 
@@ -50,7 +41,7 @@ class ParsedBlob:
     lines: int
     error_nodes: int
     skipped: str | None
-    units: tuple[StoredUnit, ...] = ()
+    units: tuple[CodeUnit, ...] = ()  # units of MIN_TOKENS_FLOOR tokens or more
     imports: tuple[Import, ...] = ()
     declarations: tuple[CodeUnit, ...] = ()  # every unit, whatever its size (its traits)
 
@@ -73,9 +64,6 @@ def local_repository_id(full_name: str) -> int:
     return -(int.from_bytes(digest, "big") >> 2) - 1
 
 
-# Units this large are in the ANN (HNSW) index; must match the index's predicate.
-VECTOR_MIN_TOKENS = 50
-
 _UNIT_COLUMNS = (
     "repo_id",
     "blob_sha",
@@ -89,14 +77,29 @@ _UNIT_COLUMNS = (
     "raw_hash",
     "exact_hash",
     "tokens",
-    "minhash",
-    "bands",
-    "embedding",
 )
 _SELECT_UNIT = (
     "f.path, u.kind, u.name, u.qualname, u.start_line, u.end_line, u.raw_hash, u.exact_hash,"
-    " u.tokens, u.bands, u.minhash"
+    " u.tokens"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Distinct normalised token streams of the indexed tree, laid end to end."""
+
+    hashes: npt.NDArray[np.int64]  # exact_hash of each
+    flat: npt.NDArray[np.uint32]
+    lengths: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPairs:
+    """Verified near-miss pairs of streams, by exact_hash (a < b)."""
+
+    a: npt.NDArray[np.int64]
+    b: npt.NDArray[np.int64]
+    similarity: npt.NDArray[np.float32]
 
 
 class Store:
@@ -187,9 +190,9 @@ class Store:
             )
             await conn.copy_records_to_table(
                 "blob_imports",
-                columns=("repo_id", "blob_sha", "ordinal", "line", "name"),
+                columns=("repo_id", "blob_sha", "ordinal", "line", "name", "optional"),
                 records=[
-                    (repo_id, b.sha, i, imp.line, imp.name)
+                    (repo_id, b.sha, i, imp.line, imp.name, imp.optional)
                     for b in fresh
                     for i, imp in enumerate(b.imports)
                 ],
@@ -272,7 +275,7 @@ class Store:
         """The imports of every file of the indexed tree, as written, by path."""
         rows = await self.pool.fetch(
             """
-            SELECT f.path, i.line, i.name FROM files f
+            SELECT f.path, i.line, i.name, i.optional FROM files f
             JOIN blob_imports i ON i.repo_id = f.repo_id AND i.blob_sha = f.blob_sha
             WHERE f.repo_id = $1 ORDER BY f.path, i.ordinal
             """,
@@ -280,14 +283,16 @@ class Store:
         )
         out: dict[str, list[Import]] = {}
         for r in rows:
-            out.setdefault(r["path"], []).append(Import(line=r["line"], name=r["name"]))
+            out.setdefault(r["path"], []).append(
+                Import(line=r["line"], name=r["name"], optional=r["optional"])
+            )
         return out
 
     async def imports(self, repo_id: int, paths: Sequence[str] | None = None) -> list[Resolved]:
         """The resolved import graph of the indexed tree (of ``paths`` only, when given)."""
         rows = await self.pool.fetch(
             """
-            SELECT path, line, name, internal, package FROM imports
+            SELECT path, line, name, internal, package, optional FROM imports
             WHERE repo_id = $1 AND ($2::text[] IS NULL OR path = ANY($2::text[]))
             ORDER BY path, line, name
             """,
@@ -303,7 +308,8 @@ class Store:
             old = {
                 (r["path"], r["line"], r["name"]): Resolved(**dict(r))
                 for r in await conn.fetch(
-                    "SELECT path, line, name, internal, package FROM imports WHERE repo_id = $1",
+                    "SELECT path, line, name, internal, package, optional FROM imports"
+                    " WHERE repo_id = $1",
                     repo_id,
                 )
             }
@@ -324,8 +330,11 @@ class Store:
             added = [r for k, r in new.items() if old.get(k) != r]
             await conn.copy_records_to_table(
                 "imports",
-                columns=("repo_id", "path", "line", "name", "internal", "package"),
-                records=[(repo_id, r.path, r.line, r.name, r.internal, r.package) for r in added],
+                columns=("repo_id", "path", "line", "name", "internal", "package", "optional"),
+                records=[
+                    (repo_id, r.path, r.line, r.name, r.internal, r.package, r.optional)
+                    for r in added
+                ],
             )
         return len(gone) + len(added)
 
@@ -376,69 +385,193 @@ class Store:
         )
         return [_located(r) for r in rows]
 
-    async def candidates(
-        self, repo_id: int, probes: Sequence[StoredUnit], *, min_tokens: int, neighbours: int = 8
-    ) -> list[list[LocatedUnit]]:
-        """For each probe, units of the indexed tree that may duplicate it (unverified).
+    async def streams(self, repo_id: int, *, min_tokens: int) -> Streams:
+        """The distinct token streams of the indexed tree's units of ``min_tokens`` or more."""
+        rows = await self.pool.fetch(
+            """
+            SELECT DISTINCT ON (u.exact_hash) u.exact_hash, u.tokens FROM files f
+            JOIN units u ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND u.token_count >= $2 ORDER BY u.exact_hash
+            """,
+            repo_id,
+            min_tokens,
+        )
+        hashes = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        tokens = [r[1] for r in rows]
+        lengths = np.fromiter((len(t) // 4 for t in tokens), dtype=np.int64, count=len(rows))
+        flat = np.frombuffer(b"".join(tokens), dtype="<u4").astype(np.uint32)
+        return Streams(hashes, flat, lengths)
 
-        Three sources: the same normalised hash, a shared LSH band, and the nearest
-        embeddings by cosine distance (pgvector HNSW).
-        """
-        if not probes:
+    async def stream_hashes(self, repo_id: int, *, min_tokens: int) -> npt.NDArray[np.int64]:
+        """The exact_hash of every distinct stream of the indexed tree (sorted)."""
+        rows = await self.pool.fetch(
+            """
+            SELECT DISTINCT u.exact_hash FROM files f
+            JOIN units u ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND u.token_count >= $2 ORDER BY u.exact_hash
+            """,
+            repo_id,
+            min_tokens,
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    async def units_by_hash(
+        self, repo_id: int, hashes: Sequence[int], *, min_tokens: int
+    ) -> list[LocatedUnit]:
+        """The indexed tree's units whose stream is one of ``hashes``, with their tokens."""
+        if not hashes:
             return []
-        async with self.pool.acquire() as conn:
-            by_hash = await conn.fetch(
-                f"""
-                SELECT {_SELECT_UNIT} FROM units u
-                JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
-                WHERE u.repo_id = $1 AND u.exact_hash = ANY($2::bigint[]) AND u.token_count >= $3
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_SELECT_UNIT} FROM files f
+            JOIN units u ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND u.exact_hash = ANY($2::bigint[]) AND u.token_count >= $3
+            """,
+            repo_id,
+            list(hashes),
+            min_tokens,
+        )
+        return [_located(r) for r in rows]
+
+    async def unit_refs(self, repo_id: int, *, min_tokens: int) -> list[LocatedUnit]:
+        """Every unit of the indexed tree of ``min_tokens`` or more, without its tokens (a blob
+        at two paths counts twice)."""
+        rows = await self.pool.fetch(
+            """
+            SELECT f.path, u.kind, u.name, u.qualname, u.start_line, u.end_line, u.raw_hash,
+                   u.exact_hash, u.token_count FROM files f
+            JOIN units u ON u.repo_id = f.repo_id AND u.blob_sha = f.blob_sha
+            WHERE f.repo_id = $1 AND u.token_count >= $2
+            """,
+            repo_id,
+            min_tokens,
+        )
+        return [
+            LocatedUnit(
+                path=r["path"],
+                unit=CodeUnit(
+                    kind=r["kind"],
+                    name=r["name"],
+                    qualname=r["qualname"],
+                    start_line=r["start_line"],
+                    end_line=r["end_line"],
+                    tokens=(),
+                    raw_hash=r["raw_hash"],
+                    exact_hash=r["exact_hash"],
+                ),
+                token_count=r["token_count"],
+            )
+            for r in rows
+        ]
+
+    # --- clone scans -------------------------------------------------------------------------
+
+    async def clone_state(self, repo_id: int) -> tuple[str | None, npt.NDArray[np.int64]]:
+        """The settings of the repository's last scan and the streams it compared (sorted)."""
+        settings = await self.pool.fetchval(
+            "SELECT settings FROM clone_scans WHERE repo_id = $1", repo_id
+        )
+        rows = await self.pool.fetch(
+            "SELECT exact_hash FROM clone_streams WHERE repo_id = $1 ORDER BY exact_hash",
+            repo_id,
+        )
+        return settings, np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    async def save_clone_scan(
+        self,
+        repo_id: int,
+        settings: str,
+        *,
+        new: npt.NDArray[np.int64],
+        gone: npt.NDArray[np.int64],
+        pairs: StoredPairs,
+        reset: bool,
+    ) -> None:
+        """Record a scan: its settings, the ``new`` streams it compared and the pairs it found;
+        the ``gone`` streams (no unit has them any more) and their pairs are deleted. ``reset``
+        drops every earlier stream and pair first."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if reset:
+                await conn.execute("DELETE FROM clone_pairs WHERE repo_id = $1", repo_id)
+                await conn.execute("DELETE FROM clone_streams WHERE repo_id = $1", repo_id)
+            elif len(gone):
+                await conn.execute(
+                    "DELETE FROM clone_streams WHERE repo_id = $1 AND exact_hash = ANY($2)",
+                    repo_id,
+                    gone.tolist(),
+                )
+                await conn.execute(
+                    """
+                    DELETE FROM clone_pairs WHERE repo_id = $1
+                      AND (a = ANY($2::bigint[]) OR b = ANY($2::bigint[]))
+                    """,
+                    repo_id,
+                    gone.tolist(),
+                )
+            await conn.copy_records_to_table(
+                "clone_streams",
+                columns=("repo_id", "exact_hash"),
+                records=[(repo_id, h) for h in new.tolist()],
+            )
+            await conn.copy_records_to_table(
+                "clone_pairs",
+                columns=("repo_id", "a", "b", "similarity"),
+                records=[
+                    (repo_id, a, b, s)
+                    for a, b, s in zip(
+                        pairs.a.tolist(), pairs.b.tolist(), pairs.similarity.tolist(), strict=True
+                    )
+                ],
+            )
+            await conn.execute(
+                """
+                INSERT INTO clone_scans (repo_id, settings) VALUES ($1, $2)
+                ON CONFLICT (repo_id) DO UPDATE SET settings = $2, scanned_at = now()
                 """,
                 repo_id,
-                list({p.unit.exact_hash for p in probes}),
-                min_tokens,
+                settings,
             )
-            banded: list[list[asyncpg.Record]] = []
-            nearest: list[list[asyncpg.Record]] = []
-            for probe in probes:
-                # One query per probe: with a few hundred keys in one array the planner
-                # misjudges `&&` and scans the whole table (2.5 s on Django, 4 ms this way).
-                banded.append(
-                    await conn.fetch(
-                        f"""
-                        SELECT {_SELECT_UNIT} FROM units u
-                        JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
-                        WHERE u.repo_id = $1 AND u.bands && $2::bigint[] AND u.token_count >= $3
-                        """,
-                        repo_id,
-                        list(probe.bands),
-                        min_tokens,
-                    )
+
+    async def scanned_units(self, repo_id: int) -> set[tuple[str, int]]:
+        """(path, exact_hash) of every unit the repository's last scan saw."""
+        rows = await self.pool.fetch(
+            "SELECT path, exact_hash FROM clone_units WHERE repo_id = $1", repo_id
+        )
+        return {(r["path"], r["exact_hash"]) for r in rows}
+
+    async def set_scanned_units(
+        self, repo_id: int, units: set[tuple[str, int]], previous: set[tuple[str, int]]
+    ) -> None:
+        """Make ``units`` the ones the last scan saw, by difference with ``previous``."""
+        gone, added = previous - units, units - previous
+        async with self.pool.acquire() as conn, conn.transaction():
+            if gone:
+                await conn.execute(
+                    """
+                    DELETE FROM clone_units c USING unnest($2::text[], $3::bigint[]) AS g(p, h)
+                    WHERE c.repo_id = $1 AND c.path = g.p AND c.exact_hash = g.h
+                    """,
+                    repo_id,
+                    [p for p, _ in gone],
+                    [h for _, h in gone],
                 )
-                if probe.unit.token_count < VECTOR_MIN_TOKENS:
-                    nearest.append([])
-                    continue
-                # The literal predicate matches the partial HNSW index (migrations/0001).
-                nearest.append(
-                    await conn.fetch(
-                        f"""
-                        SELECT {_SELECT_UNIT} FROM (
-                            SELECT * FROM units WHERE repo_id = $1 AND token_count >= 50
-                            ORDER BY embedding <=> $2 LIMIT $3) u
-                        JOIN files f ON f.repo_id = u.repo_id AND f.blob_sha = u.blob_sha
-                        """,
-                        repo_id,
-                        probe.embedding,
-                        neighbours,
-                    )
-                )
-        hashed = [_located(r) for r in by_hash]
-        out = []
-        for probe, band_rows, near in zip(probes, banded, nearest, strict=True):
-            found = [u for u in hashed if u.unit.exact_hash == probe.unit.exact_hash]
-            found += [_located(r) for r in band_rows]
-            found += [_located(r) for r in near]
-            out.append(found)
-        return out
+            await conn.copy_records_to_table(
+                "clone_units",
+                columns=("repo_id", "path", "exact_hash"),
+                records=[(repo_id, p, h) for p, h in added],
+            )
+
+    async def clone_pairs(self, repo_id: int) -> StoredPairs:
+        """Every stored near-miss pair of the repository's streams."""
+        rows = await self.pool.fetch(
+            "SELECT a, b, similarity FROM clone_pairs WHERE repo_id = $1", repo_id
+        )
+        count = len(rows)
+        return StoredPairs(
+            np.fromiter((r[0] for r in rows), dtype=np.int64, count=count),
+            np.fromiter((r[1] for r in rows), dtype=np.int64, count=count),
+            np.fromiter((r[2] for r in rows), dtype=np.float32, count=count),
+        )
 
     # --- the decision log --------------------------------------------------------------------
 
@@ -565,15 +698,12 @@ def _located(row: asyncpg.Record) -> LocatedUnit:
         raw_hash=row["raw_hash"],
         exact_hash=row["exact_hash"],
     )
-    return LocatedUnit(
-        path=row["path"], unit=unit, bands=tuple(row["bands"]), minhash=row["minhash"]
-    )
+    return LocatedUnit(path=row["path"], unit=unit)
 
 
 def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[Any, ...]]:
     for blob in blobs:
-        for ordinal, stored in enumerate(blob.units):
-            u = stored.unit
+        for ordinal, u in enumerate(blob.units):
             yield (
                 repo_id,
                 blob.sha,
@@ -587,7 +717,4 @@ def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[A
                 u.raw_hash,
                 u.exact_hash,
                 np.asarray(u.tokens, dtype="<u4").tobytes(),
-                stored.minhash,
-                list(stored.bands),
-                stored.embedding,
             )

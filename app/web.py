@@ -7,6 +7,7 @@ still there to enqueue later, and a redelivered id enqueues nothing new.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -17,7 +18,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -32,15 +33,29 @@ logger = logging.getLogger(__name__)
 # https://docs.github.com/en/webhooks/webhook-events-and-payloads#payload-cap
 MAX_BODY = 25 * 1024 * 1024
 MAX_HEADER = 200  # characters of X-GitHub-Delivery (a 36-character guid) or X-GitHub-Event
+MAX_DIGITS = 40  # of a JSON integer; Python refuses past 4,300, GitHub's fit in 20
+BODY_TIMEOUT = 10.0  # seconds the whole body may take to arrive (CAIRN_BODY_TIMEOUT)
 
 
 def create_app(
-    pool: asyncpg.Pool, redis: ArqRedis, secret: Secret, *, review_drafts: bool = False
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    secret: Secret,
+    *,
+    review_drafts: bool = False,
+    metrics_token: Secret | None = None,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     """The ASGI app, with its dependencies passed in (no globals)."""
 
     async def webhooks(request: Request) -> Response:
-        body = await _read_limited(request)
+        try:
+            async with asyncio.timeout(body_timeout):
+                body = await _read_limited(request)
+        except TimeoutError:
+            return _answer(408, f"the body took longer than {body_timeout:g} s to arrive")
+        except ClientDisconnect:
+            return _answer(400, "the client went away mid-body")
         if body is None:
             return _answer(413, "payload larger than 25 MB")
         if not _signed(body, request.headers.get("x-hub-signature-256"), secret):
@@ -50,11 +65,15 @@ def create_app(
         if not event or not delivery_id:
             return _answer(400, "X-GitHub-Event and X-GitHub-Delivery are required")
         if not _header_value(event) or not _header_value(delivery_id):
-            return _answer(400, "X-GitHub-Event and X-GitHub-Delivery must be short printable text")
+            return _answer(
+                400, "X-GitHub-Event and X-GitHub-Delivery must be short printable ASCII"
+            )
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _answer(400, "the body is not JSON")
+            payload = json.loads(body, parse_int=_int, parse_constant=_constant)
+        except RecursionError:
+            return _answer(400, "the body nests too deep")
+        except ValueError as exc:  # not UTF-8, not JSON, an integer past MAX_DIGITS
+            return _answer(400, f"the body is not JSON Cairn reads: {_why(exc)}")
         if not isinstance(payload, dict):
             return _answer(400, "the body is not a JSON object")
         delivery = route(event, payload, delivery_id, review_drafts=review_drafts)
@@ -107,6 +126,12 @@ def create_app(
         return JSONResponse(checks, status_code=200 if healthy else 503)
 
     async def metrics(request: Request) -> Response:
+        if metrics_token is not None and not _bearer(request, metrics_token):
+            return Response(
+                "a bearer token is required\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="cairn metrics"'},
+            )
         body = await render_metrics(pool, redis)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -135,16 +160,43 @@ async def _read_limited(request: Request) -> bytes | None:
 
 
 def _header_value(value: str) -> bool:
-    """A delivery id or event name Cairn can record: GitHub's are short and printable."""
-    return len(value) <= MAX_HEADER and value.isprintable()
+    """A delivery id or event name Cairn can record: GitHub's are short printable ASCII (a
+    header in other bytes arrives as Latin-1 text: refused, never recorded as mojibake)."""
+    return len(value) <= MAX_HEADER and value.isascii() and value.isprintable()
 
 
 def _signed(body: bytes, header: str | None, secret: Secret) -> bool:
-    """Whether ``header`` is ``sha256=`` + the HMAC of the body, compared in constant time."""
+    """Whether ``header`` is ``sha256=`` + the HMAC of the body, compared in constant time.
+
+    Compared as bytes: the header arrives as Latin-1 text, and ``compare_digest`` refuses
+    (TypeError, a 500) a str with other than ASCII in it."""
     if not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(secret.reveal().encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    expected = (
+        b"sha256=" + hmac.new(secret.reveal().encode(), body, hashlib.sha256).hexdigest().encode()
+    )
+    return hmac.compare_digest(expected, header.encode("latin-1", errors="replace"))
+
+
+def _bearer(request: Request, token: Secret) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (constant time)."""
+    given = request.headers.get("authorization", "").encode("latin-1", errors="replace")
+    return hmac.compare_digest(given, b"Bearer " + token.reveal().encode())
+
+
+def _int(text: str) -> int:
+    """A JSON integer; ValueError past MAX_DIGITS (GitHub's ids and counts fit in 20)."""
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text):,} digits")
+    return int(text)
+
+
+def _constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _why(exc: ValueError) -> str:
+    return "not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc).split("\n")[0][:200]
 
 
 async def _record(pool: asyncpg.Pool, delivery_id: str, delivery: Delivery) -> bool:

@@ -93,7 +93,10 @@ def _check_suite(
     repo = _repo(p)
     key = "check_suite" if "check_suite" in p else "check_run"
     suite = p.get(key)
-    if repo is None or not isinstance(suite, Mapping) or action not in {"requested", "rerequested"}:
+    # Only a person's re-request reviews again. GitHub sends check_suite `requested` on every
+    # push, next to pull_request `synchronize`, which already queues that head's review; and
+    # check_run `created`/`completed` are Cairn's own runs coming back.
+    if repo is None or not isinstance(suite, Mapping) or action != "rerequested":
         return []
     head = _str(suite.get("head_sha"))
     prs = suite.get("pull_requests")
@@ -102,13 +105,18 @@ def _check_suite(
     if head is None or not isinstance(prs, list):
         return []
     repo_id, full_name = repo
+    # A re-request must run again even for a head already reviewed, but once: the suite's
+    # (or run's) id and when it was last updated (completed) make the job id new for each
+    # click on "Re-run", and the same signed body replayed under other delivery ids makes
+    # the same job, which arq runs once.
+    ran = _int(suite.get("id"))
+    stamp = _str(suite.get("updated_at") if key == "check_suite" else suite.get("completed_at"))
+    suffix = f"{key}-{ran}-{stamp or ''}" if ran is not None else delivery
     jobs = []
     for pr in prs:
         number = _int(pr.get("number")) if isinstance(pr, Mapping) else None
         if number is not None:
-            # A re-request must run again even for a head already reviewed: the delivery id
-            # makes the job id new, and a redelivery of the same request still dedupes.
-            jobs.append(_review(inst, repo_id, full_name, number, head, suffix=delivery))
+            jobs.append(_review(inst, repo_id, full_name, number, head, suffix=suffix))
     return jobs
 
 
@@ -171,19 +179,34 @@ def _comment(
     repo_id, full_name = repo
     verb, reason = match.group(1), match.group(2).strip()
     author = _str(_get(p, "comment", "user", "login")) or "unknown"
+    # Who may give the command is the worker's to check (app.commands): the association
+    # settles the clear cases, GitHub's permission endpoint the others.
+    association = _str(_get(p, "comment", "author_association")) or ""
+    in_reply_to = _int(_get(p, "comment", "in_reply_to_id"))
     if verb == "recheck":
+        # a review comment is answered in its thread, a conversation comment there
+        reply_to = None if "issue" in p else (in_reply_to or comment_id)
         return [
             Job(
                 "recheck_pull_request",
-                (inst, repo_id, full_name, number),
-                f"recheck:{repo_id}:{number}:{delivery}",
+                (inst, repo_id, full_name, number, author, association, reply_to),
+                f"recheck:{repo_id}:{number}:{comment_id}",
             )
         ]
-    in_reply_to = _int(_get(p, "comment", "in_reply_to_id"))
     return [
         Job(
             "ignore_finding",
-            (inst, repo_id, full_name, number, in_reply_to, comment_id, author, reason),
+            (
+                inst,
+                repo_id,
+                full_name,
+                number,
+                in_reply_to,
+                comment_id,
+                author,
+                reason,
+                association,
+            ),
             f"ignore:{repo_id}:{comment_id}",
         )
     ]

@@ -15,12 +15,13 @@ to send again those that never reached Cairn (``app.redelivery``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -33,8 +34,11 @@ from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
 from app import database
+from app.analysis import Analysis, AnalysisError, Inline, Runner
+from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
 from app.github import (
+    Conflict,
     GitHubApp,
     GitHubError,
     GitHubUnavailable,
@@ -51,10 +55,11 @@ from app.publish import FINDING_MARKER, Publisher, PullRequestRef
 from app.reconcile import job_done, job_gave_up, job_started, reconcile
 from app.redelivery import redeliver
 from app.review import review
-from app.settings import AppSettings, Settings
+from app.settings import AppSettings, Settings, redacted
 from app.source import GitHubSource
 from app.store import Store
 from checks.config import CONFIG_FILE, ConfigError, load_config
+from checks.finding import Severity
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +205,8 @@ class WorkerState:
     app: AppSettings
     pool: asyncpg.Pool
     github: GitHubApp
+    meter: GitHubMeter | None = None
+    analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)
 
 
 def _state(ctx: dict[str, Any]) -> WorkerState:
@@ -299,7 +306,13 @@ async def _review_and_publish(
         ref.full_name, repo_id=ref.repo_id, installation_id=ref.installation_id
     )
     try:
-        result = await review(store, repo, source, ref.base_sha, ref.head_sha, config)
+        result = await review(
+            store, repo, source, ref.base_sha, ref.head_sha, config, analysis=w.analysis
+        )
+    except AnalysisError as exc:  # killed: over its time or memory; the loop never waited
+        logger.warning("not reviewed: %s", exc.reason, extra={"repo": ref.full_name})
+        await publisher.skip(ref, runs, f"{exc.reason}.")
+        return f"not reviewed: {exc.reason}"
     except NotFound:
         if await _known(gh, ref.full_name, ref.base_sha):
             raise
@@ -324,6 +337,8 @@ async def _review_and_publish(
         notes=notes,
         decisions=result.decisions,
     )
+    if report.unresolved and w.meter is not None:
+        w.meter.refused("resolve_thread", report.unresolved)
     return (
         f"{len(result.findings)} findings: {report.posted} posted, {report.kept} kept, "
         f"{report.fixed} fixed, {report.outside_diff} outside the diff"
@@ -360,10 +375,28 @@ def _reviewable(files: list[PullFile], changed: int) -> tuple[list[PullFile], li
 
 
 async def recheck_pull_request(
-    ctx: dict[str, Any], installation_id: int, repo_id: int, full_name: str, number: int
+    ctx: dict[str, Any],
+    installation_id: int,
+    repo_id: int,
+    full_name: str,
+    number: int,
+    author: str | None = None,
+    association: str = "",
+    reply_to: int | None = None,
 ) -> str:
-    """``/cairn recheck``: review the pull request's current head again."""
-    gh = _state(ctx).github.installation(installation_id)
+    """``/cairn recheck``: review the pull request's current head again, when its author has
+    write access and no recheck of it ran in the last CAIRN_RECHECK_INTERVAL seconds."""
+    w = _state(ctx)
+    gh = w.github.installation(installation_id)
+    log = {"repo": full_name, "pr": number}
+    if not await may_command(gh, full_name, author, association):
+        logger.info("recheck by %s (%s) refused", author, association or "?", extra=log)
+        await refuse(ctx["redis"], gh, full_name, number, author, reply_to)
+        return "refused: no write access"
+    job_id = str(ctx.get("job_id") or f"recheck:{repo_id}:{number}")
+    if not await recheck_allowed(ctx["redis"], repo_id, number, job_id, w.app.recheck_interval):
+        logger.info("recheck asked again within %.0f s", w.app.recheck_interval, extra=log)
+        return "rate limited"
     pr = await gh.pull_request(full_name, number)
     return await review_pull_request(ctx, installation_id, repo_id, full_name, number, pr.head_sha)
 
@@ -378,13 +411,22 @@ async def ignore_finding(
     comment_id: int,
     author: str,
     reason: str,
+    association: str = "",
 ) -> str:
-    """``/cairn ignore <reason>`` in reply to a Cairn comment: an auditable suppression."""
+    """``/cairn ignore <reason>`` in reply to a Cairn comment, from someone with write access:
+    an auditable suppression of that finding in this pull request."""
     w = _state(ctx)
     gh = w.github.installation(installation_id)
+    in_thread = in_reply_to or None
+    if not await may_command(gh, full_name, author, association):
+        logger.info("ignore by %s (%s) refused", author, association or "?", extra={"pr": number})
+        await refuse(ctx["redis"], gh, full_name, number, author, in_thread)
+        return "refused: no write access"
     comments = {c.id: c for c in await gh.review_comments(full_name, number)}
     parent = comments.get(in_reply_to) if in_reply_to is not None else None
-    found = FINDING_MARKER.search(parent.body) if parent is not None else None
+    found = None
+    if parent is not None and parent.author == await w.github.bot_login():
+        found = FINDING_MARKER.search(parent.body)  # only Cairn's own comments count
     if found is None:
         answer = "`/cairn ignore` works in reply to one of Cairn's comments: nothing was recorded."
         if comment_id in comments or in_reply_to is not None:
@@ -393,25 +435,42 @@ async def ignore_finding(
             await gh.comment(full_name, number, answer)
         return "not a reply to a Cairn finding"
     if not reason:
+        # in the thread, under its top comment: GitHub refuses replies to replies
         await gh.reply(
             full_name,
             number,
-            comment_id,
+            in_reply_to or comment_id,
             "Say why: `/cairn ignore <reason>`. Nothing was recorded.",
         )
         return "no reason given"
+    fp = found.group(1)
     ledger = Ledger(w.pool)
+    pr = await gh.pull_request(full_name, number)
+    if author == pr.author:
+        entry = (await ledger.findings(repo_id, number)).get(fp)
+        if entry is None or entry.severity is Severity.ERROR:
+            raw = await gh.file_at(full_name, pr.base_sha, CONFIG_FILE)
+            try:
+                text = raw.decode("utf-8", errors="replace") if raw is not None else None
+                allowed = load_config(text).commands.author_may_ignore_errors
+            except ConfigError:
+                allowed = False
+            if not allowed:
+                await refuse(ctx["redis"], gh, full_name, number, author, in_reply_to, AUTHOR_ERROR)
+                return "refused: the author cannot ignore an error on their own pull request"
     await ledger.suppress(
-        repo_id, reason=reason, author=author, fingerprint=found.group(1), comment_id=comment_id
+        repo_id, reason=reason, author=author, fingerprint=fp, comment_id=comment_id, number=number
     )
-    await ledger.dismiss(repo_id, number, found.group(1))
-    await gh.reply(
-        full_name,
-        number,
-        in_reply_to or comment_id,
-        f"Ignored by @{author}: {reason}. Recorded; it is listed in the check run's summary.",
-    )
+    await ledger.dismiss(repo_id, number, fp)
+    await gh.reply(full_name, number, in_reply_to or comment_id, ignored_reply(author, reason))
     return "suppressed"
+
+
+AUTHOR_ERROR = (
+    "The author of a pull request cannot ignore an error-level finding on it: someone else "
+    "with write access can, or the base branch's `.cairn.yml` can allow it "
+    "(`commands: {author_may_ignore_errors: true}`). Nothing was recorded."
+)
 
 
 async def record_pull_request(
@@ -449,7 +508,6 @@ async def index_repository(
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
     info = await gh.repository(full_name)
-    commit = sha or await gh.commit_sha(full_name, info.default_branch)
     store = Store(w.pool)
     repo = await store.repository(
         full_name,
@@ -457,7 +515,16 @@ async def index_repository(
         installation_id=installation_id,
         default_branch=info.default_branch,
     )
-    report = await index_commit(store, repo, GitHubSource(gh, full_name, commit, ()), commit)
+    try:
+        commit = sha or await gh.commit_sha(full_name, info.default_branch)
+    except Conflict:
+        # An empty repository (GitHub: 409): nothing to index; its first push to the default
+        # branch queues the index. Completing here keeps the job from running again forever.
+        logger.info("%s is empty: nothing to index", full_name, extra=log)
+        return "empty repository: nothing to index"
+    report = await index_commit(
+        store, repo, GitHubSource(gh, full_name, commit, ()), commit, analysis=w.analysis
+    )
     logger.info("indexed %s: %d parsed", full_name, report.parsed, extra=log)
     return f"indexed {report.files} files ({report.parsed} parsed)"
 
@@ -493,9 +560,21 @@ async def startup(ctx: dict[str, Any]) -> None:
     github = await stack.enter_async_context(
         GitHubApp(app.app_id, app.private_key, app.api_url, transport=transport)
     )
+    analysis = await stack.enter_async_context(
+        Analysis(
+            app.analysis_processes or MAX_JOBS,  # no job waits for another's analysis
+            timeout=app.analysis_timeout,
+            memory_mb=app.analysis_memory_mb,
+        )
+    )
     ctx["meter"] = meter
     ctx["stack"] = stack
-    ctx["cairn"] = WorkerState(settings=settings, app=app, pool=pool, github=github)
+    ctx["cairn"] = WorkerState(
+        settings=settings, app=app, pool=pool, github=github, meter=meter, analysis=analysis
+    )
+    announce: Callable[[str], None] | None = ctx.get("announce")
+    if announce is not None:  # connected: say so once, at any log level
+        announce(ctx["started"])
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -522,6 +601,9 @@ async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
     except database.UNAVAILABLE as exc:
         logger.warning("redeliver_deliveries: the database is unavailable (%r)", exc)
         return "skipped: the database is unavailable; the next sweep tries again"
+    except GitHubError as exc:  # unreachable, an outage, a refused App token: one line a sweep
+        logger.warning("redeliver_deliveries: GitHub did not list the deliveries: %s", exc)
+        return "skipped: GitHub did not list the deliveries; the next sweep tries again"
     return f"asked for {len(done.asked)} redeliveries of {done.listed} listed"
 
 
@@ -593,23 +675,32 @@ _LIMITED_NAMES = frozenset(job.__name__ for job in _LIMITED)
 REDIS_WAIT = 1.0  # seconds between attempts to reach Redis again after losing it
 
 
-async def run_worker(settings: Settings, *, burst: bool = False) -> None:
-    """Run the worker until SIGTERM/SIGINT, through Redis outages.
+async def run_worker(
+    settings: Settings, *, burst: bool = False, announce: Callable[[str], None] | None = None
+) -> int | None:
+    """Run the worker until SIGTERM/SIGINT, through Redis outages; return the signal that
+    stopped it (None when a ``burst`` ended with the queue empty).
 
     arq's loop ends when Redis goes away. The worker then lets its jobs finish, closes what its
     start-up opened and starts afresh once Redis answers; nothing queued is lost by the worker
-    (what Redis itself loses, the reconciler and the redelivery sweep recover).
+    (what Redis itself loses, the reconciler and the redelivery sweep recover). ``announce``
+    gets one line each time the worker has connected: what it serves, and where.
     """
+    stopped: list[int] = []
     while True:
         worker = build_worker(settings, burst=burst)
+        worker.on_stop = stopped.append  # arq's signal handler says which signal it got
+        if announce is not None:
+            worker.ctx["announce"] = announce
+            worker.ctx["started"] = started_line(settings, worker)
         try:
             await worker.async_run()
-            return
+            return stopped[0] if stopped else None
         except asyncio.CancelledError:
             # SIGTERM/SIGINT: arq stops by cancelling its main task once running jobs are
             # done (what its own `run()` swallows too).
             logger.info("worker stopped")
-            return
+            return stopped[0] if stopped else None
         except (RedisError, OSError) as exc:
             logger.warning("lost Redis (%s); starting again once it answers", exc)
         finally:
@@ -619,6 +710,26 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
                 await shutdown(worker.ctx)  # arq could not get as far as its on_shutdown
         # No job runs now: while Redis is away, SIGTERM and SIGINT stop the process at once.
         loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        await asyncio.sleep(REDIS_WAIT)
+            loop.add_signal_handler(sig, _stop_waiting, stop, stopped, sig)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REDIS_WAIT)
+        if stopped:
+            return stopped[0]
+
+
+def _stop_waiting(stop: asyncio.Event, stopped: list[int], signum: int) -> None:
+    stopped.append(signum)
+    stop.set()
+
+
+def started_line(settings: Settings, worker: Worker) -> str:
+    """What a worker serves and where, never a secret: its queue, how many jobs it runs at
+    once, the database and Redis it uses, the GitHub API it calls."""
+    app = settings.app()
+    return (
+        f"cairn worker: queue {worker.queue_name} on {redacted(app.redis_url)}, "
+        f"{MAX_JOBS} jobs at once ({app.installation_concurrency} per installation), "
+        f"database {settings.database_shown}, GitHub App {app.app_id} at {app.api_url}"
+    )

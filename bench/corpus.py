@@ -11,6 +11,8 @@ unless the pins change.
   and minified files left out), each packed from npm.
 * ``go``: ``net/http``, ``go/`` and ``encoding/`` of the Go 1.19 standard library, from
   Debian's ``golang-1.19-src`` package (no Go toolchain is needed; ``testdata`` left out).
+* ``java``: the ``java.base`` module of OpenJDK 17's class library (1.2 M lines), from the
+  ``src.zip`` in Debian's ``openjdk-17-source`` package.
 
 Usage: ``python bench/corpus.py [--only NAME ...]``
 """
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -46,6 +49,7 @@ class Artifact:
     spec: str  # what the client is asked for: "django==5.2.8", "rxjs@7.8.2", "pkg=version"
     filename: str
     sha256: str
+    unzip: str = ""  # a zip archive inside the package to unpack where it lies (JDK's src.zip)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,13 @@ LODASH = Artifact(
     "lodash-4.18.1.tgz",
     "696942c2a488c9d7428e9ca5f12ccf03b52de01dcdbfe4d4751d392f0491ae16",
 )
+JDK_SRC = Artifact(
+    "debian",
+    "openjdk-17-source=17.0.21.1+2-1~deb12u1",
+    "openjdk-17-source_17.0.21.1+2-1~deb12u1_all.deb",
+    "5106aa3881e3b49568823ebdfc3755d4043f6f53bbfc996d0efee03172dc0a9b",
+    unzip="usr/lib/jvm/openjdk-17/lib/src.zip",
+)
 GO_SRC = Artifact(
     "debian",
     "golang-1.19-src=1.19.8-2",
@@ -137,6 +148,19 @@ CORPORA: tuple[Corpus, ...] = (
                 (".go",),
                 subdirs=("net/http", "go", "encoding"),
                 exclude_dirs=("testdata",),
+            ),
+        ),
+        optional=True,
+    ),
+    Corpus(
+        "java",
+        (
+            Part(
+                JDK_SRC,
+                "usr/lib/jvm/openjdk-17/lib/src",
+                "",
+                (".java",),
+                subdirs=("java.base",),
             ),
         ),
         optional=True,
@@ -199,6 +223,10 @@ def extract(artifact: Artifact) -> Path:
     out.mkdir(parents=True)
     if artifact.registry == "debian":
         subprocess.run(["dpkg-deb", "-x", str(archive), str(out)], check=True)
+        if artifact.unzip:
+            inner = out / artifact.unzip
+            with zipfile.ZipFile(inner) as zipped:
+                zipped.extractall(inner.with_suffix(""))
     else:
         with tarfile.open(archive) as tar:
             tar.extractall(out, filter="data")

@@ -164,11 +164,29 @@ def _span(side: dict[str, object]) -> Span:
 
 
 def parse_cairn_scan(stdout: str) -> list[Clone]:
-    """The clones of ``cairn scan --format json``."""
+    """The unit pairs of ``cairn scan --format json``'s families: members of one stream pair
+    up (exact or renamed copies), and each link pairs the members of its two streams."""
     document = _json_document(stdout)
-    clones = document.get("clones", [])
-    assert isinstance(clones, list)
-    return [Clone(_span(c["a"]), _span(c["b"]), str(c.get("kind", ""))) for c in clones]
+    families = document.get("families", [])
+    assert isinstance(families, list)
+    clones: list[Clone] = []
+    for family in families:
+        by_stream: dict[int, list[Span]] = {}
+        for member in family["members"]:
+            by_stream.setdefault(int(member["stream"]), []).append(_span(member))
+        for spans in by_stream.values():
+            for i, first in enumerate(spans):
+                clones.extend(Clone(first, second, "copy") for second in spans[i + 1 :])
+        for link in family["links"]:
+            for first in by_stream.get(int(link["a"]), []):
+                clones.extend(
+                    Clone(first, second, "near-miss")
+                    for second in by_stream.get(int(link["b"]), [])
+                )
+    return clones
+
+
+CAIRN_SCAN = ("scan", "--all", "--format", "json")  # every section: the benches count all
 
 
 @dataclass(frozen=True)
@@ -201,7 +219,7 @@ def cairn_index_and_scan(repo: Path, home: Path) -> tuple[Detection, measure.Run
     if not index.ok:
         error = f"cairn index exited {index.returncode}: {index.stderr[-800:]}"
         return Detection(index, [], error), index
-    scan = run_cairn(["scan", "--repo", str(repo), "--format", "json"], home)
+    scan = run_cairn([*CAIRN_SCAN, "--repo", str(repo)], home)
     if not scan.ok:
         error = f"cairn scan exited {scan.returncode}: {scan.stderr[-800:]}"
         return Detection(scan, [], error), index

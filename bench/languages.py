@@ -22,6 +22,7 @@ EXTENSIONS: dict[str, str] = {
     ".cts": "typescript",
     ".tsx": "tsx",
     ".go": "go",
+    ".java": "java",
 }
 
 
@@ -36,6 +37,7 @@ _GRAMMARS = {
     "typescript": ("tree_sitter_typescript", "language_typescript"),
     "tsx": ("tree_sitter_typescript", "language_tsx"),
     "go": ("tree_sitter_go", "language"),
+    "java": ("tree_sitter_java", "language"),
 }
 
 

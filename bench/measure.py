@@ -40,6 +40,7 @@ class Run:
     max_rss: int  # bytes
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system seconds of the command, its children and watched servers
 
     @property
     def ok(self) -> bool:
@@ -56,6 +57,18 @@ class _Sampler(threading.Thread):
         self.max_rss = 0
         self._extra: dict[int, psutil.Process] = {}
         self._last_scan = 0.0
+        self._tree: set[int] = set()  # the command's own processes (timed by /usr/bin/time)
+        self._cpu_first: dict[int, float] = {}  # watched server processes: CPU when first seen
+        self._cpu_last: dict[int, float] = {}
+
+    @property
+    def server_cpu_s(self) -> float:
+        """CPU the watched processes outside the command's tree spent while it ran."""
+        return sum(
+            self._cpu_last[pid] - self._cpu_first[pid]
+            for pid in self._cpu_last
+            if pid not in self._tree
+        )
 
     def _watched(self) -> list[psutil.Process]:
         if self._watch is None:
@@ -78,6 +91,7 @@ class _Sampler(threading.Thread):
                 procs[child.pid] = child
         except psutil.Error:
             pass
+        self._tree.update(procs)
         for proc in self._watched():  # a server and its backends (whose titles change)
             try:
                 family = [proc, *proc.children(recursive=True)]
@@ -85,6 +99,13 @@ class _Sampler(threading.Thread):
                 continue
             for member in family:
                 procs.setdefault(member.pid, member)
+                try:
+                    times = member.cpu_times()
+                except psutil.Error:
+                    continue
+                cpu = times.user + times.system
+                self._cpu_first.setdefault(member.pid, cpu)
+                self._cpu_last[member.pid] = cpu
         total = 0
         for proc in procs.values():
             try:
@@ -121,7 +142,7 @@ def run(
         # The kernel's max RSS of a child counts the memory of the process that forked it
         # (it survives exec), so the command is started by the small /usr/bin/time, not by
         # this Python process; without /usr/bin/time only the samples count.
-        wrapper = [TIME, "-f", "%M", "-o", maxrss.name] if Path(TIME).exists() else []
+        wrapper = [TIME, "-f", "%M %U %S", "-o", maxrss.name] if Path(TIME).exists() else []
         started = time.perf_counter()
         proc = subprocess.Popen([*wrapper, *cmd], stdout=out, stderr=err, env=env, cwd=cwd)
         sampler = _Sampler(proc.pid, watch)
@@ -132,7 +153,10 @@ def run(
         out.seek(0)
         err.seek(0)
         reported = maxrss.read().split()
-        kernel_max_rss = int(reported[-1]) * 1024 if reported and reported[-1].isdigit() else 0
+        kernel_max_rss, command_cpu = 0, 0.0
+        if len(reported) >= 3 and reported[-3].isdigit():
+            kernel_max_rss = int(reported[-3]) * 1024
+            command_cpu = float(reported[-2]) + float(reported[-1])
         return Run(
             cmd=tuple(cmd),
             returncode=returncode,
@@ -141,6 +165,7 @@ def run(
             max_rss=max(sampler.max_rss, kernel_max_rss),
             stdout=out.read(),
             stderr=err.read(),
+            cpu_s=command_cpu + sampler.server_cpu_s,
         )
 
 
@@ -153,6 +178,7 @@ class Summary:
     min_s: float
     peak_tree_pss: int
     max_rss: int
+    cpu_s: float = 0.0  # median CPU seconds (command, children and watched servers)
 
 
 def summarize(runs: Sequence[Run]) -> Summary:
@@ -163,6 +189,7 @@ def summarize(runs: Sequence[Run]) -> Summary:
         min_s=min(walls),
         peak_tree_pss=max(r.peak_tree_pss for r in runs),
         max_rss=max(r.max_rss for r in runs),
+        cpu_s=statistics.median(r.cpu_s for r in runs),
     )
 
 

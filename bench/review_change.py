@@ -301,6 +301,124 @@ func reviewHistogram(values []float64, edges []float64) []int {
 """
 
 
+NEW_JAVA = """
+    /** Admits at most {@code rate} events a second, with bursts of up to {@code capacity}. */
+    static final class TokenBucket {
+        private final double rate;
+        private final double capacity;
+        private double level;
+        private long stamp;
+
+        TokenBucket(double rate, double capacity, long now) {
+            this.rate = rate;
+            this.capacity = capacity;
+            this.level = capacity;
+            this.stamp = now;
+        }
+
+        private void refill(long now) {
+            double gained = (now - stamp) / 1e9 * rate;
+            level = Math.min(capacity, level + gained);
+            stamp = now;
+        }
+
+        boolean tryTake(double cost, long now) {
+            refill(now);
+            if (level < cost) {
+                return false;
+            }
+            level -= cost;
+            return true;
+        }
+
+        double waitSeconds(double cost, long now) {
+            refill(now);
+            double missing = cost - level;
+            return Math.max(0.0, missing / rate);
+        }
+    }
+
+    /** Merges overlapping closed intervals, each given as {start, end}. */
+    static java.util.List<long[]> mergeIntervals(java.util.List<long[]> intervals) {
+        java.util.List<long[]> sorted = new java.util.ArrayList<>(intervals);
+        sorted.sort((x, y) -> Long.compare(x[0], y[0]));
+        java.util.List<long[]> merged = new java.util.ArrayList<>();
+        for (long[] next : sorted) {
+            if (!merged.isEmpty() && next[0] <= merged.get(merged.size() - 1)[1]) {
+                long[] last = merged.get(merged.size() - 1);
+                last[1] = Math.max(last[1], next[1]);
+            } else {
+                merged.add(new long[] {next[0], next[1]});
+            }
+        }
+        return merged;
+    }
+
+    /** The median of a non-empty array, without sorting the caller's copy. */
+    static double median(double[] values) {
+        double[] copy = values.clone();
+        java.util.Arrays.sort(copy);
+        int middle = copy.length / 2;
+        if (copy.length % 2 == 1) {
+            return copy[middle];
+        }
+        return (copy[middle - 1] + copy[middle]) / 2.0;
+    }
+
+    /** Splits a comma-separated header value, honouring double-quoted parts. */
+    static java.util.List<String> splitHeader(String value) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                parts.add(current.toString().trim());
+                current.setLength(0);
+            } else {
+                current.append(c);
+            }
+        }
+        if (current.length() > 0) {
+            parts.add(current.toString().trim());
+        }
+        return parts;
+    }
+}
+"""
+
+
+def _java_methods(repo: Path, rng: random.Random) -> list[functions.Function]:
+    """Java methods of 30–60 lines from ``java/util`` (top-level classes' members), for copying."""
+    found = []
+    for path in sorted((repo / "java.base/java/util").glob("*.java")):
+        text = path.read_text(errors="replace")
+        tree = functions.parse("java", text)
+        for node in tree.root_node.children:
+            body = node.child_by_field_name("body") if node.type == "class_declaration" else None
+            for member in body.named_children if body is not None else []:
+                rows = member.end_point.row - member.start_point.row + 1
+                name = member.child_by_field_name("name")
+                if member.type == "method_declaration" and 30 <= rows <= 60 and name is not None:
+                    start = member.start_byte - member.start_point.column
+                    method = text.encode()[start : member.end_byte].decode(errors="replace")
+                    origin = f"{path.relative_to(repo).as_posix()}:{member.start_point.row + 1}"
+                    found.append(
+                        functions.Function(
+                            "java",
+                            origin,
+                            (name.text or b"").decode(),
+                            method + "\n",
+                            0,
+                            frozenset(),
+                        )
+                    )
+    rng.shuffle(found)
+    return found
+
+
 @dataclass(frozen=True)
 class Copy:
     origin: str  # "path:line" in the corpus
@@ -346,7 +464,9 @@ def _go_functions(repo: Path, rng: random.Random) -> list[functions.Function]:
     return found
 
 
-def _rename_function(text: str, language: str, new_name: str) -> str:
+def _rename_function(text: str, language: str, new_name: str, old_name: str = "") -> str:
+    if language == "java":
+        return re.sub(rf"\b{re.escape(old_name)}\s*\(", f"{new_name}(", text, count=1)
     if language == "go":
         return _GO_FUNC.sub(lambda m: f"func {m.group(1) or ''}{new_name}", text, count=1)
     pattern = r"^(\s*(?:export\s+)?(?:async\s+)?(?:def|function\*?|const)\s+)(\w+)"
@@ -360,6 +480,10 @@ def build(corpus_name: str, repo: Path, seed: int) -> Change:
         path, language, header, new_code = "go/src/net/http/review_feature.go", "go", "", NEW_GO
         header = "package http\n"
         pool = _go_functions(repo, rng)
+    elif corpus_name == "java":
+        path, language = "java.base/java/util/ReviewFeature.java", "java"
+        header, new_code = "package java.util;\n\nclass ReviewFeature {\n", NEW_JAVA
+        pool = _java_methods(repo, rng)
     elif corpus_name == "django":
         path, language = "django/utils/review_feature.py", "python"
         header, new_code = '"""Helpers added by the review benchmark."""\n', NEW_PYTHON
@@ -371,7 +495,8 @@ def build(corpus_name: str, repo: Path, seed: int) -> Change:
     pool = [
         f
         for f in pool
-        if 30 <= f.lines <= 60 and (language == "go" or not f.text.startswith((" ", "const")))
+        if 30 <= f.lines <= 60
+        and (language in ("go", "java") or not f.text.startswith((" ", "const")))
     ]
     one_per_file: dict[str, functions.Function] = {}
     for function in pool:
@@ -384,10 +509,10 @@ def build(corpus_name: str, repo: Path, seed: int) -> Change:
         if line > COPIED_LINES:
             break
         text = function.text
-        if number % 2 and language != "go":
+        if number % 2 and language not in ("go", "java"):
             variant = mutate.rename(function, rng)  # every local renamed too
             text = variant.text if variant else text
-        text = _rename_function(text, language, f"review_copy_{number}")
+        text = _rename_function(text, language, f"review_copy_{number}", function.name)
         parts.append("\n" + text)
         start = line + 1
         end = start + text.rstrip("\n").count("\n")

@@ -72,6 +72,18 @@ def _measure(args: argparse.Namespace) -> None:
     if "quality" not in args.skip:
         quality_json = str(FIGURES / "quality.json")
         _step("quality.py", "--per-type", str(args.per_type), *no_cairn, "--json", quality_json)
+    if "latency" not in args.skip and not no_cairn:
+        _step(
+            "review_latency.py",
+            "--corpus",
+            "django",
+            "java",
+            "--json",
+            str(FIGURES / "latency.json"),
+        )
+    if "harder" not in args.skip:
+        harder_json = str(FIGURES / "harder.json")
+        _step("harder.py", "--per-band", str(args.per_band), *no_cairn, "--json", harder_json)
     machine = env.machine()
     machine["load average (1, 5, 15 min)"] = (
         f"{_load_text(load_before)} before the run, {_load_text(os.getloadavg())} after "
@@ -101,15 +113,20 @@ def _write_report() -> None:
     quality = _load("quality")
     if isinstance(quality, dict):
         out.quality(quality)
+    latency = _load("latency")
+    if isinstance(latency, list):
+        out.latency(latency)
+    harder = _load("harder")
+    if isinstance(harder, dict):
+        out.harder(harder)
     notes = list(NOTES)
     if run.get("cairn_error"):
         notes.append(f"Cairn could not be installed: {run['cairn_error']}")
     text = out.render(notes)
-    # Keep the sections that app_speed.py, rules.py, decisions.py, decisions_real.py and
-    # reliability.py write between
-    # their markers.
+    # Keep the sections that app_speed.py, rules.py, decisions.py, decisions_real.py,
+    # reliability.py and the footprint bench write between their markers.
     kept = RESULTS.read_text() if RESULTS.exists() else ""
-    for block in ("app_speed", "rules", "decisions", "decisions-real", "reliability"):
+    for block in ("app_speed", "rules", "decisions", "decisions-real", "reliability", "footprint"):
         end_marker = f"<!-- {block}:end -->"
         begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
         if -1 < begin < end:
@@ -122,8 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per speed figure")
     parser.add_argument("--per-type", type=int, default=150, help="quality pairs per type/group")
+    parser.add_argument("--per-band", type=int, default=60, help="harder pairs per band/group")
     parser.add_argument("--corpus", nargs="*", help="speed: only these corpora")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("speed", "quality"))
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=("speed", "quality", "harder", "latency")
+    )
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite RESULTS.md from the last figures"
     )

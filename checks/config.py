@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from analyzers import safeyaml
 from analyzers.errors import CairnError
 from checks.patterns_config import PatternsConfig, parse_patterns
 from checks.schema import bad_glob, type_name, unknown_keys, yaml_lines
@@ -74,6 +75,7 @@ class CairnConfig:
     fail_on: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FAIL_ON))
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
     decisions: DecisionsConfig = field(default_factory=lambda: DecisionsConfig())
+    commands: CommandsConfig = field(default_factory=lambda: CommandsConfig())
     # load_config only: the checks whose section is invalid → its problems (with lines);
     # those checks are reported neutral, the others run.
     invalid: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -84,6 +86,28 @@ class DecisionsConfig:
     """Settings of the decisions check: where the decision log lives (empty: the usual places)."""
 
     paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CommandsConfig:
+    """What ``/cairn`` commands in a pull request may do (people with write access only)."""
+
+    # whether a pull request's author may `/cairn ignore` an error-level finding on it
+    author_may_ignore_errors: bool = False
+
+
+def _commands(raw: Any, problems: list[str]) -> CommandsConfig:
+    if raw is None:
+        return CommandsConfig()
+    if not isinstance(raw, Mapping):
+        problems.append(f"commands: must be a mapping, not {type_name(raw)}")
+        return CommandsConfig()
+    unknown_keys(raw, ("author_may_ignore_errors",), "commands.", problems)
+    value = raw.get("author_may_ignore_errors", False)
+    if not isinstance(value, bool):
+        problems.append(f"commands.author_may_ignore_errors: must be true or false, not {value!r}")
+        return CommandsConfig()
+    return CommandsConfig(author_may_ignore_errors=value)
 
 
 def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
@@ -100,7 +124,7 @@ def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
     return DecisionsConfig(paths=tuple(p.strip().strip("/") for p in paths))
 
 
-_SECTIONS = ("duplication", "fail_on", "patterns", "decisions")
+_SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands")
 _DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
@@ -149,7 +173,7 @@ def _parse(text: str | None, source: str) -> tuple[CairnConfig, list[str], dict[
     if text is None or not text.strip():
         return CairnConfig(), [], {}
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"not valid YAML: {_yaml_problem(exc)}"], source) from exc
     if data is None:
@@ -162,8 +186,13 @@ def _parse(text: str | None, source: str) -> tuple[CairnConfig, list[str], dict[
     fail_on = _fail_on(data.get("fail_on"), problems)
     patterns = parse_patterns(data.get("patterns"), problems)
     decisions = _decisions(data.get("decisions"), problems)
+    commands = _commands(data.get("commands"), problems)
     config = CairnConfig(
-        duplication=duplication, fail_on=fail_on, patterns=patterns, decisions=decisions
+        duplication=duplication,
+        fail_on=fail_on,
+        patterns=patterns,
+        decisions=decisions,
+        commands=commands,
     )
     return config, problems, yaml_lines(text) if problems else {}
 

@@ -24,8 +24,12 @@ class LocatedUnit:
 
     path: str
     unit: CodeUnit
-    bands: tuple[int, ...] = ()  # LSH band keys, when the index already computed them
-    minhash: bytes = b""  # MinHash signature (uint32 little-endian), likewise
+    token_count: int = -1  # when the unit was read without its tokens; else unit.token_count
+
+    @property
+    def tokens(self) -> int:
+        """The unit's length in normalised tokens."""
+        return self.token_count if self.token_count >= 0 else self.unit.token_count
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,8 +239,14 @@ def is_standard(package: str, language: str) -> bool:
 
 
 def wrapped_dependencies(imports: Sequence[Resolved], min_evidence: int) -> list[Convention]:
-    """External packages imported by one module only, itself imported by many files."""
+    """External packages imported by one module only, itself imported by many files.
+
+    A module whose every import of the package is optional (``try: import x except
+    ImportError``, a Python 2 fallback, ``if TYPE_CHECKING:``) works without it: it wraps
+    nothing, and "import that instead" would be wrong advice.
+    """
     importers: dict[str, dict[str, int]] = defaultdict(dict)  # package → importer → line
+    required: set[tuple[str, str]] = set()  # (package, importer) with an unguarded import
     users: dict[str, set[str]] = defaultdict(set)  # internal file → files importing it
     lines: dict[tuple[str, str], int] = {}  # (importer, internal file) → its first line
     for imp in imports:
@@ -254,11 +260,15 @@ def wrapped_dependencies(imports: Sequence[Resolved], min_evidence: int) -> list
             and not is_standard(imp.package, _language(imp.path))
         ):
             importers[imp.package].setdefault(imp.path, imp.line)
+            if not imp.optional:
+                required.add((imp.package, imp.path))
     rules = []
     for package, by_path in sorted(importers.items()):
         if len(by_path) != 1:
             continue
         ((wrapper, line),) = by_path.items()
+        if (package, wrapper) not in required:
+            continue
         using = users.get(wrapper, set()) - {wrapper}
         if len(using) < min_evidence:
             continue

@@ -20,6 +20,7 @@ from analyzers.adr import Adr, Constraint, DecisionInputs
 from analyzers.catalog import Catalog, catalog
 from analyzers.constructs import query_lines
 from analyzers.languages import language_for_path, language_named
+from analyzers.rulebounds import RuleError, compile_regex
 from checks.context import Change, CheckContext, HeadFiles
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
@@ -149,9 +150,12 @@ def _violations(
                     )
         return
     if c.kind == "regex" or c.kind == "call":
-        pattern = re.compile(
-            c.value if c.kind == "regex" else rf"(?<![\w.]){re.escape(c.value)}\s*\("
-        )
+        try:  # on RE2: linear in the line, whatever the ADR's pattern (analyzers.rulebounds)
+            pattern = compile_regex(
+                c.value if c.kind == "regex" else rf"(?:^|[^\w.]){re.escape(c.value)}\s*\("
+            )
+        except RuleError:  # reported with the ADR when it was read
+            return
         for f in inputs.added:
             if not _applies(c, f.path):
                 continue

@@ -1,7 +1,8 @@
 """The duplication check: new code that re-implements what the repository already has.
 
-Candidates come from the index (exact hash, LSH bands, nearest embeddings); each is then
-verified by token-alignment similarity (``analyzers.fingerprint.similarity``), so every
+Candidates come from the index (``analyzers.candidates``: the same stream, or a shared LSH
+band); each is verified by token-alignment similarity (``analyzers.fingerprint.similarity``,
+native code), so every
 reported pair was actually compared. Three clone kinds are reported: exact (type 1),
 renamed identifiers or literals (type 2) and near-miss with statements added, removed or
 changed (type 3).
@@ -10,30 +11,20 @@ changed (type 3).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 from typing import ClassVar
 
-import numpy as np
-import numpy.typing as npt
-
 from analyzers import fingerprint as fp
+from analyzers.candidates import StreamIndex
 from analyzers.units import CodeUnit
 from checks.clones import ClonePair, UnitRef
 from checks.config import DuplicationConfig
 from checks.context import Change, ChangedUnit, CheckContext, LocatedUnit
+from checks.copies import group_copied_files
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
-# A band bucket this large is a shape shared by too many units to pair them all (they are
-# almost all exact groups, which are paired separately); verifying n² pairs would dominate.
-MAX_BUCKET = 64
-# An exact-hash group larger than this is reported as a star around its first member.
-MAX_GROUP_PAIRS = 32
 MAX_EVIDENCE = 3
-# Candidate pairs whose MinHash Jaccard estimate is below this are not verified. Calibrated on
-# Django's 530k band candidates: it keeps 99.7 % of the pairs that verify at 0.70 and drops half
-# of the others, halving the scan's verification work.
-JACCARD_GATE = 0.25
 
 KIND_WORDS = {"exact": "exact copy", "renamed": "renamed copy", "near-miss": "near-miss clone"}
 
@@ -52,11 +43,11 @@ class DuplicationCheck:
             if matches:
                 findings.append(_base_finding(cu, matches))
         flagged = {(f.path, f.start_line, f.end_line) for f in findings}
-        for pair in find_clones([LocatedUnit(cu.path, cu.unit) for cu in eligible], cfg):
+        for pair in sibling_pairs([LocatedUnit(cu.path, cu.unit) for cu in eligible], cfg):
             # Report on the later of the two; skip it when it already cites the base.
             if (pair.b.path, pair.b.start_line, pair.b.end_line) not in flagged:
                 findings.append(_sibling_finding(pair))
-        return _outermost(findings)
+        return group_copied_files(_outermost(findings), change)
 
 
 def _reportable(path: str, unit: CodeUnit, cfg: DuplicationConfig) -> bool:
@@ -184,52 +175,30 @@ def _outermost(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def find_clones(units: Sequence[LocatedUnit], cfg: DuplicationConfig) -> list[ClonePair]:
-    """Every verified clone pair among ``units``, outermost units only (a repository scan)."""
+def sibling_pairs(units: Sequence[LocatedUnit], cfg: DuplicationConfig) -> list[ClonePair]:
+    """Verified clone pairs among ``units`` (a change's own), outermost units only."""
     pool = [u for u in units if _reportable(u.path, u.unit, cfg)]
     pool.sort(key=lambda u: (u.path, u.unit.start_line, u.unit.end_line))
     pairs: dict[tuple[int, int], ClonePair] = {}
-
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i, u in enumerate(pool):
-        groups[u.unit.exact_hash].append(i)
-    for members in groups.values():
-        for i, j in _group_pairs(members):
+    if len(pool) < 2:
+        return []
+    streams = [u.unit.tokens for u in pool]
+    engine = StreamIndex.build(range(len(pool)), *fp.flatten(streams))
+    found = engine.pairs(cfg.threshold)
+    scored = {
+        (i, j): float(score)
+        for i, j, score in zip(
+            found.left.tolist(), found.right.tolist(), found.similarity.tolist(), strict=True
+        )
+    }
+    for i, j in combinations(range(len(pool)), 2):
+        if _overlap(pool[i], pool[j]):
+            continue
+        if pool[i].unit.exact_hash == pool[j].unit.exact_hash:
             pairs[(i, j)] = _pair(pool[i], pool[j], 1.0)
-
-    candidates = np.array(
-        sorted(
-            (i, j)
-            for i, j in _band_candidates(pool)
-            if (i, j) not in pairs
-            and not _overlap(pool[i], pool[j])
-            and _may_reach(pool, i, j, cfg)
-        ),
-        dtype=np.int64,
-    ).reshape(-1, 2)
-    if len(candidates):
-        estimates = fp.jaccard_estimates(_signatures(pool), candidates)
-        candidates = candidates[estimates >= JACCARD_GATE]
-    prepared: dict[int, fp.Prepared] = {}
-    for i, j in candidates.tolist():
-        a = prepared.get(i) or prepared.setdefault(i, fp.prepare(pool[i].unit.tokens))
-        b = prepared.get(j) or prepared.setdefault(j, fp.prepare(pool[j].unit.tokens))
-        score = fp.prepared_similarity(a, b)
-        if score >= cfg.threshold:
-            pairs[(i, j)] = _pair(pool[i], pool[j], score)
+        elif (i, j) in scored:
+            pairs[(i, j)] = _pair(pool[i], pool[j], scored[(i, j)])
     return _drop_nested(pool, pairs)
-
-
-def _may_reach(pool: Sequence[LocatedUnit], i: int, j: int, cfg: DuplicationConfig) -> bool:
-    """Whether the sizes allow the alignment ratio to reach the threshold at all."""
-    a, b = pool[i].unit.token_count, pool[j].unit.token_count
-    return 2 * min(a, b) >= cfg.threshold * (a + b)
-
-
-def _signatures(pool: Sequence[LocatedUnit]) -> npt.NDArray[np.uint32]:
-    if pool and all(u.minhash for u in pool):
-        return np.frombuffer(b"".join(u.minhash for u in pool), dtype="<u4").reshape(len(pool), -1)
-    return fp.sketch([u.unit.tokens for u in pool]).signatures
 
 
 def _overlap(a: LocatedUnit, b: LocatedUnit) -> bool:
@@ -239,26 +208,6 @@ def _overlap(a: LocatedUnit, b: LocatedUnit) -> bool:
         and a.unit.start_line <= b.unit.end_line
         and b.unit.start_line <= a.unit.end_line
     )
-
-
-def _group_pairs(members: list[int]) -> Iterable[tuple[int, int]]:
-    if len(members) * (len(members) - 1) // 2 <= MAX_GROUP_PAIRS:
-        return combinations(members, 2)
-    first = members[0]
-    return ((first, other) for other in members[1:])
-
-
-def _band_candidates(pool: Sequence[LocatedUnit]) -> set[tuple[int, int]]:
-    buckets: dict[int, list[int]] = defaultdict(list)
-    for i, u in enumerate(pool):
-        bands = u.bands or tuple(fp.lsh_bands(fp.minhash(u.unit.tokens)))
-        for band in bands:
-            buckets[band].append(i)
-    candidates: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        if 1 < len(members) <= MAX_BUCKET:
-            candidates.update(combinations(members, 2))
-    return candidates
 
 
 def _pair(a: LocatedUnit, b: LocatedUnit, score: float) -> ClonePair:

@@ -34,9 +34,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import tree_sitter
-
 from analyzers.languages import LANGUAGES, language_named
+from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query
+from analyzers.rulebounds import message as rule_message
 from checks.schema import bad_glob, type_name, unknown_keys
 
 NAMING_KINDS = ("file", "function", "method", "class")
@@ -185,6 +185,8 @@ def parse_patterns(raw: Any, problems: list[str]) -> PatternsConfig:
         for i, item in enumerate(_list(raw, "forbid", "patterns.", problems))
         if (rule := _forbid(item, f"patterns.forbid[{i}]", i, problems)) is not None
     ]
+    if sum(1 for rule in forbid if rule.query) > MAX_QUERIES:
+        problems.append(f"patterns.forbid: more than {MAX_QUERIES} queries; Cairn runs that many")
     prefer = [
         preferred
         for i, item in enumerate(_list(raw, "prefer", "patterns.", problems))
@@ -347,7 +349,7 @@ def _forbid(item: Any, where: str, i: int, problems: list[str]) -> ForbidRule | 
     rule = ForbidRule(
         id=rule_id,
         location=where,
-        message=message,
+        message=rule_message(message),
         paths=_globs(item, "paths", where, problems),
         exclude=_globs(item, "exclude", where, problems),
         imports=imports,
@@ -375,7 +377,7 @@ def _prefer(item: Any, where: str, i: int, problems: list[str]) -> PreferRule | 
         location=where,
         use=use,
         instead_of=instead_of,
-        message=_string(item, "message", where, problems),
+        message=rule_message(_string(item, "message", where, problems)),
         paths=_globs(item, "paths", where, problems),
         exclude=_globs(item, "exclude", where, problems),
     )
@@ -388,10 +390,9 @@ def _check_query(query: str, language: str, where: str, problems: list[str]) -> 
         problems.append(f"{where}.language: a query needs one of {', '.join(names)}")
         return
     try:
-        tree_sitter.Query(language_named(language).grammar_language, query)
-    except (tree_sitter.QueryError, ValueError) as exc:
-        detail = " ".join(str(exc).split())
-        problems.append(f"{where}.query: not a valid {language} tree-sitter query: {detail}")
+        compile_query(language_named(language).grammar_language, query)
+    except RuleError as exc:
+        problems.append(f"{where}.query: not a valid {language} tree-sitter query: {exc}")
 
 
 def _list(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> list[Any]:

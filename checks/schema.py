@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from analyzers import safeyaml
+
 
 def unknown_keys(
     data: Mapping[Any, Any], known: tuple[str, ...], prefix: str, out: list[str]
@@ -40,7 +42,7 @@ def yaml_lines(text: str) -> dict[str, int]:
     """The 1-based line of every location in a YAML document, by its path as problems name it
     (``patterns``, ``patterns.forbid[0]``, ``patterns.forbid[0].query``); {} if unreadable."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = safeyaml.compose(text)
     except yaml.YAMLError:
         return {}
     lines: dict[str, int] = {}

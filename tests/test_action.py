@@ -32,6 +32,8 @@ from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNR
 from tests.conftest import FIXTURES, GitRepoBuilder
 from tests.github_sim import State, serve
 
+pytestmark = pytest.mark.slow  # real bash steps, a pip install, the simulator over HTTP
+
 CAIRN = Path(sys.executable).parent / "cairn"
 ROOT = Path(__file__).resolve().parent.parent
 ACTION_YML = ROOT / "action" / "action.yml"

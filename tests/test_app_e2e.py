@@ -27,7 +27,10 @@ from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.conftest import FIXTURES
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
+from tests.github_sim.state import APP_PERMISSIONS
 from tests.servers import RedisServer, free_port, wait_for
+
+pytestmark = pytest.mark.slow  # cairn serve and worker processes, end to end
 
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4242, 77, "acme/shop"
@@ -50,7 +53,9 @@ def world(
     state = State()
     private, public = rsa_keypair()
     state.register_app(APP_ID, public)
-    state.add_installation(INSTALLATION, APP_ID, [REPO])
+    # granted contents: write, so fixed threads are resolved (app.yml asks for read: see README)
+    permissions = {**APP_PERMISSIONS, "contents": "write"}
+    state.add_installation(INSTALLATION, APP_ID, [REPO], permissions=permissions)
     with serve(state) as api_url:
         env = dict(
             cairn_env,
@@ -195,5 +200,6 @@ def test_a_pull_request_is_reviewed_and_kept_tidy_across_pushes(
     assert 'cairn_findings{check="duplication",state="fixed"} 1' in metrics
     assert re.search(r'cairn_github_calls_total\{status="2xx"\} [1-9]', metrics)
     assert re.search(r"cairn_github_rate_limit_remaining \d+", metrics)
+    assert "cairn_github_refusals_total{" not in metrics  # the thread was resolved
     private, _ = rsa_keypair()
     assert SECRET not in metrics and private.splitlines()[1] not in metrics

@@ -28,3 +28,14 @@ def test_manifest_permissions_and_events() -> None:
     }
     assert manifest["hook_attributes"]["url"].endswith("/webhooks")
     assert {"name", "url", "description", "public"} <= manifest.keys()
+
+
+def test_cairn_setup_registers_what_app_yml_shows() -> None:
+    from app.setup import SetupOptions, manifest
+
+    shown = yaml.safe_load(MANIFEST.read_text())
+    options = SetupOptions(public_url="https://cairn.example.com", env_file=Path(".env"))
+    built = manifest(options, redirect_url="http://127.0.0.1:8000/callback")
+    assert {k: v for k, v in built.items() if k != "redirect_url"} == {
+        k: v for k, v in shown.items() if k != "redirect_url"
+    }

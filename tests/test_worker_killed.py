@@ -27,6 +27,8 @@ from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
 from tests.servers import RedisServer, wait_for
 
+pytestmark = pytest.mark.slow  # cairn worker processes, one killed
+
 CAIRN = Path(sys.executable).parent / "cairn"
 APP_ID, INSTALLATION, REPO = 4343, 91, "acme/killed"
 RUNS = {"cairn/duplication", "cairn/patterns", "cairn/decisions"}

@@ -1,17 +1,14 @@
-"""Reports of findings and clone pairs: a terminal, JSON, SARIF."""
+"""Reports of findings and clone families: a terminal, JSON, SARIF (and HTML for a scan)."""
 
 from __future__ import annotations
 
-from app.report.document import review_document, scan_document
-from app.report.sarif import review_sarif, scan_sarif
-from app.report.text import SourceLines, render_review, render_scan
+from app.report.document import review_document
+from app.report.sarif import review_sarif
+from app.report.text import SourceLines, render_review
 
 __all__ = [
     "SourceLines",
     "render_review",
-    "render_scan",
     "review_document",
     "review_sarif",
-    "scan_document",
-    "scan_sarif",
 ]

@@ -46,24 +46,7 @@ Review (``cairn review``), from :func:`review_document`::
       }
     }
 
-Scan (``cairn scan``), from :func:`scan_document`::
-
-    {
-      "version": 1,
-      "clones": [                          # by a.path, a.start_line, a.end_line, then b
-        {
-          "a": {"path": "billing/dates.py", "start_line": 12, "end_line": 30,
-                "name": "parse_date", "kind": "function"},      # kind: unit kind, or ""
-          "b": {"path": "…", "start_line": …, "end_line": …, "name": "…", "kind": "…"},
-          "similarity": 0.94,              # 0..1, or null
-          "kind": "renamed"                # "exact" | "renamed" | "near-miss"
-        }
-      ],
-      "summary": {
-        "total": 1,
-        "by_kind": {"exact": 0, "renamed": 1, "near-miss": 0}   # the three, then any other
-      }
-    }
+Scan (``cairn scan``): see ``app.report.scan``.
 """
 
 from __future__ import annotations
@@ -72,8 +55,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from app.report.labels import clone_key, finding_key, finite, kind_counts, severity_counts
-from checks.clones import ClonePair, UnitRef
+from app.report.labels import finding_key, finite, severity_counts
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Evidence, Finding
 
@@ -96,27 +78,6 @@ def review_document(
             "by_check": {check: by_check[check] for check in sorted(by_check)},
         },
         "decisions": decisions.to_json(),
-    }
-
-
-def scan_document(clones: Sequence[ClonePair]) -> dict[str, Any]:
-    """The clone pairs of a scan as a JSON-ready document (schema in the module docstring)."""
-    ordered = sorted(clones, key=clone_key)
-    return {
-        "version": VERSION,
-        "clones": [
-            {
-                "a": _unit(pair.a),
-                "b": _unit(pair.b),
-                "similarity": finite(pair.similarity),
-                "kind": pair.kind,
-            }
-            for pair in ordered
-        ],
-        "summary": {
-            "total": len(ordered),
-            "by_kind": kind_counts(pair.kind for pair in ordered),
-        },
     }
 
 
@@ -143,14 +104,4 @@ def _evidence(evidence: Evidence) -> dict[str, Any]:
         "similarity": finite(evidence.similarity),
         "kind": evidence.kind,
         "note": evidence.note,
-    }
-
-
-def _unit(unit: UnitRef) -> dict[str, Any]:
-    return {
-        "path": unit.path,
-        "start_line": unit.start_line,
-        "end_line": unit.end_line,
-        "name": unit.name,
-        "kind": unit.kind,
     }

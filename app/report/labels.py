@@ -10,7 +10,6 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 
-from checks.clones import ClonePair
 from checks.finding import Evidence, Finding, Severity
 
 #: Most severe first: the order of severities in summaries.
@@ -86,31 +85,6 @@ def finding_key(finding: Finding) -> tuple[str, int, int, int, str, str, str, st
         finding.message,
         finding.fingerprint,
     )
-
-
-def clone_key(pair: ClonePair) -> tuple[str, int, int, str, int, int, str, str, str, float]:
-    """Order of clone pairs in every report: by ``a``'s file and line, then by ``b``."""
-    return (
-        pair.a.path,
-        pair.a.start_line,
-        pair.a.end_line,
-        pair.b.path,
-        pair.b.start_line,
-        pair.b.end_line,
-        pair.a.name,
-        pair.b.name,
-        pair.kind,
-        finite(pair.similarity) or 0.0,
-    )
-
-
-def kind_counts(kinds: Iterable[str]) -> dict[str, int]:
-    """Counts per clone kind: every known kind (zero included), then any other, by name."""
-    counts = Counter(kinds)
-    ordered = {kind: counts.get(kind, 0) for kind in CLONE_KINDS}
-    for kind in sorted(set(counts) - set(CLONE_KINDS)):
-        ordered[kind] = counts[kind]
-    return ordered
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

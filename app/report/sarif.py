@@ -19,15 +19,12 @@ from typing import Any
 from urllib.parse import quote
 
 from app.report.labels import (
-    clone_key,
     finding_key,
-    finite,
     likeness,
     location,
     rule_id,
 )
-from checks.clones import ClonePair, UnitRef
-from checks.finding import Evidence, Finding, Severity, fingerprint
+from checks.finding import Evidence, Finding, Severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -65,20 +62,22 @@ def review_sarif(
     return _log(tool_version, information_uri, descriptors, results)
 
 
-def scan_sarif(
-    clones: Sequence[ClonePair],
-    *,
-    tool_version: str,
-    information_uri: str = DEFAULT_INFORMATION_URI,
+def sarif_log(
+    tool_version: str, results: list[dict[str, Any]], *, with_scan_rule: bool
 ) -> dict[str, Any]:
-    """The clone pairs of a scan as a SARIF 2.1.0 log: ``a`` located, ``b`` related.
+    """A log of ``cairn scan``'s results (``app.report.scan``), under the scan's one rule."""
+    descriptors = [_rule(SCAN_RULE, "duplication", "clone")] if with_scan_rule else []
+    return _log(tool_version, DEFAULT_INFORMATION_URI, descriptors, results)
 
-    A scan is the repository's baseline, not a gate, so every result is a ``note``.
-    """
-    ordered = sorted(clones, key=clone_key)
-    descriptors = [_rule(SCAN_RULE, "duplication", "clone")] if ordered else []
-    results = [_clone_result(pair) for pair in ordered]
-    return _log(tool_version, information_uri, descriptors, results)
+
+def physical_location(path: str, start: int, end: int) -> dict[str, Any]:
+    """A SARIF physicalLocation of a repository-relative path and line range."""
+    return _physical(path, start, end)
+
+
+def fingerprint_key() -> str:
+    """The key of Cairn's partialFingerprints."""
+    return FINGERPRINT_KEY
 
 
 def artifact_uri(path: str) -> str:
@@ -142,32 +141,6 @@ def _finding_result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def _clone_result(pair: ClonePair) -> dict[str, Any]:
-    a, b = pair.a, pair.b
-    details = likeness(pair.similarity, pair.kind)
-    subject = f"{a.name} duplicates" if a.name else "This code duplicates"
-    text = f"{subject} [{_link_text(_unit_title(b))}](1)" + (f" ({details})." if details else ".")
-    return {
-        "ruleId": SCAN_RULE,
-        "ruleIndex": 0,
-        "level": "note",
-        "message": {"text": text},
-        "locations": [{"physicalLocation": _physical(a.path, a.start_line, a.end_line)}],
-        "relatedLocations": [
-            {
-                "id": 1,
-                "physicalLocation": _physical(b.path, b.start_line, b.end_line),
-                "message": {"text": _with_details(b.name or b.path, details)},
-            }
-        ],
-        # Names and paths, never lines: the identity survives code moving within a file.
-        "partialFingerprints": {
-            FINGERPRINT_KEY: fingerprint("scan", a.path, a.name, b.path, b.name)
-        },
-        "properties": {"similarity": finite(pair.similarity), "cloneKind": pair.kind},
-    }
-
-
 def _related(location_id: int, evidence: Evidence) -> dict[str, Any]:
     text = _with_details(
         evidence.name or location(evidence.path, evidence.start_line, evidence.end_line),
@@ -197,11 +170,6 @@ def _evidence_title(evidence: Evidence) -> str:
     if evidence.name and where:
         return f"{evidence.name} ({where})"
     return evidence.name or where or evidence.note
-
-
-def _unit_title(unit: UnitRef) -> str:
-    where = location(unit.path, unit.start_line, unit.end_line)
-    return f"{unit.name} ({where})" if unit.name else where
 
 
 def _with_details(text: str, details: str) -> str:

@@ -25,17 +25,13 @@ from typing import Protocol
 from app.report.labels import (
     CLONE_KINDS,
     SEVERITY_ORDER,
-    clone_key,
     evidence_label,
     finding_key,
-    kind_counts,
-    likeness,
     location,
     plural,
     rule_id,
     severity_counts,
 )
-from checks.clones import ClonePair, UnitRef
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
 
@@ -98,25 +94,6 @@ def _decision_blocks(notes: DecisionNotes, paint: _Painter) -> list[str]:
         lines += [f"  - {safe(p)}" for p in notes.problems]
         blocks.append("\n".join(lines))
     return blocks
-
-
-def render_scan(clones: Sequence[ClonePair], *, color: bool) -> str:
-    """The clone pairs of a scan for a terminal, grouped by ``a``'s file; no trailing newline."""
-    paint = _Painter(color)
-    blocks: list[str] = []
-    ordered = sorted(clones, key=clone_key)
-    for path, group in groupby(ordered, key=lambda c: c.a.path):
-        lines = [paint(safe(path), _BOLD)]
-        for pair in group:
-            label = paint(pair.kind, _KIND_SGR.get(pair.kind, _BOLD))
-            padding = " " * max(0, _KIND_WIDTH - len(pair.kind))
-            lines.append(f"  {label}{padding}  {_unit(pair.a)}")
-            details = likeness(pair.similarity, "")
-            suffix = f" ({details})" if details else ""
-            lines.append(f"  {' ' * _KIND_WIDTH}  {paint('↔', _DIM)} {_unit(pair.b)}{suffix}")
-        blocks.append("\n".join(lines))
-    blocks.append(_scan_summary(ordered))
-    return "\n\n".join(blocks)
 
 
 def safe(text: str) -> str:
@@ -182,15 +159,6 @@ def _code(line: str) -> str:
     return safe(line.rstrip("\r\n").expandtabs(4))
 
 
-def _unit(unit: UnitRef) -> str:
-    text = location(unit.path, unit.start_line, unit.end_line)
-    if unit.name:
-        text = f"{text} {unit.name}"
-    if unit.kind:
-        text = f"{text} [{unit.kind}]"
-    return safe(text)
-
-
 def _review_summary(findings: Sequence[Finding]) -> str:
     if not findings:
         return "No findings."
@@ -198,13 +166,3 @@ def _review_summary(findings: Sequence[Finding]) -> str:
     counts = severity_counts(findings)
     tally = ", ".join(plural(n, severity) for severity, n in counts.items() if n)
     return f"{plural(len(findings), 'finding')} in {plural(files, 'file')}: {tally}"
-
-
-def _scan_summary(clones: Sequence[ClonePair]) -> str:
-    if not clones:
-        return "No clone pairs."
-    files = len({c.a.path for c in clones})
-    tally = ", ".join(
-        f"{n} {safe(kind)}" for kind, n in kind_counts(c.kind for c in clones).items() if n
-    )
-    return f"{plural(len(clones), 'clone pair')} in {plural(files, 'file')}: {tally}"

@@ -8,6 +8,10 @@ from analyzers.files import MAX_FILE_BYTES, skip_reason
 
 CODE = b'"""Billing dates."""\n\n\ndef parse(text):\n    return text.strip()\n'
 MINIFIED = b"!function(e){" + b"var a=e.b;" * 200 + b"}(window);\n"
+# A hand-written Java method whose body is one long string literal (an embedded query).
+QUERY = b"select id, name from customers where region = ? and created > ? " * 30
+LONG_LITERAL = b'class Queries {\n  String all() {\n    return "' + QUERY + b'";\n  }\n}\n'
+STRINGS_IN_MINIFIED = b"!function(e){" + b'var a="e.b";' * 200 + b"}(window);\n"
 
 
 @pytest.mark.parametrize(
@@ -69,6 +73,15 @@ MINIFIED = b"!function(e){" + b"var a=e.b;" * 200 + b"}(window);\n"
         pytest.param("bundle.js", len(MINIFIED), MINIFIED, "minified", id="long-line"),
         pytest.param("wide.js", 4000, (b"x" * 400 + b"\n") * 8, "minified", id="long-average"),
         pytest.param("short.py", 400, b"x" * 400, None, id="one-short-long-line"),
+        pytest.param(
+            "Queries.java", len(LONG_LITERAL), LONG_LITERAL, None, id="one-long-string-literal"
+        ),
+        pytest.param(
+            "b.js", len(STRINGS_IN_MINIFIED), STRINGS_IN_MINIFIED, "minified", id="minified-strings"
+        ),
+        pytest.param(
+            "c.js", 3000, b'var s = "' + b'\\"' * 1400 + b'";\n', None, id="escaped-quotes"
+        ),
         pytest.param("README.md", 10, b"# Cairn\n", "unsupported", id="markdown"),
         pytest.param("Makefile", 10, b"all:\n", "unsupported", id="no-extension"),
         pytest.param("logo.png", 10, b"\x89PNG\x00", "unsupported", id="png"),

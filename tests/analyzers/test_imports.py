@@ -229,3 +229,63 @@ def test_a_cycle_and_an_unreadable_tsconfig_resolve() -> None:
         ("a.py", None),
         (None, "@app/y"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "optional"),
+    [
+        pytest.param(
+            "compat.py",
+            b"try:\n    import simplejson as json\nexcept ImportError:\n    import json\n",
+            {"simplejson": True, "json": True},
+            id="py-try-import-error",
+        ),
+        pytest.param(
+            "compat.py",
+            b"try:\n    from urllib.parse import quote\n"
+            b"except (ImportError, AttributeError):\n    from urllib import quote\n",
+            {"urllib.parse.quote": True, "urllib.quote": True},
+            id="py2-fallback",
+        ),
+        pytest.param(
+            "lazy.py",
+            b"def load():\n    try:\n        import ujson\n    except:\n        return None\n",
+            {"ujson": True},
+            id="py-bare-except-in-a-function",
+        ),
+        pytest.param(
+            "types.py",
+            b"from typing import TYPE_CHECKING\n"
+            b"if TYPE_CHECKING:\n    from requests import Session\n",
+            {"typing.TYPE_CHECKING": False, "requests.Session": True},
+            id="py-type-checking",
+        ),
+        pytest.param(
+            "meta.py",
+            b"import sys\nif sys.version_info >= (3, 8):\n    from importlib import metadata\n"
+            b"else:\n    import importlib_metadata as metadata\n",
+            {"sys": False, "importlib.metadata": True, "importlib_metadata": True},
+            id="py-version-check",
+        ),
+        pytest.param(
+            "config.py",
+            b"try:\n    import yaml\nexcept ValueError:\n    yaml = None\nimport requests\n",
+            {"yaml": False, "requests": False},
+            id="py-try-not-about-imports",
+        ),
+        pytest.param(
+            "load.js",
+            b"const a = require('a');\nlet b;\ntry { b = require('b'); } catch (e) { b = null; }\n",
+            {"a": False, "b": True},
+            id="js-try-require",
+        ),
+        pytest.param(
+            "main.go",
+            b'package main\n\nimport "fmt"\n',
+            {"fmt": False},
+            id="go-has-no-guards",
+        ),
+    ],
+)
+def test_optional_imports_are_marked(path: str, source: bytes, optional: dict[str, bool]) -> None:
+    assert {i.name: i.optional for i in extract_imports(path, source)} == optional

@@ -25,7 +25,10 @@ from tests.servers import RedisServer
 APP_ID, MONOREPO_INSTALLATION, SMALL_INSTALLATION = 6161, 81, 82
 MONOREPO, SMALL = "giant/monorepo", "tiny/service"
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # many jobs on real workers
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 @pytest.fixture

@@ -354,3 +354,25 @@ async def test_below_threshold_nothing_learned(
     found, mined = await _review(store, repo, files, change(files))
     assert rule not in mined
     assert [f for f in found if f[0] == rule] == []
+
+
+async def test_optional_imports_teach_no_wrapped_dependency(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    """A compat module tries packages (a faster JSON, a Python 2 name, a typing-only import)
+    and many files import it: none of those packages is wrapped by it; and a change importing
+    one of them directly is not told to go through it."""
+    compat = (
+        "try:\n    import simplejson as json\nexcept ImportError:\n    import json\n"
+        "try:\n    from urlparse import urljoin\nexcept ImportError:\n"
+        "    from urllib.parse import urljoin\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from attrs import Attribute\n"
+    )
+    base = {"shop/compat.py": compat} | {
+        f"shop/users/user{i}.py": "from shop.compat import json, urljoin\n" for i in range(N + 2)
+    }
+    found, mined = await _review(
+        store, repo, base, {"shop/orders/order.py": "import simplejson\nimport attrs\n"}
+    )
+    assert "wrapped-dependency" not in mined
+    assert found == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -38,7 +39,10 @@ from tests.servers import RedisServer
 APP_ID, INSTALLATION = 5151, 71
 SECRET = "recovery test webhook secret"
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # servers stopped and started, periodic sweeps
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -383,3 +387,33 @@ async def test_the_workers_periodic_sweep_asks_github_as_the_app(
     assert outcome == "asked for 1 redeliveries of 1 listed"
     await until(lambda: len(state.attempts(guid)) == 2, "the redelivery")
     assert await pool.fetchval("SELECT state FROM deliveries WHERE id = $1", guid) == "queued"
+
+
+async def test_a_sweep_with_github_unreachable_logs_one_line(
+    redis: ArqRedis, redis_url: str, cairn_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every sweep meets the outage again: one warning each, not a traceback."""
+    private, _ = rsa_keypair()
+    env = dict(
+        cairn_env,
+        GITHUB_APP_ID=str(APP_ID),
+        GITHUB_PRIVATE_KEY=private,
+        GITHUB_WEBHOOK_SECRET=SECRET,
+        GITHUB_API_URL=f"http://127.0.0.1:{_free_port()}",  # nothing listens there
+        REDIS_URL=redis_url,
+    )
+    ctx: dict[str, Any] = {"settings": Settings.from_env(env), "redis": redis}
+    await worker_module.startup(ctx)
+    try:
+        with caplog.at_level(logging.WARNING):
+            outcome = await worker_module.redeliver_deliveries(ctx)
+    finally:
+        await worker_module.shutdown(ctx)
+
+    assert outcome == "skipped: GitHub did not list the deliveries; the next sweep tries again"
+    [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.exc_info is None
+    assert record.getMessage().startswith(
+        "redeliver_deliveries: GitHub did not list the deliveries: "
+    )
+    assert "\n" not in record.getMessage()

@@ -10,6 +10,7 @@ import pytest
 from app.github import (
     Annotation,
     CommentDraft,
+    Forbidden,
     GitHubApp,
     GitHubUnavailable,
     NotFound,
@@ -174,7 +175,11 @@ async def test_review_comments_replies_and_threads(sim: Sim) -> None:
     assert comments[0].author == "cairn[bot]"
 
     threads = await sim.gh.review_threads(REPO, number)
+    assert min(ids) > 2**31  # GitHub's ids no longer fit GraphQL's Int
     assert [t.comment_ids for t in threads] == [(ids[0], reply_id), (ids[1],), (ids[2],)]
+    with pytest.raises(Forbidden):  # contents: read, as app.yml asks
+        await sim.gh.resolve_thread(threads[0].id)
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     await sim.gh.resolve_thread(threads[0].id)
     assert [t.is_resolved for t in await sim.gh.review_threads(REPO, number)] == [
         True,
@@ -236,14 +241,28 @@ async def test_network_errors_are_unavailable() -> None:
 
 
 async def test_enterprise_server_paths(sim: Sim) -> None:
-    """GHES serves REST under /api/v3 and GraphQL at /api/graphql."""
+    """GHES serves REST under /api/v3 and GraphQL at /api/graphql, and only the REST API
+    version 2022-11-28."""
+    sim.state.ghes = "3.17"
     number = sim.pull_request({"a.py": OLD + "tail\n"})
     head = sim.state.pulls[(REPO, number)].head_sha
     async with GitHubApp(APP_ID, rsa_keypair()[0], f"{sim.base_url}/api/v3") as app:
         gh = app.installation(INSTALLATION)
         await gh.publish_review(REPO, number, head, "ok", [CommentDraft("a.py", 41, "Tail.")])
         assert len(await gh.review_threads(REPO, number)) == 1
+        assert [c.path for c in await gh.review_comments(REPO, number)] == ["a.py"]
+        assert await gh.file_at(REPO, head, "a.py") == (OLD + "tail\n").encode()
+        assert [r.name for r in await gh.check_runs(REPO, head)] == []
     assert any(r.startswith("POST /graphql") for r in sim.state.requests)
+    assert set(sim.state.api_versions) == {"2022-11-28"}
+
+
+@pytest.mark.parametrize(
+    "path", ["docs/a#b.md", "docs/what?.md", "docs/100%.md", "docs/a b.md", "docs/ü.md"]
+)
+async def test_a_path_with_url_characters_reads_that_file(sim: Sim, path: str) -> None:
+    base = sim.state.commit(REPO, {path: "the file\n", "docs/a": "another\n"}, branch="main")
+    assert await sim.gh.file_at(REPO, base, path) == b"the file\n"
 
 
 async def test_in_process_transport() -> None:

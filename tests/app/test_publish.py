@@ -271,6 +271,7 @@ async def test_concurrent_jobs_post_each_finding_once(sim: Sim) -> None:
 async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
     sim: Sim, store: Store, repo: GitRepoBuilder
 ) -> None:
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     copy = {"exports/csv.py": module(PARSE_DATE_RENAMED)}
     findings = await cairn_review(repo, store, copy)
     first = sim.push(BASE_FILES | copy)
@@ -295,7 +296,40 @@ async def test_a_fixed_finding_gets_a_reply_and_its_thread_resolved(
     assert len(sim.state.review_comments(REPO, 1)) == 2
 
 
+async def test_a_thread_github_will_not_resolve_stays_open_with_its_reply(sim: Sim) -> None:
+    assert sim.state.permissions[INSTALLATION]["contents"] == "read"  # what app.yml asks
+    first = sim.push({"big.py": LONG})
+    await sim.publish(first, [finding(10), finding(20)])
+    second = sim.push({"big.py": LONG + "more = 1\n"})
+
+    report = await sim.publish(second, [])
+
+    assert report == PublishReport(fixed=2, unresolved=2)
+    replies = [c for c in sim.state.review_comments(REPO, 1) if c.in_reply_to_id is not None]
+    assert [second.head_sha in c.body for c in replies] == [True, True]
+    assert [t.is_resolved for t in sim.state.threads(REPO, 1)] == [False, False]
+    assert runs(sim.state)["cairn/duplication"] == ("completed", "success")
+    rows = await sim.ledger.findings(second.repo_id, 1)
+    assert {r.state for r in rows.values()} == {"fixed"}
+
+
+async def test_the_comment_cap_counts_the_comments_made_on_this_head(sim: Sim) -> None:
+    first = sim.push({"big.py": LONG})
+    await sim.publish(first, [finding(10), finding(20)], publisher=sim.publisher(2))
+    # GitHub moves every comment's commit_id to the new head
+    second = sim.push({"big.py": LONG + "more = 1\n"})
+    assert {c.commit_id for c in sim.state.review_comments(REPO, 1)} == {second.head_sha}
+
+    report = await sim.publish(
+        second, [finding(10), finding(20), finding(30)], publisher=sim.publisher(2)
+    )
+
+    assert report == PublishReport(posted=1, kept=2)
+    assert sorted(c.line for c in sim.state.review_comments(REPO, 1)) == [10, 20, 30]
+
+
 async def test_a_persisting_finding_keeps_its_thread_across_pushes(sim: Sim) -> None:
+    sim.state.permissions[INSTALLATION]["contents"] = "write"
     first = sim.push({"big.py": LONG})
     kept, gone = finding(10), finding(11)
     await sim.publish(first, [kept, gone])
@@ -345,6 +379,22 @@ async def test_a_review_github_refuses_leaves_the_findings_in_the_check_runs(sim
     assert sim.comments() == []
     run = sim.state.check_run(REPO, "cairn/duplication")
     assert (run.status, len(run.annotations)) == ("completed", 1)
+
+
+async def test_one_comment_github_refuses_never_drops_the_others(sim: Sim) -> None:
+    pr = sim.push({"big.py": LONG, "other.py": LONG}, base={"other.py": LONG})
+    publisher = sim.publisher()
+    ids = await publisher.start(pr)
+    # other.py is not in the pull request: GitHub refuses any comment on it
+    commentable = {**sim.commentable(), "other.py": ((1, 300),)}
+    findings = [finding(n) for n in (10, 20, 30)] + [finding(5, path="other.py")]
+
+    report = await publisher.finish(pr, ids, findings, commentable)
+
+    assert (report.posted, report.outside_diff) == (3, 1)
+    assert sorted(c.line for c in sim.state.review_comments(REPO, 1)) == [10, 20, 30]
+    assert await sim.publish(pr, findings) == PublishReport(kept=3, outside_diff=1)
+    assert len(sim.state.check_run(REPO, "cairn/duplication").annotations) == 4
 
 
 # --- (d) outside the diff ------------------------------------------------------------------

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.clones import scan
 from app.git import GitRepo
-from app.review import ReviewResult, review, scan
+from app.review import ReviewResult, review
 from app.source import LocalSource
 from app.store import Store
 from checks.config import CairnConfig, DuplicationConfig
@@ -181,7 +182,9 @@ async def test_findings_never_cite_another_repository(
     assert result.findings == []
 
 
-async def test_scan_reports_every_clone_pair_once(store: Store, repo: GitRepoBuilder) -> None:
+async def test_scan_reports_one_family_of_the_three_copies(
+    store: Store, repo: GitRepoBuilder
+) -> None:
     repo.write(
         {
             "a.py": module(PARSE_DATE),
@@ -193,10 +196,28 @@ async def test_scan_reports_every_clone_pair_once(store: Store, repo: GitRepoBui
     repo.commit()
     git = GitRepo(repo.root)
     row = await store.repository(f"local:{repo.root}")
-    clones, _ = await scan(store, row, LocalSource(git), git.resolve("HEAD"), CairnConfig())
-    pairs = sorted((c.a.path, c.b.path, c.kind) for c in clones)
+    result = await scan(store, row, LocalSource(git), git.resolve("HEAD"), CairnConfig())
+    (family,) = result.families
+    assert [m.unit.path for m in family.members] == ["a.py", "b.py", "c.py"]
+    assert family.kinds == ("renamed", "near-miss")
+    pairs = sorted((c.a.path, c.b.path, c.kind) for c in family.pairs())
     assert pairs == [
         ("a.py", "b.py", "renamed"),
         ("a.py", "c.py", "near-miss"),
         ("b.py", "c.py", "near-miss"),
     ]
+
+
+async def test_a_copied_module_is_one_file_copy_finding(store: Store, repo: GitRepoBuilder) -> None:
+    repo.write({"billing/core.py": module(PARSE_DATE, INVOICE_TOTAL, UNRELATED)})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({"legacy/core_copy.py": module(PARSE_DATE, INVOICE_TOTAL, UNRELATED)})
+    repo.commit("copy the module")
+
+    result = await _review(store, repo)
+
+    [finding] = result.findings
+    assert (finding.rule, finding.path) == ("file-copy", "legacy/core_copy.py")
+    assert "copies 3 units of `billing/core.py` (3 exact)" in finding.message
+    assert [e.name for e in finding.evidence] == ["parse_iso_date", "invoice_total", "render_table"]

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from checks.config import parse_config
 from tests.app.test_conventions import N, py_direction, py_naming, py_structure, py_wrapped
 from tests.conftest import GitRepoBuilder
 from tests.test_cli import cairn
+
+pytestmark = pytest.mark.slow  # cairn processes
 
 CONFIG = """\
 # Cairn's settings for the shop.
@@ -142,3 +145,28 @@ def test_a_broken_cairn_yml_is_reported_with_lines(
     assert proc.returncode == 2
     assert "patterns.conventions.min_evidence: must be a whole number from 2" in proc.stderr
     assert "(line 2)" in proc.stderr
+
+
+def test_write_refuses_a_cairn_yml_that_is_a_symbolic_link(
+    repo: GitRepoBuilder, cairn_env: dict[str, str], tmp_path: Path
+) -> None:
+    outside = tmp_path / "profile.sh"  # a shell-sourced file out of the repository
+    outside.write_text("export PATH=/usr/bin\n")
+    _shop(repo, None)
+    (repo.root / ".cairn.yml").symlink_to(outside)
+    repo.commit("a committed link")
+
+    proc = cairn(cairn_env, "rules", "--repo", str(repo.root), "--write")
+
+    assert proc.returncode == 2
+    assert "symbolic link" in proc.stderr and "outside the repository" in proc.stderr
+    assert outside.read_text() == "export PATH=/usr/bin\n"
+    listing = cairn(cairn_env, "rules", "--repo", str(repo.root))
+    assert listing.returncode == 2  # nor read through it
+
+    (repo.root / ".cairn.yml").unlink()
+    (repo.root / "settings.yml").write_text("")
+    (repo.root / ".cairn.yml").symlink_to("settings.yml")  # inside, but still a link
+    inside = cairn(cairn_env, "rules", "--repo", str(repo.root), "--write")
+    assert inside.returncode == 2 and "elsewhere in the repository" in inside.stderr
+    assert (repo.root / "settings.yml").read_text() == ""

@@ -34,7 +34,10 @@ APP_ID, TENANT_A, TENANT_B = 7171, 101, 102
 REPO_A, REPO_B = "alpha/payments", "bravo/payments"  # same name, different owners
 SECRET = "tenancy webhook secret 5f1c"
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # real workers on Redis, every tenant's rows, end to end
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 @dataclass

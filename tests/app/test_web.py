@@ -19,6 +19,8 @@ from arq.jobs import JobStatus
 from app.settings import Secret
 from app.web import MAX_BODY, create_app
 from tests.conftest import FIXTURES
+from tests.github_sim import State
+from tests.github_sim.keys import rsa_keypair
 from tests.servers import RedisServer
 
 SECRET = "It's a Secret to Everybody"
@@ -122,6 +124,46 @@ async def test_a_redelivery_enqueues_nothing_new(
     assert len(await queued(redis)) == 1
 
 
+async def test_a_push_to_a_pull_request_queues_one_review(
+    client: httpx.AsyncClient, redis: ArqRedis, pool: asyncpg.Pool
+) -> None:
+    # GitHub sends an App with checks: write both pull_request synchronize and check_suite
+    # requested for one push; only the first asks for a review
+    state = State()
+    state.register_app(4242, rsa_keypair()[1])
+    state.add_installation(77, 4242, ["acme/shop"])
+    base = state.commit("acme/shop", {"a.py": "a = 1\n"}, branch="main")
+    pr = state.open_pull_request("acme/shop", base, state.commit("acme/shop", {"a.py": "a=2\n"}))
+
+    for event, body in state.push_events("acme/shop", pr.number):
+        assert (await deliver(client, event, body)).status_code == 202
+
+    repo_id = state.repos["acme/shop"].id
+    assert await queued(redis) == [
+        (
+            "review_pull_request",
+            (77, repo_id, "acme/shop", pr.number, pr.head_sha),
+            f"review:{repo_id}:{pr.head_sha}",
+        )
+    ]
+    rows = await pool.fetch("SELECT event, state FROM deliveries ORDER BY event")
+    assert [tuple(r) for r in rows] == [("check_suite", "ignored"), ("pull_request", "queued")]
+
+
+@pytest.mark.parametrize("action", ["created", "completed"])
+async def test_cairns_own_check_runs_are_not_work(
+    client: httpx.AsyncClient, redis: ArqRedis, pool: asyncpg.Pool, action: str
+) -> None:
+    body = payload("check_run.rerequested")  # a real check_run payload
+    body["action"] = action
+    body["check_run"]["check_suite"]["pull_requests"] = [{"number": 1}]
+    response = await deliver(client, "check_run", body, delivery=f"run-{action}")
+    assert (response.status_code, response.json()["message"]) == (202, "nothing to do")
+    assert await queued(redis) == []
+    row = await pool.fetchrow("SELECT state, jobs FROM deliveries WHERE id = $1", f"run-{action}")
+    assert (row["state"], json.loads(row["jobs"])) == ("ignored", [])
+
+
 @pytest.mark.parametrize(
     ("signature", "status"),
     [
@@ -184,6 +226,7 @@ async def test_oversized_body_is_refused_before_it_is_read(client: httpx.AsyncCl
         pytest.param(
             "check_suite", "check_suite.rerequested", "review_pull_request", id="suite-rerequested"
         ),
+        pytest.param("check_suite", "check_suite.requested", None, id="suite-requested"),
         pytest.param("check_run", "check_run.rerequested", None, id="run-rerequested-without-prs"),
         pytest.param("installation", "installation.created", "index_repository", id="installed"),
         pytest.param(

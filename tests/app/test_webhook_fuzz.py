@@ -9,10 +9,12 @@ recorded delivery implies. Assertions are on the rows in Postgres and the jobs i
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -56,7 +58,10 @@ REAL = {
 EVENT_OF = {name: name.split(".")[0] for name in REAL}
 REPLAYED = [f"replayed-{i}" for i in range(4)]  # a small pool, so replays happen often
 
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # property-based fuzzing: many inputs
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
@@ -148,7 +153,11 @@ def mutated_payload(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 
 @st.composite
 def requests(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "json", "bytes", "truncated"]))
+    kind = draw(
+        st.sampled_from(
+            ["mutated", "mutated", "mutated", "json", "bytes", "truncated", "deep", "digits"]
+        )
+    )
     event = draw(st.sampled_from(EVENTS) | st.text("abcdefghijklmnopqrstuvwxyz_-", max_size=30))
     if kind == "mutated":
         real_event, payload = draw(mutated_payload())
@@ -160,9 +169,21 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
         _, payload = draw(mutated_payload())
         raw = json.dumps(payload).encode()
         body = raw[: draw(st.integers(0, max(len(raw) - 1, 0)))]
+    elif kind == "deep":  # nesting past any recursion limit
+        depth = draw(st.integers(1_000, 100_000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
+        body = (opener * depth + "1" + closer * depth).encode()
+    elif kind == "digits":  # an integer past Python's 4,300 digits, somewhere in a payload
+        _, payload = draw(mutated_payload())
+        digits = "9" * draw(st.integers(41, 6_000))
+        body = json.dumps(payload).encode().replace(b"{", b'{"n": ' + digits.encode() + b", ", 1)
     else:
         body = draw(st.binary(max_size=300))
-    signature = draw(st.sampled_from(["valid"] * 4 + ["missing", "wrong", "other-secret", "sha1"]))
+    signature = draw(
+        st.sampled_from(
+            ["valid"] * 4 + ["missing", "wrong", "other-secret", "sha1", "non-ascii", "latin-1"]
+        )
+    )
     headers = {
         "content-type": draw(
             st.sampled_from(
@@ -182,6 +203,13 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
         headers["x-hub-signature-256"] = sign(body, "not the secret")
     elif signature == "sha1":
         headers["x-hub-signature"] = "sha1=" + hashlib.sha1(body).hexdigest()
+    elif signature == "non-ascii":  # was a 500: compare_digest refuses non-ASCII str
+        text = "sha256=" + draw(st.text("é€\u200bÿ0a", max_size=64))
+        headers["x-hub-signature-256"] = text.encode("utf-8")  # as a client sends it
+    elif signature == "latin-1":  # raw header bytes that are not UTF-8
+        headers["x-hub-signature-256"] = b"sha256=\xe9\xff" + sign(body).encode()[9:]
+    if draw(st.integers(0, 9)) == 0:  # the other headers in bytes that are not UTF-8 either
+        headers[draw(st.sampled_from(["x-github-event", "x-github-delivery"]))] = b"\xe9\xff"
     return {"body": body, "headers": {k: v for k, v in headers.items() if v is not None}}
 
 
@@ -322,3 +350,107 @@ async def test_values_postgres_cannot_store_are_ignored_or_refused(
         assert response.json()["message"] == "nothing to do"
     else:
         assert response.status_code == 400 and recorded == set()
+
+
+# --- hardening (SECURITY.md): each of these was a 500, a replay or an open door --------------
+
+
+def _signed_headers(body: bytes, event: str = "ping", delivery: str = "d-1") -> dict[str, Any]:
+    return {
+        "x-github-event": event,
+        "x-github-delivery": delivery,
+        "x-hub-signature-256": sign(body),
+    }
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(("sha256=é" + "0" * 63).encode(), id="non-ascii"),
+        pytest.param(b"sha256=\xe9\xff", id="latin-1-bytes"),
+        pytest.param("sha256=\u200b".encode(), id="zero-width"),
+    ],
+)
+async def test_a_signature_header_that_is_not_ascii_is_refused_with_401(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, redis: ArqRedis, signature: bytes
+) -> None:
+    body = b'{"zen": 1}'
+    headers = {**_signed_headers(body), "x-hub-signature-256": signature}
+    response = await client.post("/webhooks", content=body, headers=headers)
+    assert response.status_code == 401
+    assert await snapshot(pool, redis) == (set(), set(), set())
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "nests too deep", id="100000-deep"),
+        pytest.param(b'{"a": ' * 50_000 + b"1" + b"}" * 50_000, "nests too deep", id="objects"),
+        pytest.param(b'{"n": ' + b"9" * 5_000 + b"}", "digits", id="5000-digit-integer"),
+        pytest.param(b'{"n": ' + b"9" * 41 + b"}", "digits", id="41-digit-integer"),
+        pytest.param(b'{"n": NaN}', "not JSON", id="nan"),
+        pytest.param(b'{"zen": "\xe9"}', "not UTF-8", id="latin-1-body"),
+    ],
+)
+async def test_signed_json_past_the_limits_is_refused_with_400(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, redis: ArqRedis, body: bytes, why: str
+) -> None:
+    response = await client.post("/webhooks", content=body, headers=_signed_headers(body))
+    assert response.status_code == 400, response.text
+    assert why in response.json()["message"]
+    assert await snapshot(pool, redis) == (set(), set(), set())
+
+
+async def test_a_rerequest_replayed_under_new_delivery_ids_queues_one_review(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, redis: ArqRedis
+) -> None:
+    body = json.dumps(REAL["check_suite.rerequested"]).encode()
+    for i in range(3):
+        headers = _signed_headers(body, "check_suite", f"replay-{i}")
+        assert (await client.post("/webhooks", content=body, headers=headers)).status_code == 202
+    _, implied, queued = await snapshot(pool, redis)
+    assert len(implied) == 1 and queued == implied
+
+    again = copy.deepcopy(REAL["check_suite.rerequested"])  # a later click on "Re-run"
+    again["check_suite"]["updated_at"] = "2030-01-01T00:00:00Z"
+    body = json.dumps(again).encode()
+    headers = _signed_headers(body, "check_suite", "click-2")
+    assert (await client.post("/webhooks", content=body, headers=headers)).status_code == 202
+    assert len((await snapshot(pool, redis))[2]) == 2
+
+
+async def test_a_body_that_trickles_in_is_cut_off_with_408(
+    pool: asyncpg.Pool, redis: ArqRedis
+) -> None:
+    app = create_app(pool, redis, Secret(SECRET), body_timeout=0.5)
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            yield b" "
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cairn.test") as c:
+        started = time.monotonic()
+        response = await c.post("/webhooks", content=slowly(), headers=_signed_headers(b""))
+    assert response.status_code == 408
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("token", [None, "metrics-token"], ids=["open", "behind-a-token"])
+async def test_metrics_are_behind_a_bearer_token_when_one_is_set(
+    pool: asyncpg.Pool, redis: ArqRedis, token: str | None
+) -> None:
+    app = create_app(
+        pool, redis, Secret(SECRET), metrics_token=Secret(token) if token is not None else None
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://cairn.test") as c:
+        anonymous = await c.get("/metrics")
+        wrong = await c.get("/metrics", headers={"authorization": "Bearer nope"})
+        right = await c.get("/metrics", headers={"authorization": f"Bearer {token}"})
+    if token is None:
+        assert anonymous.status_code == 200
+    else:
+        assert (anonymous.status_code, wrong.status_code) == (401, 401)
+        assert right.status_code == 200 and "cairn_" in right.text

@@ -20,6 +20,7 @@ from arq.jobs import Job, JobResult, JobStatus
 
 from app import worker as worker_module
 from app.ledger import Ledger, Seen
+from app.metrics import render as render_metrics
 from app.settings import Settings
 from app.store import Store
 from app.worker import build_worker
@@ -55,7 +56,10 @@ fail_on:
 """
 
 # arq closes its Redis pool with redis-py's deprecated ``close()``: not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+pytestmark = [
+    pytest.mark.slow,  # arq workers on Redis against the simulator, end to end
+    pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
+]
 
 
 @dataclass
@@ -158,8 +162,11 @@ class FaultsAfterStart(list[str]):
         super().append(request)
 
 
-def human_comment(state: State, number: int, path: str, line: int, body: str) -> int:
-    """A person's review comment on the pull request; its id."""
+def human_comment(
+    state: State, number: int, path: str, line: int, body: str, in_reply_to: int | None = None
+) -> int:
+    """A person's review comment on the pull request (a reply in ``in_reply_to``'s thread);
+    its id."""
     with state.lock:
         pr = state.pulls[(REPO, number)]
         cid = state.next_id()
@@ -177,11 +184,14 @@ def human_comment(state: State, number: int, path: str, line: int, body: str) ->
                 body=body,
                 commit_id=pr.head_sha,
                 author="octocat",
+                in_reply_to_id=in_reply_to,
             )
         )
-        state.thread_list.setdefault((REPO, number), []).append(
-            Thread(f"PRRT_{cid}", number, [cid])
-        )
+        threads = state.thread_list.setdefault((REPO, number), [])
+        if in_reply_to is None:
+            threads.append(Thread(f"PRRT_{cid}", number, [cid]))
+        else:
+            next(t for t in threads if in_reply_to in t.comment_ids).comment_ids.append(cid)
     return cid
 
 
@@ -246,6 +256,19 @@ async def test_index_repository_without_a_sha_records_the_commit_it_indexed(
     await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
 
     assert (await _repository_row(world, world.repo_id()))[2] == head
+
+
+async def test_index_repository_of_an_empty_repository_completes(world: World) -> None:
+    # A repository installed before its first push: GitHub answers 409 to its commits.
+    result = await world.run("index_repository", INSTALLATION, world.repo_id(), REPO, None)
+
+    assert result.success, result.result
+    assert "empty" in result.result
+    assert await _repository_row(world, world.repo_id()) == (INSTALLATION, "main", None)
+    done = await world.store.pool.fetchval(
+        "SELECT done_at IS NOT NULL FROM job_runs WHERE job_id = $1", result.job_id
+    )
+    assert done  # the reconciler never queues it again
 
 
 # --- forget_repositories / forget_installation ---------------------------------------------
@@ -440,6 +463,44 @@ async def test_a_review_comments_the_duplicate_and_completes_three_runs(world: W
     assert f"/{REPO}/blob/{base}/billing/dates.py#L4-L17" in comment.body
 
 
+async def test_a_fix_github_will_not_resolve_leaves_the_thread_open_and_is_counted(
+    world: World,
+) -> None:
+    assert world.state.permissions[INSTALLATION]["contents"] == "read"  # what app.yml asks
+    base, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    fixed = world.state.commit(REPO, BASE | {"exports/csv.py": "X = 1\n"}, "fix", parents=[head])
+    world.state.open_pull_request(REPO, base, fixed, number=1)
+
+    result = await world.run("review_pull_request", *world.review_args(fixed))
+
+    assert result.success, result.result
+    assert "1 fixed" in result.result
+    root, reply = world.state.review_comments(REPO, 1)
+    assert reply.in_reply_to_id == root.id and f"Fixed in {fixed}" in reply.body
+    assert [t.is_resolved for t in world.state.threads(REPO, 1)] == [False]
+    assert {r.conclusion for r in world.state.runs(REPO) if r.head_sha == fixed} == {"success"}
+    page = await render_metrics(world.store.pool, world.redis)
+    assert 'cairn_github_refusals_total{what="resolve_thread"} 1' in page
+
+
+async def test_a_file_whose_diff_github_leaves_out_costs_no_other_comment(world: World) -> None:
+    # GitHub leaves out the patch of a diff past its limits (the simulator: 20,000 lines):
+    # no line of that file can carry a comment, its findings go to the check runs only.
+    filler = "".join(f"row_{i} = {i}\n" for i in range(20_000))
+    big = module(PARSE_DATE_RENAMED.replace("to_day", "day_of")) + filler
+    _, head = world.pull_request(DUPLICATE | {"exports/table.py": big})
+    files = {f.filename: f for f in world.state.pulls[(REPO, 1)].files}
+    assert files["exports/table.py"].patch is None and files["exports/csv.py"].patch
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert {c.path for c in world.state.review_comments(REPO, 1)} == {"exports/csv.py"}
+    annotated = world.state.check_run(REPO, "cairn/duplication").annotations
+    assert {a["path"] for a in annotated} == {"exports/csv.py", "exports/table.py"}
+
+
 # --- ignore_finding, then recheck ----------------------------------------------------------
 
 
@@ -456,6 +517,7 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         world.state, 1, "exports/csv.py", 18, "/cairn ignore the exporter must not import billing"
     )
 
+    world.state.grant(REPO, "alice", "maintain")  # a member with write access
     result = await world.run(
         "ignore_finding",
         INSTALLATION,
@@ -466,6 +528,7 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         command,
         "alice",
         "the exporter must not import billing",
+        "MEMBER",
     )
 
     assert result.result == "suppressed"
@@ -481,11 +544,13 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
         c for c in world.state.review_comments(REPO, 1) if c.in_reply_to_id == finding_comment.id
     ]
     assert ack.author == world.state.bot_login
-    assert ack.body.startswith("Ignored by @alice: the exporter must not import billing.")
+    assert ack.body.startswith("Ignored by `alice`: the exporter must not import billing.")
     comments_before = world.state.review_comments(REPO, 1)
 
     # `/cairn recheck`: the suppression is listed, nothing new is posted
-    result = await world.run("recheck_pull_request", INSTALLATION, repo_id, REPO, 1)
+    result = await world.run(
+        "recheck_pull_request", INSTALLATION, repo_id, REPO, 1, "alice", "MEMBER", None
+    )
 
     assert result.success, result.result
     rechecked = world.state.runs(REPO, "cairn/duplication")
@@ -498,6 +563,25 @@ async def test_ignore_in_reply_to_a_finding_suppresses_it_and_a_recheck_lists_it
     assert world.state.review_comments(REPO, 1) == comments_before
     assert len(world.state.reviews[(REPO, 1)]) == 1
     assert (await world.ledger.findings(repo_id, 1))[fp].state == "dismissed"
+
+
+async def test_ignore_without_a_reason_is_answered_in_the_thread(world: World) -> None:
+    _, head = world.pull_request(DUPLICATE)
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [top] = world.state.review_comments(REPO, 1)
+    command = human_comment(world.state, 1, top.path, top.line, "/cairn ignore", top.id)
+
+    result = await world.run(
+        "ignore_finding",
+        *(INSTALLATION, world.repo_id(), REPO, 1, top.id, command, "alice", "", "OWNER"),
+    )
+
+    assert result.success and result.result == "no reason given", result.result
+    answer = world.state.review_comments(REPO, 1)[-1]
+    # GitHub refuses replies to replies: the answer names the thread's top comment
+    assert (answer.in_reply_to_id, answer.author) == (top.id, world.state.bot_login)
+    assert answer.body.startswith("Say why")
+    assert await world.ledger.suppressions(world.repo_id()) == []
 
 
 @pytest.mark.parametrize(
@@ -526,6 +610,7 @@ async def test_ignore_not_in_reply_to_a_finding_records_nothing(
         command,
         "alice",
         "it is fine",
+        "OWNER",
     )
 
     assert result.result == "not a reply to a Cairn finding"
@@ -545,12 +630,165 @@ async def test_ignore_in_the_conversation_is_answered_there(world: World) -> Non
     repo_id = world.repo_id()
     # An issue comment's id: not a review comment, and not a reply to anything.
     result = await world.run(
-        "ignore_finding", INSTALLATION, repo_id, REPO, 1, None, 987654, "alice", "it is fine"
+        "ignore_finding",
+        INSTALLATION,
+        repo_id,
+        REPO,
+        1,
+        None,
+        987654,
+        "alice",
+        "it is fine",
+        "OWNER",
     )
     assert result.success and result.result == "not a reply to a Cairn finding"
     assert await world.ledger.suppressions(repo_id) == []
     [(_, author, body)] = world.state.conversation[(REPO, 1)]
     assert author == world.state.bot_login and "nothing was recorded" in body
+
+
+# --- who may give commands (app.commands) ----------------------------------------------------
+
+NO_PRINT = """\
+patterns:
+  forbid:
+    - {id: no-print, paths: ["exports/**"], calls: [print], message: Log through exports.log.}
+"""
+PRINTS = {"exports/csv.py": "def export(rows):\n    print(rows)\n    return rows\n"}
+
+
+async def _failing_review(world: World) -> tuple[int, int, str]:
+    """A pull request (by octocat) whose cairn/patterns run fails on an error-level finding:
+    (Cairn's comment id, the finding's ledger fingerprint, the head)."""
+    _, head = world.pull_request(PRINTS, base=BASE | {CONFIG_FILE: NO_PRINT})
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    assert world.runs()["cairn/patterns"] == ("completed", "failure")
+    [comment] = world.state.review_comments(REPO, 1)
+    [fp] = await world.ledger.findings(world.repo_id(), 1)
+    return comment.id, fp, head
+
+
+async def _ignore(world: World, parent: int, who: str, association: str) -> str:
+    command = human_comment(world.state, 1, "exports/csv.py", 2, "/cairn ignore @org/team <b>x</b>")
+    result = await world.run(
+        "ignore_finding",
+        INSTALLATION,
+        world.repo_id(),
+        REPO,
+        1,
+        parent,
+        command,
+        who,
+        "@org/team <b>x</b>",
+        association,
+    )
+    assert result.success, result.result
+    return str(result.result)
+
+
+def _replies(world: World, parent: int) -> list[str]:
+    return [c.body for c in world.state.review_comments(REPO, 1) if c.in_reply_to_id == parent]
+
+
+@pytest.mark.parametrize(
+    ("association", "role"),
+    [
+        pytest.param("NONE", None, id="outsider"),
+        pytest.param("CONTRIBUTOR", "write", id="contributor-never-asked"),
+        pytest.param("MEMBER", "read", id="member-with-read-only"),
+        pytest.param("COLLABORATOR", "triage", id="collaborator-with-triage"),
+    ],
+)
+async def test_ignore_without_write_access_records_nothing_and_answers_once_quietly(
+    world: World, association: str, role: str | None
+) -> None:
+    parent, fp, _ = await _failing_review(world)
+    if role is not None:
+        world.state.grant(REPO, "mallory", role)
+
+    assert await _ignore(world, parent, "mallory", association) == "refused: no write access"
+    assert await _ignore(world, parent, "mallory", association) == "refused: no write access"
+
+    assert await world.ledger.suppressions(world.repo_id()) == []
+    assert (await world.ledger.findings(world.repo_id(), 1))[fp].state == "open"
+    [reply] = _replies(world, parent)  # one reply for two commands
+    assert "only from people with write access" in reply
+    assert "@" not in reply and "<b>" not in reply
+
+
+async def test_ignore_in_reply_to_a_persons_comment_with_a_copied_marker_records_nothing(
+    world: World,
+) -> None:
+    parent, _, _ = await _failing_review(world)
+    [cairns] = world.state.review_comments(REPO, 1)
+    fake = human_comment(world.state, 1, "exports/csv.py", 2, cairns.body)  # marker and all
+    world.state.grant(REPO, "alice", "write")
+
+    assert await _ignore(world, fake, "alice", "MEMBER") == "not a reply to a Cairn finding"
+    assert await world.ledger.suppressions(world.repo_id()) == []
+    assert parent != fake
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["by-default", "allowed-by-config"])
+async def test_the_author_cannot_ignore_an_error_on_their_own_pull_request_unless_allowed(
+    world: World, allowed: bool
+) -> None:
+    config = NO_PRINT + ("commands: {author_may_ignore_errors: true}\n" if allowed else "")
+    _, head = world.pull_request(PRINTS, base=BASE | {CONFIG_FILE: config})
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+    [parent] = world.state.review_comments(REPO, 1)
+    author = world.state.pulls[(REPO, 1)].author
+    world.state.grant(REPO, author, "write")
+
+    result = await _ignore(world, parent.id, author, "COLLABORATOR")
+
+    [reply] = _replies(world, parent.id)
+    if allowed:
+        assert result == "suppressed"
+        assert reply.startswith(f"Ignored by `{author}`: @\u200borg/team &lt;b&gt;x&lt;/b&gt;.")
+    else:
+        assert result == "refused: the author cannot ignore an error on their own pull request"
+        assert "cannot ignore an error-level finding" in reply
+        assert await world.ledger.suppressions(world.repo_id()) == []
+
+
+async def test_an_ignore_silences_the_finding_in_its_own_pull_request_only(world: World) -> None:
+    parent, fp, _ = await _failing_review(world)
+    world.state.grant(REPO, "alice", "admin")
+    assert await _ignore(world, parent, "alice", "MEMBER") == "suppressed"
+    repo_id = world.repo_id()
+
+    assert [s.fingerprint for s in await world.ledger.suppressions(repo_id, 1)] == [fp]
+    assert await world.ledger.suppressions(repo_id, 2) == []  # the same finding elsewhere
+
+
+async def test_a_recheck_runs_once_per_interval_and_only_for_write_access(world: World) -> None:
+    _, _, head = await _failing_review(world)
+    repo_id = world.repo_id()
+    command = human_comment(world.state, 1, "exports/csv.py", 2, "/cairn recheck")
+    outsider = await world.run(
+        "recheck_pull_request", INSTALLATION, repo_id, REPO, 1, "mallory", "NONE", command
+    )
+    assert outsider.result == "refused: no write access"
+    assert len(world.state.runs(REPO, "cairn/patterns")) == 1
+
+    results = []
+    for comment_id in (1, 2):  # two comments, two jobs (app.webhooks: one per comment)
+        job = await world.enqueue(
+            "recheck_pull_request",
+            *(INSTALLATION, repo_id, REPO, 1, "alice", "OWNER", None),
+            job_id=f"recheck:{repo_id}:1:{comment_id}",
+        )
+        await world.work()
+        results.append(await job.result_info())
+
+    assert [r.result if r else None for r in results][1] == "rate limited"
+    assert results[0] is not None and results[0].success
+    assert [r.head_sha for r in world.state.runs(REPO, "cairn/patterns")] == [head, head]
+    assert _replies(world, command) == [
+        "Cairn takes `/cairn ignore` and `/cairn recheck` only from people with write access "
+        "to this repository: nothing was done."
+    ]
 
 
 # --- record_pull_request -------------------------------------------------------------------
@@ -644,6 +882,8 @@ async def test_an_outage_on_a_jobs_first_call_defers_it(
     monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 30.0)
     _, head = world.pull_request(DUPLICATE)
     args = world.review_args(head) if job == "review_pull_request" else world.review_args(head)[:4]
+    if job == "recheck_pull_request":
+        args += ("alice", "OWNER", None)  # an owner: no call to GitHub before the outage's
     world.state.fail_next(3, 502)
     queued = await world.enqueue(job, *args)
 

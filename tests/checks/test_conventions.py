@@ -197,6 +197,23 @@ def test_a_new_direct_import_is_flagged_but_not_in_the_wrapper_tests_or_moved_co
     assert _run(codebase, [_added("shop/o.py")], {"shop/o.py": imp("shop/o.py")}, off) == []
 
 
+def test_a_module_that_only_tries_a_package_does_not_wrap_it() -> None:
+    """``try: import simplejson except ImportError: import json`` in a compat module that many
+    import: the module works without simplejson; "import compat instead" is wrong advice."""
+    users = [
+        Resolved(f"shop/u{i}/m.py", 1, "shop.compat", "shop/compat.py", None) for i in range(5)
+    ]
+    files = ("shop/compat.py", *(f"shop/u{i}/m.py" for i in range(5)))
+    optional = Resolved("shop/compat.py", 2, "simplejson", None, "simplejson", optional=True)
+    required = Resolved("shop/compat.py", 9, "simplejson", None, "simplejson")
+    settings = ConventionSettings()
+    tried = Codebase(files=files, imports=(optional, *users))
+    assert [r.id for r in mine(tried, settings)] == []
+    # the same module importing it unguarded as well does wrap it
+    both = Codebase(files=files, imports=(optional, required, *users))
+    assert [r.id for r in mine(both, settings)] == ["wrapped-simplejson"]
+
+
 def test_a_configured_rule_replaces_the_mined_one() -> None:
     codebase = _wrapped_codebase()
     config = parse_config(

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from analyzers import fingerprint as fp
 from analyzers.parse import parse_file
+from checks.clones import families
 from checks.config import DuplicationConfig
 from checks.context import LocatedUnit
-from checks.duplication import find_clones
+from checks.duplication import sibling_pairs
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, UNRELATED
 
 
@@ -22,20 +22,16 @@ def test_a_cloned_class_is_one_pair_not_one_per_method() -> None:
     body = _indent(PARSE_DATE) + "\n" + _indent(UNRELATED)
     a = _units("a.py", "class Dates:\n" + body)
     b = _units("b.py", "class Days:\n" + body.replace("parse_iso_date", "parse_day"))
-    pairs = find_clones(a + b, DuplicationConfig())
+    pairs = sibling_pairs(a + b, DuplicationConfig())
     assert [(p.a.name, p.b.name) for p in pairs] == [("Dates", "Days")]
+    (family,) = families(a + b, [], DuplicationConfig())
+    assert [m.unit.name for m in family.members] == ["Dates", "Days"]
 
 
 def test_a_unit_is_never_paired_with_one_nested_in_it() -> None:
     # The class is little more than its one method: alike, but not a clone of itself.
     units = _units("a.py", "class Holder:\n" + _indent(INVOICE_TOTAL))
     assert len(units) == 2
-    assert find_clones(units, DuplicationConfig(min_lines=1)) == []
-
-
-def test_prepared_similarity_equals_similarity() -> None:
-    units = _units("x.py", PARSE_DATE + "\n" + UNRELATED + "\n" + INVOICE_TOTAL)
-    streams = [u.unit.tokens for u in units]
-    for a in streams:
-        for b in streams:
-            assert fp.prepared_similarity(fp.prepare(a), fp.prepare(b)) == fp.similarity(a, b)
+    assert sibling_pairs(units, DuplicationConfig(min_lines=1)) == []
+    holder, method = (u.unit.exact_hash for u in units)
+    assert families(units, [(holder, method, 0.95)], DuplicationConfig(min_lines=1)) == []

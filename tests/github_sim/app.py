@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.github_sim.manifests import routes as manifest_routes
 from tests.github_sim.patch import commentable_lines
 from tests.github_sim.state import (
     FILES_CAP,
@@ -51,6 +52,7 @@ CONCLUSIONS = {
 LEVELS = {"notice", "warning", "failure"}
 MAX_ANNOTATIONS = 50  # per request: https://docs.github.com/en/rest/checks/runs#update-a-check-run
 MAX_OUTPUT = 65_535  # characters of output.summary and output.text
+INT_MAX = 2**31 - 1  # GraphQL's Int
 
 
 class HTTPError(Exception):
@@ -84,6 +86,13 @@ class Call:
             raise HTTPError(404, "Not Found")
         return repo
 
+    def git(self, state: State) -> Repo:
+        """The repository, for a route that reads its git objects: 409 while it has none."""
+        repo = self.repo(state)
+        if not repo.commits:
+            raise HTTPError(409, "Git Repository is empty.")
+        return repo
+
 
 Handler = Callable[[State, Call], Any]
 ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = []
@@ -113,10 +122,17 @@ def access_token(state: State, call: Call) -> Any:
     body = {
         "token": token.value,
         "expires_at": expires,
-        "permissions": {"checks": "write", "pull_requests": "write", "contents": "read"},
+        "permissions": dict(state.permissions.get(installation_id, {})),
         "repository_selection": "selected",
     }
     return 201, body
+
+
+@route("GET", "/app", auth="jwt")
+def get_app(state: State, call: Call) -> Any:
+    """The authenticated App: its slug names its bot user (``<slug>[bot]``)."""
+    app_id = _verify_jwt(state, call.headers.get("authorization", "").partition(" ")[2])
+    return {"id": app_id, "slug": state.slug, "name": state.slug}
 
 
 def _verify_jwt(state: State, value: str) -> int:
@@ -171,9 +187,25 @@ def get_repo(state: State, call: Call) -> Any:
     return _repo_json(call.repo(state))
 
 
+# https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+_LEGACY = {"maintain": "write", "triage": "read"}  # role_name → the legacy `permission`
+
+
+@route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")
+def get_permission(state: State, call: Call) -> Any:
+    repo = call.repo(state)
+    login = call.groups["username"]
+    role = state.roles.get((repo.full_name, login), "none" if repo.private else "read")
+    return {
+        "permission": _LEGACY.get(role, role),
+        "role_name": role,
+        "user": {"login": login, "type": "User"},
+    }
+
+
 @route("GET", "/repos/{owner}/{repo}/git/trees/{sha}")
 def get_tree(state: State, call: Call) -> Any:
-    repo = call.repo(state)
+    repo = call.git(state)
     tree = repo.tree_of(call.groups["sha"])
     if tree is None:
         raise HTTPError(404, "Not Found")
@@ -196,7 +228,7 @@ def _b64(data: bytes) -> str:
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref}")
 def get_commit(state: State, call: Call) -> Any:
-    repo = call.repo(state)
+    repo = call.git(state)
     ref = call.groups["ref"]
     sha = repo.branches.get(ref, ref)
     commit = repo.commits.get(sha)
@@ -224,7 +256,7 @@ def create_issue_comment(state: State, call: Call) -> Any:
 
 @route("GET", "/repos/{owner}/{repo}/git/blobs/{sha}")
 def get_blob(state: State, call: Call) -> Any:
-    repo = call.repo(state)
+    repo = call.git(state)
     data = repo.blobs.get(call.groups["sha"])
     if data is None:
         raise HTTPError(404, "Not Found")
@@ -235,6 +267,8 @@ def get_blob(state: State, call: Call) -> Any:
 @route("GET", "/repos/{owner}/{repo}/contents/{path:path}")
 def get_contents(state: State, call: Call) -> Any:
     repo = call.repo(state)
+    if not repo.commits:
+        raise HTTPError(404, "This repository is empty.")
     tree = repo.tree_of(call.query.get("ref") or repo.default_branch)
     if tree is None:
         raise HTTPError(404, f"No commit found for the ref {call.query.get('ref')}")
@@ -440,7 +474,7 @@ def create_check_run(state: State, call: Call) -> Any:
 @route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs")
 def list_check_runs_for_ref(state: State, call: Call) -> Any:
     """https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference"""
-    repo = call.repo(state)
+    repo = call.git(state)
     ref = call.groups["ref"]
     sha = repo.branches.get(ref, ref)
     if sha not in repo.commits:
@@ -482,25 +516,34 @@ def update_check_run(state: State, call: Call) -> Any:
 # --- reviews and comments ------------------------------------------------------------------
 
 
-def _comment_json(repo: Repo, c: ReviewComment) -> dict[str, Any]:
-    out = {
+def _comment_json(repo: Repo, c: ReviewComment, *, legacy: bool = False) -> dict[str, Any]:
+    """A review comment as GitHub lists it; ``legacy``: the "legacy review comment" shape of
+    a review's comments, without lines or sides (only ``position``).
+    https://docs.github.com/en/rest/pulls/reviews#list-comments-for-a-pull-request-review"""
+    out: dict[str, Any] = {
         "id": c.id,
         "node_id": c.node_id,
         "pull_request_review_id": c.review_id,
         "path": c.path,
-        "line": c.line,
-        "original_line": c.line,
-        "side": c.side,
-        "start_line": c.start_line,
-        "start_side": c.start_side,
+        "position": None if c.outdated else 1,
+        "original_position": 1,
         "body": c.body,
         "commit_id": c.commit_id,
-        "original_commit_id": c.commit_id,
+        "original_commit_id": c.original_commit_id or c.commit_id,
         "user": {"login": c.author, "type": "Bot" if c.author.endswith("[bot]") else "User"},
         "html_url": f"https://github.com/{repo.full_name}/pull/{c.number}#discussion_r{c.id}",
     }
     if c.in_reply_to_id is not None:
         out["in_reply_to_id"] = c.in_reply_to_id
+    if not legacy:
+        out |= {
+            "line": None if c.outdated else c.line,
+            "original_line": c.line,
+            "side": c.side,
+            "start_line": None if c.outdated else c.start_line,
+            "original_start_line": c.start_line,
+            "start_side": c.start_side,
+        }
     return out
 
 
@@ -591,6 +634,8 @@ def _add_comment(
         commit_id=commit_id,
         author=state.bot_login,
         in_reply_to_id=reply_to.id if reply_to else None,
+        original_commit_id=reply_to.original_commit_id if reply_to else commit_id,
+        outdated=reply_to.outdated if reply_to else False,
     )
     key = (repo.full_name, number)
     state.comments.setdefault(key, []).append(comment)
@@ -616,7 +661,8 @@ def list_review_comments(state: State, call: Call) -> Any:
     if not any(r.id == review_id for r in state.reviews.get((repo.full_name, pr.number), [])):
         raise HTTPError(404, "Not Found")
     comments = state.review_comments(repo.full_name, pr.number)
-    return _page(call, [_comment_json(repo, c) for c in comments if c.review_id == review_id])
+    legacy = [_comment_json(repo, c, legacy=True) for c in comments if c.review_id == review_id]
+    return _page(call, legacy)
 
 
 @route("POST", "/repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies")
@@ -628,7 +674,11 @@ def reply(state: State, call: Call) -> Any:
         raise HTTPError(404, "Not Found")
     if not isinstance((call.body or {}).get("body"), str):
         raise _unprocessable("Invalid request.", "body is required")
-    root = next((c for c in comments if c.id == parent.in_reply_to_id), parent)
+    if parent.in_reply_to_id is not None:
+        # "Replies to replies are not supported": name the thread's top-level comment.
+        # https://docs.github.com/en/rest/pulls/comments#create-a-reply-for-a-review-comment
+        raise _unprocessable("Validation Failed", "in_reply_to_id is not a top-level comment")
+    root = parent
     raw = {"path": root.path, "line": root.line, "side": root.side, "body": call.body["body"]}
     comment = _add_comment(state, repo, pr.number, None, root.commit_id, raw, reply_to=root)
     return 201, _comment_json(repo, comment)
@@ -646,11 +696,23 @@ def _graphql_threads(state: State, call: Call, v: dict[str, Any]) -> Any:
     threads = state.threads(full_name, int(v.get("number", 0)))
     first, after = min(int(v.get("first") or 100), 100), int(v.get("after") or 0)
     page = threads[after : after + first]
+    query = str((call.body or {}).get("query", ""))
+    if re.search(r"\bdatabaseId\b", query):
+        # An Int is 32 bits: GitHub's comment ids no longer fit (the field is deprecated for
+        # it), and the whole query fails.
+        too_big = [i for t in page for i in t.comment_ids if i > INT_MAX]
+        if too_big:
+            message = f"Int cannot represent non 32-bit signed integer value: {too_big[0]}"
+            return {"data": None, "errors": [{"message": message}]}
+    # BigInt is serialised as a string
+    key = "fullDatabaseId" if "fullDatabaseId" in query else "databaseId"
     nodes = [
         {
             "id": t.id,
             "isResolved": t.is_resolved,
-            "comments": {"nodes": [{"databaseId": i} for i in t.comment_ids]},
+            "comments": {
+                "nodes": [{key: str(i) if key == "fullDatabaseId" else i} for i in t.comment_ids]
+            },
         }
         for t in page
     ]
@@ -666,6 +728,19 @@ def _graphql_resolve(state: State, call: Call, v: dict[str, Any]) -> Any:
         return {
             "data": {"resolveReviewThread": None},
             "errors": [{"type": "NOT_FOUND", "message": message}],
+        }
+    if state.permissions.get(call.installation_id, {}).get("contents") != "write":
+        # What installations with `contents: read` are reported to get (GitHub's docs are
+        # silent on the permission resolveReviewThread needs).
+        return {
+            "data": {"resolveReviewThread": None},
+            "errors": [
+                {
+                    "type": "FORBIDDEN",
+                    "path": ["resolveReviewThread"],
+                    "message": "Resource not accessible by integration",
+                }
+            ],
         }
     thread.is_resolved = True
     return {"data": {"resolveReviewThread": {"thread": {"id": thread.id, "isResolved": True}}}}
@@ -785,6 +860,16 @@ def dispatch(
         state.unknown_routes.append(f"{method} {path}")
         return 599, {"message": f"github_sim: unknown route {method} {path}"}, {}
     (_, _, auth, handler), match = found
+    if path != "/graphql":
+        version = headers.get("x-github-api-version")
+        state.api_versions.append(version)
+        if version is not None and version not in state.served_versions():
+            served = ", ".join(state.served_versions())
+            message = (
+                f"Unsupported 'X-GitHub-Api-Version' header: '{version}'. "
+                f"The supported values are: {served}"
+            )
+            return 400, _error_body(400, message), {}
 
     if state.faults:
         fault = state.faults.pop(0)
@@ -831,7 +916,8 @@ def create_app(state: State) -> Starlette:
         except ValueError:
             return JSONResponse(_error_body(400, "Problems parsing JSON"), status_code=400)
         # GitHub Enterprise Server serves the same API under /api/v3 and /api/graphql
-        path = re.sub(r"^/api/(v3/|(?=graphql))", "/", request.url.path)
+        # (the path percent-decoded, as GitHub reads it: contents/{path} names a file by it)
+        path = re.sub(r"^/api/(v3/|(?=graphql))", "/", request.scope["path"])
         url = str(request.url.replace(query=""))
         headers = {k.lower(): v for k, v in request.headers.items()}
         if state.latency:
@@ -850,4 +936,7 @@ def create_app(state: State) -> Starlette:
         return JSONResponse(payload, status_code=status, headers=base | out_headers)
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+    # the App manifest flow's web pages and conversion (tests/github_sim/manifests.py)
+    return Starlette(
+        routes=[*manifest_routes(state), Route("/{path:path}", endpoint, methods=methods)]
+    )

@@ -17,13 +17,30 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.github_sim.patch import count_changes, unified_patch
+from tests.github_sim.patch import commentable_lines, count_changes, unified_patch
 
+EXAMPLES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 FILES_CAP = 3000  # GitHub lists at most 3000 files of a pull request
+# GitHub's ids of comments, reviews and check runs passed 2**31 long ago: the simulator's
+# start there too, so a 32-bit field (GraphQL's deprecated ``databaseId``) overflows as it would.
+FIRST_ID = 2_600_000_000
+# What app.yml asks for: what an installation's token may do unless a test says otherwise.
+APP_PERMISSIONS = {
+    "checks": "write",
+    "pull_requests": "write",
+    "contents": "read",
+    "metadata": "read",
+    "issues": "read",
+}
+# The REST API versions each kind of server serves (X-GitHub-Api-Version); a GHES release
+# serves only the first one. https://docs.github.com/en/rest/about-the-rest-api/api-versions
+DOTCOM_VERSIONS = ("2022-11-28", "2026-03-10")
+GHES_VERSIONS = ("2022-11-28",)
 # A file's diff past these is too large for GitHub to show: its `patch` is left out.
 PATCH_MAX_LINES = 20_000
 PATCH_MAX_BYTES = 1 << 20
@@ -34,6 +51,12 @@ class Submodule:
     """A gitlink in a commit's tree (mode 160000): another repository's commit."""
 
     sha: str
+
+
+def _example(name: str) -> dict[str, Any]:
+    """A real webhook payload from tests/fixtures/webhooks (@octokit/webhooks-examples)."""
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return data
 
 
 def blob_sha(content: bytes) -> str:
@@ -145,6 +168,10 @@ class CheckRun:
 
 @dataclass
 class ReviewComment:
+    """A review comment. ``line`` and ``original_commit_id`` are where it was made; a later
+    push moves ``commit_id`` to the new head, and makes it ``outdated`` (GitHub then answers
+    ``line: null``) when its file changed."""
+
     id: int
     node_id: str
     review_id: int | None
@@ -158,6 +185,8 @@ class ReviewComment:
     commit_id: str
     author: str
     in_reply_to_id: int | None = None
+    original_commit_id: str = ""
+    outdated: bool = False
 
 
 @dataclass
@@ -240,12 +269,22 @@ class State:
         self.unknown_routes: list[str] = []
         self.requests: list[str] = []  # "METHOD /path?query", for debugging failed tests
         self.bot_login = "cairn[bot]"
+        self.slug = "cairn"
+        # what the collaborators permission endpoint answers: (repo, login) -> admin, maintain,
+        # write, triage, read or none; anyone else has read on a public repository, none on a
+        # private one
+        self.roles: dict[tuple[str, str], str] = {}
         # the App's webhook: where deliveries go, signed with its secret; what was sent
         self.webhook_url: str | None = None
         self.webhook_secret = ""
         self.hook_deliveries: list[HookDelivery] = []
         self.latency = 0.0  # seconds every API answer waits (to catch a job mid-way)
-        self._ids = itertools.count(1001)
+        # installation id -> what its tokens may do (APP_PERMISSIONS unless set)
+        self.permissions: dict[int, dict[str, str]] = {}
+        # Playing a GitHub Enterprise Server release ("3.17"): only GHES_VERSIONS are served.
+        self.ghes: str | None = None
+        self.api_versions: list[str | None] = []  # X-GitHub-Api-Version of each REST call
+        self._ids = itertools.count(FIRST_ID)
         self._repo_ids = itertools.count(501)
 
     def next_id(self) -> int:
@@ -255,12 +294,26 @@ class State:
 
     def register_app(self, app_id: int, public_key_pem: str, slug: str = "cairn") -> None:
         self.apps[app_id] = public_key_pem
+        self.slug = slug
         self.bot_login = f"{slug}[bot]"
 
-    def add_installation(self, installation_id: int, app_id: int, repos: list[str]) -> None:
-        """An installation of ``app_id`` with access to ``repos`` ("owner/name", empty git)."""
+    def grant(self, repo: str, login: str, permission: str) -> None:
+        """Give ``login`` a role on ``repo`` (what GitHub's permission endpoint then says)."""
+        with self.lock:
+            self.roles[(repo, login)] = permission
+
+    def add_installation(
+        self,
+        installation_id: int,
+        app_id: int,
+        repos: list[str],
+        permissions: Mapping[str, str] | None = None,
+    ) -> None:
+        """An installation of ``app_id`` with access to ``repos`` ("owner/name", empty git),
+        granted ``permissions`` (those app.yml asks for by default)."""
         with self.lock:
             self.installations[installation_id] = app_id
+            self.permissions[installation_id] = dict(permissions or APP_PERMISSIONS)
             for full_name in repos:
                 owner, name = full_name.split("/")
                 repo = Repo(next(self._repo_ids), owner, name, installation_id)
@@ -361,8 +414,24 @@ class State:
             pr = PullRequest(
                 n, title, body, head, base, f"feature-{n}", r.default_branch, author, files
             )
+            previous = self.pulls.get((repo, n))
             self.pulls[(repo, n)] = pr
+            if previous is not None and previous.head_sha != head:
+                self._move_comments(r, pr)
             return pr
+
+    def _move_comments(self, r: Repo, pr: PullRequest) -> None:
+        """A push to a pull request, as GitHub shows its review comments afterwards: each one's
+        ``commit_id`` moves to the new head, and one whose file changed since the commit it was
+        made on, or whose line left the diff, is outdated (``line: null``)."""
+        head = r.snapshot(pr.head_sha)
+        lines = {f.filename: commentable_lines(f.patch) for f in pr.files}
+        for c in self.comments.get((r.full_name, pr.number), []):
+            made_on = r.snapshot(c.original_commit_id or c.commit_id)
+            changed = made_on.get(c.path) != head.get(c.path)
+            if changed or c.line not in lines.get(c.path, {}).get(c.side, set()):
+                c.outdated = True
+            c.commit_id = pr.head_sha
 
     @staticmethod
     def _pull_file(r: Repo, path: str, status: str, old: str | None, new: str | None) -> PullFile:
@@ -392,6 +461,10 @@ class State:
             self.tokens[token.value] = token
             self.tokens_issued.append(installation_id)
             return token
+
+    def served_versions(self) -> tuple[str, ...]:
+        """The REST API versions this server answers (X-GitHub-Api-Version)."""
+        return GHES_VERSIONS if self.ghes is not None else DOTCOM_VERSIONS
 
     def expire_tokens(self) -> None:
         """Every installation token issued so far answers 401 from now on."""
@@ -489,6 +562,42 @@ class State:
             )
             self.hook_deliveries.append(attempt)
         return attempt
+
+    def push_events(
+        self, repo: str, number: int, action: str = "synchronize"
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The deliveries GitHub sends an App with ``checks: write`` for a push to a pull
+        request: ``pull_request`` (``action``) and ``check_suite`` ``requested``, both real
+        payloads carrying the simulated repository's values."""
+        with self.lock:
+            r, pr = self.repos[repo], self.pulls[(repo, number)]
+            installation = {"id": r.installation_id}
+            repository = {"id": r.id, "full_name": repo, "default_branch": r.default_branch}
+            pull = _example("pull_request.synchronize")
+            pull["action"] = action
+            pull["number"] = number
+            pull["installation"] = installation
+            pull["repository"].update(repository)
+            pull["pull_request"].update(number=number, draft=pr.draft)
+            pull["pull_request"]["head"].update(sha=pr.head_sha, ref=pr.head_ref)
+            pull["pull_request"]["base"].update(sha=pr.base_sha, ref=pr.base_ref)
+            suite = _example("check_suite.requested")
+            suite["installation"] = installation
+            suite["repository"].update(repository)
+            suite["check_suite"].update(
+                id=self.next_id(),
+                head_sha=pr.head_sha,
+                head_branch=pr.head_ref,
+                app={**suite["check_suite"]["app"], "id": self.installations[r.installation_id]},
+                pull_requests=[
+                    {
+                        "number": number,
+                        "head": {"ref": pr.head_ref, "sha": pr.head_sha},
+                        "base": {"ref": pr.base_ref, "sha": pr.base_sha},
+                    }
+                ],
+            )
+            return [("pull_request", pull), ("check_suite", suite)]
 
     def redeliver_later(self, delivery: HookDelivery) -> None:
         """Send ``delivery``'s event again, soon, from a thread of its own (GitHub answers the

@@ -190,9 +190,138 @@ async def test_review_comments_must_be_inside_the_diff(
     r = await client.post("/graphql", json={"query": query, "variables": variables})
     (thread,) = r.json()["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"]
     mutation = "mutation($id:ID!){resolveReviewThread(input:{threadId:$id}){thread{id}}}"
-    r = await client.post("/graphql", json={"query": mutation, "variables": {"id": thread["id"]}})
+    resolve = {"query": mutation, "variables": {"id": thread["id"]}}
+    r = await client.post("/graphql", json=resolve)  # contents: read, as app.yml asks
+    assert r.json()["errors"][0]["type"] == "FORBIDDEN"
+    assert [t.is_resolved for t in state.threads(REPO, pr.number)] == [False]
+    state.permissions[INSTALLATION]["contents"] = "write"
+    r = await client.post("/graphql", json=resolve)
     assert r.json()["data"]["resolveReviewThread"]["thread"]["isResolved"] is True
     assert [t.is_resolved for t in state.threads(REPO, pr.number)] == [True]
+
+
+async def test_ids_are_past_32_bits_and_databaseid_overflows(
+    state: State, client: httpx.AsyncClient
+) -> None:
+    base = state.commit(REPO, {"a.py": "a\n"})
+    head = state.commit(REPO, {"a.py": "b\n"})
+    pr = state.open_pull_request(REPO, base, head)
+    url = f"/repos/{REPO}/pulls/{pr.number}"
+    comment = {"path": "a.py", "line": 1, "side": "RIGHT", "body": "here"}
+    r = await client.post(f"{url}/reviews", json={"event": "COMMENT", "comments": [comment]})
+    assert r.json()["id"] >= 2**31
+    [made] = state.review_comments(REPO, pr.number)
+    assert made.id >= 2**31
+
+    def query(field: str) -> dict[str, Any]:
+        text = (
+            "query($owner:String!,$name:String!,$number:Int!){repository(owner:$owner,name:$name)"
+            "{pullRequest(number:$number){reviewThreads(first:100){nodes{id isResolved "
+            f"comments(first:100){{nodes{{{field}}}}}}}}}}}}}"
+        )
+        return {"query": text, "variables": {"owner": "acme", "name": "shop", "number": 1}}
+
+    r = await client.post("/graphql", json=query("databaseId"))
+    assert r.json()["data"] is None and "32-bit" in r.json()["errors"][0]["message"]
+    r = await client.post("/graphql", json=query("fullDatabaseId"))
+    [node] = r.json()["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"]
+    assert node["comments"]["nodes"] == [{"fullDatabaseId": str(made.id)}]
+
+
+async def test_a_push_outdates_comments_and_moves_their_commit(
+    state: State, client: httpx.AsyncClient
+) -> None:
+    lines = "".join(f"l{i}\n" for i in range(1, 30))
+    base = state.commit(REPO, {"a.py": lines, "b.py": lines})
+    first = state.commit(REPO, {"a.py": lines + "a\n", "b.py": lines + "b\n"})
+    pr = state.open_pull_request(REPO, base, first)
+    url = f"/repos/{REPO}/pulls/{pr.number}"
+    comments = [
+        {"path": path, "line": 30, "side": "RIGHT", "body": path} for path in ("a.py", "b.py")
+    ]
+    r = await client.post(f"{url}/reviews", json={"event": "COMMENT", "comments": comments})
+    review_id = r.json()["id"]
+    second = state.commit(REPO, {"a.py": lines + "a\n", "b.py": lines + "B\n"})
+    state.open_pull_request(REPO, base, second, number=pr.number)
+
+    listed = {c["path"]: c for c in (await client.get(f"{url}/comments")).json()}
+    assert {p: (c["line"], c["original_line"]) for p, c in listed.items()} == {
+        "a.py": (30, 30),
+        "b.py": (None, 30),  # its line changed: outdated
+    }
+    assert {c["commit_id"] for c in listed.values()} == {second}
+    assert {c["original_commit_id"] for c in listed.values()} == {first}
+    # a review's comments come in the legacy shape: no line, no side
+    legacy = (await client.get(f"{url}/reviews/{review_id}/comments")).json()
+    assert [("line" in c, "side" in c, c["path"]) for c in legacy] == [
+        (False, False, "a.py"),
+        (False, False, "b.py"),
+    ]
+
+
+async def test_replies_to_replies_are_refused(state: State, client: httpx.AsyncClient) -> None:
+    base = state.commit(REPO, {"a.py": "a\n"})
+    pr = state.open_pull_request(REPO, base, state.commit(REPO, {"a.py": "b\n"}))
+    url = f"/repos/{REPO}/pulls/{pr.number}"
+    comment = {"path": "a.py", "line": 1, "side": "RIGHT", "body": "here"}
+    await client.post(f"{url}/reviews", json={"event": "COMMENT", "comments": [comment]})
+    [top] = state.review_comments(REPO, pr.number)
+    r = await client.post(f"{url}/comments/{top.id}/replies", json={"body": "one"})
+    assert r.status_code == 201
+    r = await client.post(f"{url}/comments/{r.json()['id']}/replies", json={"body": "two"})
+    assert r.status_code == 422
+    assert [c.body for c in state.review_comments(REPO, pr.number)] == ["here", "one"]
+
+
+async def test_an_empty_repository_answers_409(state: State, client: httpx.AsyncClient) -> None:
+    for path in ("commits/main", "git/trees/main", "commits/main/check-runs"):
+        r = await client.get(f"/repos/{REPO}/{path}")
+        assert (r.status_code, r.json()["message"]) == (409, "Git Repository is empty."), path
+    r = await client.get(f"/repos/{REPO}/contents/README.md")
+    assert r.status_code == 404
+    state.commit(REPO, {"README.md": "hi\n"}, branch="main")
+    assert (await client.get(f"/repos/{REPO}/commits/main")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("ghes", "version", "status"),
+    [
+        pytest.param(None, None, 200, id="dotcom-default"),
+        pytest.param(None, "2022-11-28", 200, id="dotcom-2022"),
+        pytest.param(None, "2026-03-10", 200, id="dotcom-2026"),
+        pytest.param(None, "2021-01-01", 400, id="dotcom-unknown"),
+        pytest.param("3.17", "2022-11-28", 200, id="ghes-2022"),
+        pytest.param("3.17", "2026-03-10", 400, id="ghes-2026"),
+    ],
+)
+async def test_the_api_version_is_recorded_and_checked(
+    state: State, client: httpx.AsyncClient, ghes: str | None, version: str | None, status: int
+) -> None:
+    state.ghes = ghes
+    headers = {"X-GitHub-Api-Version": version} if version else {}
+    r = await client.get(f"/repos/{REPO}", headers=headers)
+    assert r.status_code == status, r.text
+    assert state.api_versions[-1] == version
+    if status == 400:
+        assert "X-GitHub-Api-Version" in r.json()["message"]
+
+
+def test_a_push_sends_pull_request_and_check_suite_requested(state: State) -> None:
+    base = state.commit(REPO, {"a.py": "a\n"}, branch="main")
+    pr = state.open_pull_request(REPO, base, state.commit(REPO, {"a.py": "b\n"}))
+    (event, pull), (suite_event, suite) = state.push_events(REPO, pr.number)
+    assert (event, pull["action"], pull["pull_request"]["head"]["sha"]) == (
+        "pull_request",
+        "synchronize",
+        pr.head_sha,
+    )
+    assert (suite_event, suite["action"], suite["check_suite"]["head_sha"]) == (
+        "check_suite",
+        "requested",
+        pr.head_sha,
+    )
+    assert [p["number"] for p in suite["check_suite"]["pull_requests"]] == [pr.number]
+    assert suite["repository"]["id"] == pull["repository"]["id"] == state.repos[REPO].id
 
 
 async def test_faults_rate_limits_and_unknown_routes(

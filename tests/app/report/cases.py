@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from checks.clones import ClonePair, UnitRef
+from analyzers.units import CodeUnit
+from app.report.scan import Selection, select
+from checks.clones import SECTIONS, families
+from checks.config import DuplicationConfig
+from checks.context import LocatedUnit
 from checks.finding import Evidence, Finding, Severity
 
 CLONE = Finding(
@@ -71,25 +75,27 @@ NO_PATH = Finding(
 REVIEW = (CLONE, LAYER, ADR)
 ALL_FINDINGS = (CLONE, LAYER, ADR, UNICODE, NO_PATH)
 
-EXACT = ClonePair(
-    a=UnitRef("billing/dates.py", 12, 30, "parse_date", "function"),
-    b=UnitRef("invoices/util.py", 40, 58, "parse_iso_date", "function"),
-    similarity=1.0,
-    kind="exact",
+
+def _unit(
+    path: str, start: int, end: int, name: str, kind: str, stream: int, raw: int
+) -> LocatedUnit:
+    unit = CodeUnit(kind, name.rsplit(".", 1)[-1], name, start, end, (), raw, stream)
+    return LocatedUnit(path, unit, token_count=60)
+
+
+SCAN_UNITS = (
+    _unit("billing/dates.py", 12, 30, "parse_date", "function", 1, 11),
+    _unit("invoices/util.py", 40, 58, "parse_iso_date", "function", 1, 11),
+    _unit("billing/dates.py", 60, 75, "Calendar.next_day", "method", 2, 21),
+    _unit("src/my module/résumé_日本.py", 3, 18, "following_day", "function", 2, 22),
+    _unit("api/handlers.py", 5, 25, "create_user", "function", 3, 31),
+    _unit("api/handlers.py", 30, 52, "create_admin", "function", 4, 41),
+    _unit("tests/test_dates.py", 1, 20, "test_parse", "function", 5, 51),
+    _unit("tests/test_more.py", 1, 20, "test_parse_again", "function", 5, 51),
 )
-RENAMED = ClonePair(
-    a=UnitRef("billing/dates.py", 60, 75, "Calendar.next_day", "method"),
-    b=UnitRef("src/my module/résumé_日本.py", 3, 18, "following_day", "function"),
-    similarity=0.93,
-    kind="renamed",
-)
-NEAR_MISS = ClonePair(
-    a=UnitRef("api/handlers.py", 5, 25, "create_user", "function"),
-    b=UnitRef("api/handlers.py", 30, 52, "create_admin", "function"),
-    similarity=0.81,
-    kind="near-miss",
-)
-SCAN = (EXACT, RENAMED, NEAR_MISS)
+SCAN_LINKS = ((3, 4, 0.81),)
+SCAN_FAMILIES = tuple(families(SCAN_UNITS, SCAN_LINKS, DuplicationConfig()))
+SCAN_REPORT = select(SCAN_FAMILIES, Selection(sections=frozenset(SECTIONS)))
 
 
 def numbered_source(path: str, start: int, end: int, /) -> list[str] | None:

@@ -9,19 +9,14 @@ from typing import Any
 
 import pytest
 
-from app.report.document import review_document, scan_document
-from checks.clones import ClonePair
+from app.report.document import review_document
 from checks.finding import Evidence, Finding
 from tests.app.report.cases import (
     ADR,
     ALL_FINDINGS,
     CLONE,
-    EXACT,
     LAYER,
-    NEAR_MISS,
     NO_PATH,
-    RENAMED,
-    SCAN,
     UNICODE,
 )
 
@@ -39,10 +34,6 @@ FINDING_KEYS = {
 }
 EVIDENCE_KEYS = {"path", "start_line", "end_line", "name", "similarity", "kind", "note"}
 REVIEW_SUMMARY_KEYS = {"total", "by_severity", "by_check"}
-SCAN_KEYS = {"version", "clones", "summary"}
-CLONE_KEYS = {"a", "b", "similarity", "kind"}
-UNIT_KEYS = {"path", "start_line", "end_line", "name", "kind"}
-SCAN_SUMMARY_KEYS = {"total", "by_kind"}
 
 
 def round_trip(document: dict[str, Any]) -> Any:
@@ -157,66 +148,3 @@ def test_review_document_order_is_deterministic() -> None:
         CLONE.path,
     ]
     assert expected["findings"][-1]["path"] == ADR.path
-
-
-@pytest.mark.parametrize(
-    "clones",
-    [
-        pytest.param(SCAN, id="all"),
-        pytest.param([], id="none"),
-        pytest.param([replace(EXACT, similarity=math.inf)], id="inf"),
-    ],
-)
-def test_scan_document_schema(clones: Sequence[ClonePair]) -> None:
-    document = scan_document(clones)
-    assert round_trip(document) == document
-    assert set(document) == SCAN_KEYS
-    assert document["version"] == 1
-    assert set(document["summary"]) == SCAN_SUMMARY_KEYS
-    assert document["summary"]["total"] == len(clones) == len(document["clones"])
-    for clone in document["clones"]:
-        assert set(clone) == CLONE_KEYS
-        assert set(clone["a"]) == UNIT_KEYS
-        assert set(clone["b"]) == UNIT_KEYS
-
-
-def test_scan_document_values() -> None:
-    document = scan_document([RENAMED, NEAR_MISS, EXACT, replace(NEAR_MISS, kind="structural")])
-    assert document["clones"][0] == {
-        "a": {
-            "path": "api/handlers.py",
-            "start_line": 5,
-            "end_line": 25,
-            "name": "create_user",
-            "kind": "function",
-        },
-        "b": {
-            "path": "api/handlers.py",
-            "start_line": 30,
-            "end_line": 52,
-            "name": "create_admin",
-            "kind": "function",
-        },
-        "similarity": 0.81,
-        "kind": "near-miss",
-    }
-    assert [(c["a"]["path"], c["a"]["start_line"]) for c in document["clones"]] == [
-        ("api/handlers.py", 5),
-        ("api/handlers.py", 5),
-        ("billing/dates.py", 12),
-        ("billing/dates.py", 60),
-    ]
-    assert document["summary"] == {
-        "total": 4,
-        "by_kind": {"exact": 1, "renamed": 1, "near-miss": 1, "structural": 1},
-    }
-    assert list(scan_document([])["summary"]["by_kind"]) == ["exact", "renamed", "near-miss"]
-
-
-def test_scan_document_order_is_deterministic() -> None:
-    clones = [*SCAN, replace(NEAR_MISS, kind="structural"), replace(NEAR_MISS, similarity=0.7)]
-    expected = scan_document(clones)
-    for seed in range(5):
-        shuffled = list(clones)
-        random.Random(seed).shuffle(shuffled)
-        assert json.dumps(scan_document(shuffled)) == json.dumps(expected)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,24 +31,28 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
+from app.report import scan as scan_report
 from app.report.sarif import (
     FINGERPRINT_KEY,
     SCHEMA_URI,
     artifact_uri,
     review_sarif,
-    scan_sarif,
 )
-from checks.clones import ClonePair
+from app.report.scan import Selection
+from checks.clones import families
+from checks.config import DuplicationConfig
+from checks.context import LocatedUnit
 from checks.finding import Evidence, Finding, Severity
 from tests.app.report.cases import (
     ADR,
     ALL_FINDINGS,
     CLONE,
-    EXACT,
     LAYER,
     NO_PATH,
-    RENAMED,
-    SCAN,
+    SCAN_FAMILIES,
+    SCAN_LINKS,
+    SCAN_REPORT,
+    SCAN_UNITS,
     UNICODE,
 )
 
@@ -98,8 +102,11 @@ def test_format_checker_is_live(value: str, fmt: str) -> None:
         pytest.param(review_sarif([UNICODE], tool_version="0.1.0.dev3+g1a2b3c"), id="unicode"),
         pytest.param(review_sarif([NO_PATH], tool_version="1"), id="evidence-without-file"),
         pytest.param(review_sarif([], tool_version="0.1.0"), id="review-empty"),
-        pytest.param(scan_sarif(SCAN, tool_version="0.1.0"), id="scan"),
-        pytest.param(scan_sarif([], tool_version="0.1.0"), id="scan-empty"),
+        pytest.param(scan_report.sarif(SCAN_REPORT, tool_version="0.1.0"), id="scan"),
+        pytest.param(
+            scan_report.sarif(scan_report.select([], Selection()), tool_version="0.1.0"),
+            id="scan-empty",
+        ),
         pytest.param(
             review_sarif(
                 [LAYER], tool_version="2.0.0", information_uri="https://ghe.example.com/x/cairn"
@@ -165,7 +172,7 @@ def artifact_uris(node: Any) -> Iterator[str]:
     "log",
     [
         pytest.param(review_sarif(ALL_FINDINGS, tool_version="0.1.0"), id="review"),
-        pytest.param(scan_sarif(SCAN, tool_version="0.1.0"), id="scan"),
+        pytest.param(scan_report.sarif(SCAN_REPORT, tool_version="0.1.0"), id="scan"),
     ],
 )
 def test_locations_are_relative_encoded_uris(log: dict[str, Any]) -> None:
@@ -355,44 +362,51 @@ def test_optional_parts_are_left_out(finding: Finding) -> None:
         assert result["message"]["text"] == finding.message
 
 
-def test_scan_result() -> None:
-    log = scan_sarif([RENAMED, EXACT], tool_version="0.1.0")
+def test_scan_result_is_one_note_per_family() -> None:
+    log = scan_report.sarif(SCAN_REPORT, tool_version="0.1.0")
     (run,) = log["runs"]
     assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["duplication/clone"]
-    first, second = run["results"]
-    assert first["level"] == "note"
-    assert first["ruleIndex"] == 0
-    assert first["message"]["text"] == (
-        "parse_date duplicates [parse_iso_date (invoices/util.py:40-58)](1)"
-        " (similarity 1.00, exact)."
+    assert len(run["results"]) == len(SCAN_FAMILIES) == 4
+    exact = next(
+        r
+        for r in run["results"]
+        if r["properties"]["cloneKinds"] == ["exact"] and r["properties"]["section"] == "production"
     )
-    assert first["locations"][0]["physicalLocation"] == {
+    assert exact["level"] == "note" and exact["ruleIndex"] == 0
+    assert exact["message"]["text"] == (
+        "parse_date has 1 copy (exact; 19 lines each): [parse_iso_date (invoices/util.py:40)](1)."
+    )
+    assert exact["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "billing/dates.py", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 12, "endLine": 30},
     }
-    assert first["relatedLocations"] == [
+    assert exact["relatedLocations"] == [
         {
             "id": 1,
             "physicalLocation": {
                 "artifactLocation": {"uri": "invoices/util.py", "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": 40, "endLine": 58},
             },
-            "message": {"text": "parse_iso_date (similarity 1.00, exact)"},
+            "message": {"text": "parse_iso_date"},
         }
     ]
-    assert second["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
-        "src/my%20module/r%C3%A9sum%C3%A9_%E6%97%A5%E6%9C%AC.py"
-    )
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in run["results"]
+        for loc in r["locations"] + r["relatedLocations"]
+    ]
+    assert "src/my%20module/r%C3%A9sum%C3%A9_%E6%97%A5%E6%9C%AC.py" in uris
 
 
-def fingerprints(clones: Sequence[ClonePair]) -> list[str]:
-    results = scan_sarif(clones, tool_version="1")["runs"][0]["results"]
-    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
+def test_scan_fingerprint_is_the_family_id_which_survives_moved_lines() -> None:
+    def ids(units: tuple[LocatedUnit, ...]) -> list[str]:
+        report = scan_report.select(families(units, SCAN_LINKS, DuplicationConfig()), Selection())
+        results = scan_report.sarif(report, tool_version="1")["runs"][0]["results"]
+        return [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
 
-
-def test_scan_fingerprint_survives_moved_lines_but_not_another_pair() -> None:
-    (original,) = fingerprints([EXACT])
-    moved = replace(EXACT, a=replace(EXACT.a, start_line=112, end_line=130))
-    assert fingerprints([moved]) == [original]
-    other = replace(EXACT, b=replace(EXACT.b, name="parse_day"))
-    assert fingerprints([other]) != [original]
+    original = ids(SCAN_UNITS[:2])
+    moved = SCAN_UNITS[0]
+    moved = replace(moved, unit=replace(moved.unit, start_line=112, end_line=130))
+    assert ids((moved, SCAN_UNITS[1])) == original
+    renamed = replace(SCAN_UNITS[1], unit=replace(SCAN_UNITS[1].unit, qualname="parse_day"))
+    assert ids((SCAN_UNITS[0], renamed)) != original

@@ -1,23 +1,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
-from app.report.text import EXCERPT_LINES, SourceLines, render_review, render_scan
-from checks.clones import ClonePair
+from app.report.text import EXCERPT_LINES, SourceLines, render_review
 from checks.finding import Evidence, Finding, Severity
 from tests.app.report.cases import (
     ADR,
     CLONE,
-    EXACT,
     LAYER,
-    NEAR_MISS,
     NO_PATH,
-    RENAMED,
     REVIEW,
-    SCAN,
     UNICODE,
     numbered_source,
 )
@@ -185,42 +179,3 @@ def test_repository_text_cannot_drive_the_terminal(color: bool) -> None:
     assert "looks fine\\x1b[2K\n    really" in out  # a carriage return breaks the line
     assert "f\\u202egnp.exe" in out
     assert "\\x1b[8mhidden\\x1b[0m" in out
-
-
-@pytest.mark.parametrize(
-    ("clones", "present"),
-    [
-        pytest.param(
-            SCAN,
-            [
-                "api/handlers.py\n  near-miss  api/handlers.py:5-25 create_user [function]\n"
-                "             ↔ api/handlers.py:30-52 create_admin [function] (similarity 0.81)",
-                "billing/dates.py\n  exact      billing/dates.py:12-30 parse_date [function]\n"
-                "             ↔ invoices/util.py:40-58 parse_iso_date [function] (similarity 1.00)"
-                "\n  renamed    billing/dates.py:60-75 Calendar.next_day [method]",
-                "↔ src/my module/résumé_日本.py:3-18 following_day [function] (similarity 0.93)",
-                "3 clone pairs in 2 files: 1 exact, 1 renamed, 1 near-miss",
-            ],
-            id="grouped-by-a",
-        ),
-        pytest.param(
-            [RENAMED, EXACT, replace(EXACT, kind="structural")],
-            ["3 clone pairs in 1 file: 1 exact, 1 renamed, 1 structural"],
-            id="unknown-kind-counted-last",
-        ),
-        pytest.param([NEAR_MISS], ["1 clone pair in 1 file: 1 near-miss"], id="one"),
-        pytest.param([], ["No clone pairs."], id="nothing"),
-    ],
-)
-def test_scan(clones: list[ClonePair], present: list[str]) -> None:
-    out = render_scan(clones, color=False)
-    for text in present:
-        assert text in out
-    assert "\x1b" not in out
-    assert ANSI.sub("", render_scan(clones, color=True)) == out
-
-
-def test_scan_orders_files_and_lines() -> None:
-    out = render_scan([RENAMED, NEAR_MISS, EXACT], color=False)
-    assert out.index("api/handlers.py\n") < out.index("billing/dates.py\n")
-    assert out.index("parse_date") < out.index("Calendar.next_day")
