@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from analyzers.catalog import Catalog, image_variant
 from analyzers.languages import language_for_path
 
 
@@ -20,11 +21,13 @@ from analyzers.languages import language_for_path
 class Added:
     """One thing an added line brings in."""
 
-    kind: str  # "import" | "dependency" | "command"
-    name: str  # module, package or command, as written
+    kind: str  # "import" | "dependency" | "command" | "file" | "image" | "service"
+    name: str  # module, package, command, path, image or service, as written
     path: str
     line: int
-    where: str  # "import" | the manifest's file name | "script"
+    where: str  # "import" | the manifest's file name | "script" | "file" | "image" | "service"
+    ecosystem: str = ""  # of a dependency: npm, pypi, gem, go, maven, cargo, nuget
+    detail: str = ""  # a command's subcommand ("docker compose"), an image's tag
 
 
 MANIFESTS = (
@@ -36,6 +39,14 @@ MANIFESTS = (
     "build.gradle",
     "build.gradle.kts",
     "Gemfile",
+    "Pipfile",
+    "setup.py",
+    "setup.cfg",
+    "environment.yml",
+    "environment.yaml",
+    "packages.config",
+    "Directory.Packages.props",
+    "Directory.Build.props",
 )
 
 _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
@@ -59,33 +70,100 @@ _POM = re.compile(r"<artifactId>\s*([^<\s]+)\s*</artifactId>")
 _GRADLE = re.compile(r"""^\s*\w+\s*\(?\s*['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]""")
 _GEM = re.compile(r"""^\s*gem\s+['"]([^'"]+)['"]""")
 
-_CI = re.compile(r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.yml)$")
-_SCRIPT_NAMES = ("Makefile", "Dockerfile", "Justfile", "Taskfile.yml")
+_CI = re.compile(
+    r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.ya?ml|"
+    r"\.travis\.yml|azure-pipelines\.ya?ml|bitbucket-pipelines\.yml|\.drone\.yml|"
+    r"\.buildkite/[^/]+\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|\.?appveyor\.yml|"
+    r"\.woodpecker\.yml|\.github/actions/[^/]+/action\.ya?ml|Taskfile\.ya?ml)$"
+)
+_SCRIPT_NAMES = ("Makefile", "GNUmakefile", "Dockerfile", "Justfile", "justfile", "Taskfile.yml")
 _COMMENT = ("#", "//", "--", "/*", "*")
 
 
-def additions(path: str, lines: Sequence[tuple[int, str]], text: str = "") -> list[Added]:
-    """Imports, dependencies and commands the added ``lines`` of ``path`` bring in.
+def additions(
+    path: str, lines: Sequence[tuple[int, str]], text: str = "", *, new: bool = False
+) -> list[Added]:
+    """Imports, dependencies, commands, container images and compose services the added
+    ``lines`` of ``path`` bring in (and the file itself when the change adds it: ``new``).
 
     ``text`` is the whole file at head, for a manifest whose lines need their context
-    (which keys of ``package.json`` are dependencies, which are scripts).
+    (which keys of ``package.json`` are dependencies, which are scripts; a compose file's
+    services).
     """
     out: list[Added] = []
     name = posixpath.basename(path)
     language = language_for_path(path)
     package = _package_json(text) if name == "package.json" else None
+    ecosystem = manifest_ecosystem(path)
+    if new:
+        out.append(Added("file", path, path, 1, "file"))
+    services = _compose_services(text) if _is_compose(path) and text else {}
     for number, line in lines:
         if language is not None:
             found = imports(language.name, line)
             out += [Added("import", m, path, number, "import") for m in found]
         if package is not None:
             deps, commands = _package_line(package, line)
-            out += [Added("dependency", d, path, number, name) for d in deps]
-            out += [Added("command", c, path, number, "script") for c in commands]
+            out += [Added("dependency", d, path, number, name, "npm") for d in deps]
+            out += _command_additions(path, number, commands, line)
             continue
-        out += [Added("dependency", d, path, number, name) for d in _dependencies(name, line)]
-        out += [Added("command", c, path, number, "script") for c in _commands(path, line)]
+        out += [
+            Added("dependency", d, path, number, name, ecosystem)
+            for d in _dependencies(name, line, path)
+        ]
+        out += _command_additions(path, number, _commands(path, line), line)
+        out += [Added("image", i, path, number, "image") for i in _images(path, line)]
+        if number in services:
+            out.append(Added("service", services[number], path, number, "service"))
     return out
+
+
+def _command_additions(path: str, number: int, commands: Sequence[str], line: str) -> list[Added]:
+    out = []
+    for c in commands:
+        m = re.search(rf"(?<![\w-]){re.escape(c)}\s+(?:-\S+\s+)*([a-z][\w-]*)", line)
+        out.append(Added("command", c, path, number, "script", detail=m.group(1) if m else ""))
+    for eco, dep in _installs(line) if is_script(path) or path.endswith("package.json") else ():
+        out.append(Added("dependency", dep, path, number, "script", eco))
+    return out
+
+
+def manifest_ecosystem(path: str) -> str:
+    """The package ecosystem of a manifest file ("" when it is none)."""
+    name = posixpath.basename(path)
+    lower = name.lower()
+    if name == "package.json":
+        return "npm"
+    if name in ("pyproject.toml", "Pipfile", "setup.py", "setup.cfg", "environment.yml",
+                "environment.yaml") or is_requirements(path):  # fmt: skip
+        return "pypi"
+    if name == "Gemfile" or name.endswith(".gemspec"):
+        return "gem"
+    if name == "go.mod":
+        return "go"
+    if name == "pom.xml" or name.startswith("build.gradle") or name.endswith(".gradle.kts"):
+        return "maven"
+    if name == "Cargo.toml":
+        return "cargo"
+    if lower.endswith((".csproj", ".fsproj", ".vbproj")) or name in (
+        "packages.config",
+        "Directory.Packages.props",
+        "Directory.Build.props",
+    ):
+        return "nuget"
+    return ""
+
+
+def is_manifest(path: str) -> bool:
+    return bool(manifest_ecosystem(path))
+
+
+def is_requirements(path: str) -> bool:
+    """``requirements.txt``, ``dev-requirements.in``, ``requirements/base.txt``."""
+    name = posixpath.basename(path).lower()
+    if not name.endswith((".txt", ".in")):
+        return False
+    return "requirements" in name or posixpath.basename(posixpath.dirname(path)) == "requirements"
 
 
 _DEP_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
@@ -154,10 +232,41 @@ def imports(language: str, line: str) -> list[str]:
     return []
 
 
-def _dependencies(name: str, line: str) -> Iterable[str]:
+_PACKAGE_REFERENCE = re.compile(
+    r"""<(?:PackageReference|PackageVersion|GlobalPackageReference|package)\s[^>]*?"""
+    r"""(?:Include|Update|id)\s*=\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+_GEMSPEC = re.compile(r"""\.add_(?:runtime_|development_)?dependency\s*\(?\s*["']([^"']+)["']""")
+_SETUP_PY_REQ = re.compile(
+    r"""^\s*["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;][^"']*)?["'],?\s*\)?,?\s*$"""
+)
+_CONDA = re.compile(r"^\s*-\s*([A-Za-z0-9][\w.-]*)\s*(?:[=<>!~]|$)")
+
+
+def _dependencies(name: str, line: str, path: str = "") -> Iterable[str]:
     stripped = line.strip()
     if not stripped or stripped.startswith(("#", "//")):
         return []
+    lower = name.lower()
+    if lower.endswith((".csproj", ".fsproj", ".vbproj", ".props")) or name == "packages.config":
+        return _PACKAGE_REFERENCE.findall(line)
+    if name.endswith(".gemspec"):
+        return _GEMSPEC.findall(line)
+    if name == "Pipfile":
+        m = _TOML_DEP.match(line)
+        return [m.group(1)] if m and not m.group(1).startswith(_NOT_DEPS) else []
+    if name == "setup.py":
+        m = _SETUP_PY_REQ.match(line)
+        return [m.group(1)] if m else []
+    if name == "setup.cfg":
+        m = _REQ.match(stripped) if line[:1] in " \t" and "=" not in stripped.split()[0] else None
+        return [m.group(1)] if m else []
+    if name in ("environment.yml", "environment.yaml"):
+        m = _CONDA.match(line)
+        return [m.group(1)] if m and m.group(1) not in ("pip", "python") else []
+    if path and is_requirements(path) and not name.startswith("requirements"):
+        name = "requirements.txt"
     if name == "package.json":
         m = _JSON_KEY.match(line)
         if not m:
@@ -197,14 +306,109 @@ def _dependencies(name: str, line: str) -> Iterable[str]:
 
 
 def is_script(path: str) -> bool:
-    """A shell script, a make/docker file or a CI workflow: its lines run commands."""
+    """A shell script, a make/docker file, a Procfile, a Jenkinsfile or a CI workflow: its
+    lines run commands."""
     name = posixpath.basename(path)
     return (
-        path.endswith((".sh", ".bash"))
+        path.endswith((".sh", ".bash", ".mk"))
         or name in _SCRIPT_NAMES
-        or name.startswith("Dockerfile")
+        or name.startswith(("Dockerfile", "Procfile", "Jenkinsfile"))
+        or name.endswith((".Dockerfile", ".dockerfile"))
         or bool(_CI.search(path))
     )
+
+
+def _is_compose(path: str) -> bool:
+    name = posixpath.basename(path).lower()
+    return name.endswith((".yml", ".yaml")) and ("compose" in name)
+
+
+def _compose_services(text: str) -> dict[int, str]:
+    """Line number → service name of a compose file's ``services:`` block."""
+    out: dict[int, str] = {}
+    inside = False
+    indent = None
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        lead = len(line) - len(line.lstrip())
+        if lead == 0:
+            inside = line.rstrip().startswith("services:")
+            indent = None
+            continue
+        if not inside:
+            continue
+        m = re.match(r"^(\s+)([\w.-]+):\s*$", line)
+        if indent is None and m:
+            indent = len(m.group(1))
+        if m and len(m.group(1)) == indent:
+            out[n] = m.group(2)
+    return out
+
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.IGNORECASE)
+_IMAGE_KEY = re.compile(r"""^\s*(?:-\s+)?(?:image|container)\s*:\s*["']?([\w./:@${}-]+)""")
+
+
+def _images(path: str, line: str) -> list[str]:
+    """Container images a line of a Dockerfile or a YAML file names."""
+    name = posixpath.basename(path)
+    if name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile")):
+        m = _FROM.match(line)
+        if m and not m.group(1).startswith("$") and m.group(1).lower() != "scratch":
+            return [m.group(1)]
+        return []
+    if path.endswith((".yml", ".yaml")):
+        m = _IMAGE_KEY.match(line.split(" #", 1)[0])
+        if m and "$" not in m.group(1) and "{" not in m.group(1):
+            return [m.group(1)]
+    return []
+
+
+_INSTALLERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), eco)
+    for p, eco in (
+        (r"\b(?:pip3?|pipx|python3?\s+-m\s+pip|uv\s+pip)\s+install\s+(.+)", "pypi"),
+        (r"\b(?:uv|poetry|pdm)\s+add\s+(.+)", "pypi"),
+        (r"\bnpm\s+(?:install|i|add)\s+(.+)", "npm"),
+        (r"\b(?:yarn|pnpm|bun)\s+(?:global\s+)?add\s+(.+)", "npm"),
+        (r"\bgem\s+install\s+(.+)", "gem"),
+        (r"\bbundle\s+add\s+(.+)", "gem"),
+        (r"\bgo\s+(?:install|get)\s+(.+)", "go"),
+        (r"\bcargo\s+(?:install|add)\s+(.+)", "cargo"),
+        (r"\bdotnet\s+add\s+(?:\S+\s+)?package\s+(.+)", "nuget"),
+    )
+)
+
+
+def _installs(line: str) -> list[tuple[str, str]]:
+    """(ecosystem, package) a line installs: ``pip install x``, ``npm i -g x`` …"""
+    text = line.split(" #", 1)[0]
+    out: list[tuple[str, str]] = []
+    for pattern, eco in _INSTALLERS:
+        for m in pattern.finditer(text):
+            for word in re.split(r"\s+|&&|;|\|", m.group(1))[:8]:
+                word = word.strip("\"'")
+                if (
+                    not word
+                    or word.startswith(("-", "$", ".", "/"))
+                    or "=" in word.split("@")[0][:1]
+                ):
+                    if word.startswith("-"):
+                        continue
+                    break
+                if word in ("&&", "||"):
+                    break
+                pkg = re.split(r"[<>=!~@\[]" if eco != "npm" else r"(?<!^)@", word, maxsplit=1)[0]
+                if eco == "go":
+                    pkg = word.split("@", 1)[0]
+                if re.fullmatch(r"@?[\w.][\w./:-]*", pkg) and pkg not in (
+                    "install",
+                    "add",
+                    "global",
+                ):
+                    out.append((eco, pkg))
+    return out
 
 
 _NAME = re.compile(r"[A-Za-z][\w.+-]*")
@@ -223,7 +427,8 @@ _RUN_VERBS = frozenset({"run", "exec", "x", "dlx"})
 # Keys of CI files whose values are shell; any other key's value is configuration.
 _RUN_KEYS = frozenset(
     {"run", "script", "before_script", "after_script", "command", "commands", "cmds", "cmd",
-     "entrypoint", "steps"}
+     "entrypoint", "steps", "install", "before_install", "after_success", "before_deploy",
+     "build", "test", "pre", "post"}
 )  # fmt: skip
 _YAML_ITEM = re.compile(r"^\s*(?:-\s+)?(?:([\w-]+)\s*:(?=\s|$))?\s*(.*)$")
 
@@ -243,7 +448,19 @@ def _commands(path: str, line: str) -> list[str]:
         text = m.group(2)
     elif not is_script(path):
         return []
-    elif name == "Makefile" or name == "Justfile":
+    elif name.startswith("Procfile"):
+        m = re.match(r"^\s*[\w.-]+\s*:\s*(.+)$", text)
+        if not m:
+            return []
+        text = m.group(1)
+    elif name.startswith("Jenkinsfile"):
+        m = re.search(
+            r"""\b(?:sh|bat|powershell)\s*\(?\s*(?:script\s*:\s*)?(["']{1,3})(.+?)\1""", text
+        )
+        if not m:
+            return []
+        text = m.group(2)
+    elif name in ("Makefile", "GNUmakefile", "Justfile", "justfile") or path.endswith(".mk"):
         if not text.startswith(("\t", " ")):
             return []  # a target or a variable, not a recipe line
         text = text.strip().lstrip("@-")
@@ -254,7 +471,10 @@ def _commands(path: str, line: str) -> list[str]:
         text = m.group(2)
         if text in ("|", ">", "|-", ">-", "") or text.startswith(("[", "{")):
             return []
-    elif name.startswith("Dockerfile"):
+    elif name.startswith("Dockerfile") or name.endswith((".Dockerfile", ".dockerfile")):
+        first = text.split(None, 1)[0] if text.split() else ""
+        if first.isupper() and first not in ("RUN", "CMD", "ENTRYPOINT", "SHELL"):
+            return []  # FROM, COPY, ENV …: instructions, not commands
         text = text.replace("[", " ").replace("]", " ").replace('"', " ").replace(",", " ")
     return shell_commands(text)
 
@@ -280,6 +500,8 @@ def _segment_commands(words: list[str]) -> list[str]:
     ):
         found += [words[i]] if words[i] in _WRAPPERS else []
         i += 1
+    if i < len(words) and "/" in words[i] and not words[i].startswith(("$", "/dev")):
+        words = [*words[:i], posixpath.basename(words[i]), *words[i + 1 :]]  # bin/rails, ./gradlew
     if i >= len(words) or not _NAME.fullmatch(words[i]):
         return found
     command = words[i]
@@ -293,3 +515,31 @@ def _segment_commands(words: list[str]) -> list[str]:
         module = words[words.index("-m", i + 1) + 1 :][:1]
         found += module
     return [w for w in found if _NAME.fullmatch(w)]
+
+
+def owners(a: Added, cat: Catalog) -> set[str]:
+    """The catalog's technologies that ``a`` adds."""
+    if a.kind == "dependency":
+        eco = a.ecosystem or _ecosystem_of(a.where)
+        return cat.package_owners(eco, a.name) if eco else set()
+    if a.kind == "import":
+        language = language_for_path(a.path)
+        return cat.import_owners(language.name, a.name) if language else set()
+    if a.kind == "command":
+        found = cat.command_owners(a.name)
+        if a.detail:
+            found |= cat.command_owners(f"{a.name}-{a.detail}")
+        return found
+    if a.kind == "file":
+        return cat.file_owners(a.path)
+    if a.kind == "image":
+        found = cat.image_owners(a.name)
+        variant = image_variant(a.name)
+        return found | (cat.image_owners(variant) if variant else set())
+    if a.kind == "service":
+        return cat.service_owners(a.name)
+    return set()
+
+
+def _ecosystem_of(where: str) -> str:
+    return manifest_ecosystem(where)

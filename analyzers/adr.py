@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
-from analyzers import safeyaml
+from analyzers import adr_prose, adr_rules, safeyaml
+from analyzers.adr_prose import Mention
+from analyzers.catalog import catalog
 from analyzers.languages import LANGUAGES, language_named
 from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query, compile_regex
 from analyzers.rulebounds import message as rule_message
@@ -24,15 +26,29 @@ from analyzers.rulebounds import message as rule_message
 ADR_DIRS = (
     "docs/adr",
     "doc/adr",
+    "docs/adrs",
+    "doc/adrs",
     "docs/decisions",
     "doc/decisions",
     "adr",
+    "adrs",
+    "decisions",
     "docs/architecture/decisions",
+    "doc/architecture/decisions",
+    "docs/architecture/adr",
+    "docs/architecture-decisions",
+    "docs/architecture-decision-records",
+    "architecture/decisions",
+    "architecture-decision-record",
+    "architecture-decision-records",
 )
 STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "amended")
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
-#: Raise when parsing yields something new from the same file: stored records are read again.
-PARSER_VERSION = 3
+#: Raise when parsing yields something new from the same file: stored records are read again
+#: (as they are when the technology catalog's version changes: see :func:`reader_version`).
+PARSER_VERSION = 5
+#: Record files: Markdown, or text (adr-tools logs also hold numbered files with no extension).
+_RECORD_EXTENSIONS = (".md", ".markdown", ".mdx", ".txt", ".rst", ".adoc", ".asciidoc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,10 @@ class Constraint:
     explicit: bool = False
     sentence: str = ""  # the decision's own words
     line: int = 0  # of the sentence in the ADR
+    technology: str = ""  # the catalog's technology: whatever a change can add for it counts
+    allow: tuple[str, ...] = ()  # technologies the record chose: never forbidden by it
+    origin: str = ""  # stated | weighed (an option passed over) | sibling | evidence | explicit
+    new_code: bool = False  # "in new code": existing uses are expected, never stale
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +80,10 @@ class Constraint:
             "explicit": self.explicit,
             "sentence": self.sentence,
             "line": self.line,
+            "technology": self.technology,
+            "allow": list(self.allow),
+            "origin": self.origin,
+            "new_code": self.new_code,
         }
 
     @classmethod
@@ -74,6 +98,10 @@ class Constraint:
             explicit=bool(raw.get("explicit", False)),
             sentence=str(raw.get("sentence", "")),
             line=int(raw.get("line", 0)),
+            technology=str(raw.get("technology", "")),
+            allow=tuple(raw.get("allow", ())),
+            origin=str(raw.get("origin", "")),
+            new_code=bool(raw.get("new_code", False)),
         )
 
 
@@ -92,10 +120,17 @@ class Adr:
     superseded_by: tuple[str, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     problems: tuple[str, ...] = ()
+    mentions: tuple[Mention, ...] = ()  # what the prose chose, rejected and removed
+    stated_status: str = ""  # the status as written, when Cairn reads it differently
 
     @property
     def label(self) -> str:
         return f"ADR-{self.number:04d}" if self.number is not None else self.path
+
+    @property
+    def explicit(self) -> bool:
+        """Whether a ``cairn:`` block states its rules (then the prose sets none)."""
+        return any(c.explicit for c in self.constraints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +140,7 @@ class DecisionLog:
     records: tuple[Adr, ...] = ()
     binding: tuple[Adr, ...] = ()
     problems: tuple[str, ...] = ()
+    stale: tuple[tuple[Adr, Constraint, str], ...] = ()  # (record, rule, why): not enforced
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +150,7 @@ class AddedFile:
     path: str
     lines: tuple[tuple[int, str], ...]
     text: str = ""  # the whole file at head, for manifests that need context
+    new: bool = False  # the change adds the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,22 +213,54 @@ def adr_dirs(files: Mapping[str, bytes]) -> list[str]:
     return list(dict.fromkeys(dirs))
 
 
+def reader_version() -> int:
+    """The version a stored record was read with: this parser's and the catalog's."""
+    return PARSER_VERSION * 1000 + catalog().version
+
+
 def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
-    """A markdown file directly in one of ``dirs`` (README and templates are not records)."""
-    if not path.lower().endswith((".md", ".markdown")):
-        return False
+    """A record in one of ``dirs`` or a folder of it (``docs/decisions/app/``): a Markdown or
+    text file, or a numbered file with no extension (README, index and templates are not)."""
     folder, name = posixpath.split(path)
     lower = name.lower()
-    if lower.startswith(("readme", "index", "template")) or "template" in lower:
+    if lower.startswith(("readme", "index", "template", "_", ".")) or _TEMPLATE.search(lower):
         return False
-    return folder in dirs
+    if re.match(r"^\d+[-_ ](?:index|readme|toc|summary|overview)\.[a-z]+$", lower):
+        return False  # "000-index.md": the log's index, numbered to sort first
+    ext = posixpath.splitext(lower)[1]
+    numbered = bool(_NUMBER_FILE.match(lower) or re.match(r"^\d{4}-\d{2}-\d{2}-", lower))
+    if ext not in (".md", ".markdown", ".mdx") and not (
+        numbered and (ext in _RECORD_EXTENSIONS or ext == "" or not re.fullmatch(r"\.[a-z]+", ext))
+    ):
+        return False
+    parent = posixpath.dirname(folder)
+    # a folder of assets holds no records; one of templates, only numbered ones (a log of the
+    # project's template: "docs/decisions/template/0001-use-renovate.md")
+    if folder in dirs:
+        return True
+    if parent not in dirs or _ASSETS.search(folder):
+        return False
+    return numbered or not _TEMPLATES.search(folder)
+
+
+# "adr-template.md", "0000-template.md", "template-madr.md"; not "0039-…-as-template-engine.md"
+_TEMPLATE = re.compile(
+    r"^(?:\d+[-_])?(?:adr|madr|nygard|decision|record)?[-_]?template(?:[-_.][a-z-]+)?\.[a-z]+$"
+    r"|^[^\d][^.]*[-_]template\.[a-z]+$"
+)
+_ASSETS = re.compile(r"(^|/)(img|images|assets|resources|static|diagrams|media)$", re.I)
+_TEMPLATES = re.compile(r"(^|/)templates?$", re.I)
 
 
 # ---------------------------------------------------------------------------------------------
 # Parsing one record
 
-_NUMBER_FILE = re.compile(r"^(?:adr[-_]?)?(\d{1,5})[-_. ]")
-_TITLE = re.compile(r"^#\s+(?:(?:ADR[-\s]?)?(\d+)[.:)]?\s+)?(.+?)\s*#*\s*$", re.IGNORECASE)
+_NUMBER_FILE = re.compile(r"^(?:adr[-_]?)?(\d{1,5})(?:[-_. ]|$)")
+_TITLE = re.compile(
+    r"^(?:#|=)\s+(?:(?:\*\*)?(?:ADR|AD|RFC|Decision)?[-\s]?#?(\d+|[nN])(?:\*\*)?\s*[.:)\-–—]*\s+)?"
+    r"(.+?)\s*#*\s*$",
+    re.IGNORECASE,
+)
 _HEADING = re.compile(r"^(#{2,6})\s+(.+?)\s*#*\s*$")
 _FIELD = re.compile(r"^\s*(?:[-*]\s+)?\**(status|date|deciders)\**\s*:\s*\**(.*)$", re.IGNORECASE)
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
@@ -213,11 +282,14 @@ def parse_adr(path: str, data: bytes) -> Adr:
 
     number: int | None = None
     title = ""
+    fenced = False
     for line in lines:
-        m = _TITLE.match(line)
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        m = None if fenced else _TITLE.match(line)
         if m:
-            title = m.group(2).strip()
-            number = int(m.group(1)) if m.group(1) else None
+            title = _TAGS.sub("", m.group(2)).strip()
+            number = int(m.group(1)) if m.group(1) and m.group(1).isdigit() else None
             break
     if isinstance(meta.get("title"), str) and not title:
         title = meta["title"].strip()
@@ -238,13 +310,20 @@ def parse_adr(path: str, data: bytes) -> Adr:
     elif "status" in fields:
         status_text = fields["status"]
     status = _status(status_text)
-    if not status:
+    supersedes, superseded_by = _links(status_text, path)
+    if not status and supersedes and not superseded_by:
+        status = "accepted"  # "Supersedes [20. …]" alone: a record in force replacing another
+        problems.append(f"{path}: the status names only what it supersedes; read as accepted")
+    elif not status and not status_text and _states_decision(sections, lines):
+        status = "accepted"  # MADR's status is optional: a record that decides, decided
+        problems.append(f"{path}: no status; read as accepted (it states a decision)")
+    elif not status:
+        first = " ".join(status_text.split())[:60]
         problems.append(
-            f"{path}: no status" if not status_text else f"{path}: unknown status {status_text!r}"
+            f"{path}: no status" if not status_text else f"{path}: unknown status {first!r}"
         )
     date = str(meta.get("date") or fields.get("date") or "").strip()
 
-    supersedes, superseded_by = _links(status_text, path)
     for key, out in (("supersedes", supersedes), ("superseded_by", superseded_by)):
         raw = meta.get(key) or meta.get(key.replace("_", "-"))
         for item in raw if isinstance(raw, list) else [raw] if raw else []:
@@ -255,16 +334,19 @@ def parse_adr(path: str, data: bytes) -> Adr:
     decision_key = next(
         (k for k in ("decision", "decision outcome", "decision-outcome") if k in sections), None
     )
-    decision_line, decision = sections[decision_key] if decision_key else (0, "")
+    decision = sections[decision_key][1] if decision_key else ""
 
     constraints = list(_explicit(meta, body, path, problems, offset))
     # The prose only: a fenced cairn block's messages are no sentences to derive rules from
     # (blanked line for line, so the sentences keep their line numbers).
-    prose = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), decision)
-    stated = {c.value.lower() for c in constraints}
-    derived = _derived(title, prose, decision_line + offset)
-    derived += _rejected_options(sections, prose, offset)
-    constraints += [c for c in derived if c.value.lower() not in stated]
+    prose_lines = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), body).split("\n")
+    try:
+        mentions = adr_prose.read(title, prose_lines, offset, catalog())
+    except Exception as exc:  # noqa: BLE001 - one record's prose never stops the log
+        problems.append(f"{path}: its prose could not be read ({type(exc).__name__})")
+        mentions = ()
+    if not constraints:  # a cairn: block states the record's rules; the prose adds none
+        constraints = derived_constraints(mentions)
     return Adr(
         path=path,
         number=number,
@@ -277,6 +359,39 @@ def parse_adr(path: str, data: bytes) -> Adr:
         superseded_by=tuple(dict.fromkeys(superseded_by)),
         constraints=tuple(constraints),
         problems=tuple(problems),
+        mentions=mentions,
+        stated_status=status_text.split("\n", 1)[0].strip()[:80],
+    )
+
+
+_TAGS = re.compile(r"<!--.*?-->|</?[A-Za-z][^>]*>")
+
+
+def _states_decision(sections: Mapping[str, tuple[int, str]], lines: Sequence[str]) -> bool:
+    keys = " ".join(sections)
+    if re.search(r"\bdecision\b|\boutcome\b", keys):
+        return True
+    return any(re.match(r"\s*(\*\*)?chosen option", line, re.I) for line in lines)
+
+
+def derived_constraints(
+    mentions: Sequence[Mention], vocabulary: adr_rules.Vocabulary | None = None
+) -> list[Constraint]:
+    """The constraints a record's prose sets (see :mod:`analyzers.adr_rules`)."""
+    return [constraint_of(r) for r in adr_rules.rules(mentions, catalog(), vocabulary)]
+
+
+def constraint_of(rule: adr_rules.Rule) -> Constraint:
+    return Constraint(
+        kind="any",
+        value=rule.value,
+        prefer=rule.prefer,
+        sentence=rule.sentence,
+        line=rule.line,
+        technology=rule.technology,
+        allow=rule.allow,
+        origin=rule.origin,
+        new_code=rule.new_code,
     )
 
 
@@ -300,8 +415,10 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     try:
         meta = safeyaml.load(raw)
     except yaml.YAMLError as exc:
-        problems.append(f"{path}: broken front matter ({_yaml_problem(exc)})")
-        return {}, rest, offset
+        problems.append(
+            f"{path}: broken front matter ({_yaml_problem(exc)}); its plain fields read"
+        )
+        return _plain_fields(raw), rest, offset
     if meta is None:
         return {}, rest, offset
     if not isinstance(meta, dict):
@@ -310,57 +427,131 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     return {str(k).lower(): v for k, v in meta.items()}, rest, offset
 
 
+_PLAIN_FIELD = re.compile(r"^(title|status|date)\s*:\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _plain_fields(raw: str) -> dict[str, Any]:
+    """The title, status and date of front matter YAML cannot read ("title: ADR006: Avoid
+    React.FC", a colon unquoted), each as the text after its key; never a ``cairn:`` block."""
+    out: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        m = _PLAIN_FIELD.match(line)
+        if m:
+            out.setdefault(m.group(1).lower(), m.group(2).strip("'\""))
+    return out
+
+
 def _sections(lines: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """Heading (lowercase) → (1-based line of its first body line, body text)."""
+    """Heading (lowercase) → (1-based line of its first body line, body text); the first of a
+    name wins. Every level but the title's counts ("# Status" as well as "### Status")."""
     out: dict[str, tuple[int, str]] = {}
     current: str | None = None
     start = 0
     buf: list[str] = []
+    titled = False
     for i, line in enumerate([*lines, "## \x00end"], start=1):
-        m = _HEADING.match(line)
-        if (m and len(m.group(1)) == 2) or line == "## \x00end":
+        m = _ANY_HEADING.match(line)
+        if m or line == "## \x00end":
+            if m and len(m.group(1)) == 1 and not titled:
+                titled = True
+                continue
             if current is not None and current not in out:
                 out[current] = (start, "\n".join(buf))
-            current = m.group(2).strip().lower() if m else None
+            current = m.group(2).strip().strip("*").strip().lower() if m else None
             start, buf = i + 1, []
+            if current and current.startswith("status:"):  # "## Status: Accepted"
+                out.setdefault("status", (i, current.split(":", 1)[1]))
+                current = None
         elif current is not None:
             buf.append(line)
     return out
 
 
+_ANY_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_TABLE_FIELD = re.compile(r"^\s*>?\s*\|\s*\**(status|date)\**\s*\|\s*`?([^|`]+?)`?\s*\|", re.I)
+
+
 def _fields(lines: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in lines[:40]:
-        m = _FIELD.match(line)
-        if m:
+    out = _table_fields(lines[:60])
+    for line in lines[:60]:
+        m = _FIELD.match(line) or _TABLE_FIELD.match(line)
+        if m and m.group(2).strip().strip("*").strip():
             out.setdefault(m.group(1).lower(), m.group(2).strip().strip("*").strip())
     return out
 
 
+def _table_fields(lines: Sequence[str]) -> dict[str, str]:
+    """Fields of a table whose header names them: "| Status | Date |" over "| Accepted | …"."""
+    rows = [
+        [c.strip().strip("*").strip() for c in line.strip().strip("|").split("|")]
+        for line in lines
+        if line.lstrip().startswith("|")
+    ]
+    for header, separator, values in zip(rows, rows[1:], rows[2:], strict=False):
+        if not all(re.fullmatch(r":?-{2,}:?", c) for c in separator if c):
+            continue
+        keys = [c.lower() for c in header]
+        if "status" not in keys or len(values) != len(keys):
+            continue
+        return {k: v for k, v in zip(keys, values, strict=True) if k in ("status", "date") and v}
+    return {}
+
+
+# Words of a status line, and the status each means. The first word that means one decides
+# ("Accepted; supersedes ADR-0045", "Adopted but not yet implemented", "Pending review").
+_STATUS_WORDS: tuple[tuple[str, str], ...] = (
+    ("superseded", "superseded"), ("superceded", "superseded"), ("replaced", "superseded"),
+    ("accepted", "accepted"), ("approved", "accepted"), ("adopted", "accepted"),
+    ("decided", "accepted"), ("agreed", "accepted"), ("done", "accepted"),
+    ("implemented", "accepted"), ("active", "accepted"), ("final", "accepted"),
+    ("merged", "accepted"), ("current", "accepted"), ("valid", "accepted"),
+    ("ratified", "accepted"),
+    ("completed", "accepted"), ("complete", "accepted"), ("live", "accepted"),
+    ("proposed", "proposed"), ("proposal", "proposed"), ("draft", "proposed"),
+    ("pending", "proposed"), ("review", "proposed"), ("reviewing", "proposed"),
+    ("progress", "proposed"), ("open", "proposed"), ("wip", "proposed"), ("rfc", "proposed"),
+    ("discussion", "proposed"), ("discussing", "proposed"), ("suggested", "proposed"),
+    ("rejected", "rejected"), ("declined", "rejected"), ("withdrawn", "rejected"),
+    ("abandoned", "rejected"), ("refused", "rejected"), ("dropped", "rejected"),
+    ("deprecated", "deprecated"), ("deprecate", "deprecated"), ("obsolete", "deprecated"),
+    ("retired", "deprecated"), ("outdated", "deprecated"), ("historic", "deprecated"),
+    ("amended", "amended"), ("amends", "accepted"), ("amend", "accepted"),
+)  # fmt: skip
+
+
 def _status(text: str) -> str:
-    for word in re.findall(r"[A-Za-z]+", text.lower())[:3]:
-        for status in STATUSES:
-            if word.startswith(status[:6]) and status.startswith(word[: len(status)]):
+    text = re.sub(r"~~?[^~\n]*~~?", " ", text)  # a status struck through is no longer it
+    # a badge: its text and the words of its address ("badgen.net/badge/ADR/approved/green")
+    text = _BADGE.sub(lambda m: f"{m.group(1)} {_badge_words(m.group(2))} ", text)
+    words = re.findall(r"[A-Za-z]+", text.lower())[:6]
+    if words[:2] in (["not", "accepted"], ["not", "approved"]):
+        return "rejected"
+    for word in words:
+        for stem, status in _STATUS_WORDS:
+            if word == stem or (len(word) > 5 and word.startswith(stem)):
                 return status
-        if word in ("approved", "adopted", "decided"):
-            return "accepted"
-        if word in ("draft", "proposal"):
-            return "proposed"
-        if word in ("deprecate", "obsolete"):
-            return "deprecated"
-        if word in ("amends", "amend"):
-            return "accepted"
     return ""
+
+
+_BADGE = re.compile(r"\[?!\[([^\]]*)\]\(([^)\s]*)[^)]*\)(?:\]\([^)]*\))?")
+
+
+def _badge_words(url: str) -> str:
+    path = url.split("://", 1)[-1].split("/", 1)[-1]
+    return " ".join(w for w in re.split(r"[/_.?=&-]+", path) if w.lower() not in ("badge", "svg"))
+
+
+_SUPERSEDED_BY = re.compile(r"\bsuper[sc]eded\s+by\b|\breplaced\s+by\b", re.I)
+_SUPERSEDES = re.compile(r"(?<!partial )\bsuper[sc]edes\b|\breplaces\b", re.I)
 
 
 def _links(status_text: str, path: str) -> tuple[list[str], list[str]]:
     supersedes: list[str] = []
     superseded_by: list[str] = []
     for line in status_text.split("\n"):
-        lower = line.lower()
-        if "superseded by" in lower:
+        if _SUPERSEDED_BY.search(line):
             target = superseded_by
-        elif "supersedes" in lower:
+        elif _SUPERSEDES.search(line):
             target = supersedes
         else:
             continue
@@ -373,11 +564,14 @@ def _links(status_text: str, path: str) -> tuple[list[str], list[str]]:
 
 
 def _ref(raw: str, path: str) -> str:
-    """A link target as a repository path, or ``ADR-n``."""
+    """A link target as a repository path, ``ADR-n``, or ``file:<name>`` for a full URL (found
+    in the log by its file name)."""
     m = _ADR_REF.fullmatch(raw.strip()) or re.fullmatch(r"\s*(\d{1,5})\s*", raw)
     if m:
         return f"ADR-{int(m.group(1))}"
-    target = raw.split("#", 1)[0]
+    target = raw.split("#", 1)[0].split("?", 1)[0]
+    if re.match(r"^[a-z][a-z+.-]*://", target, re.I):
+        return "file:" + posixpath.basename(target.rstrip("/"))
     return posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
 
 
@@ -455,6 +649,7 @@ def _forbids(
             language=str(item.get("language", "")),
             scope=scope,
             explicit=True,
+            technology=_technology(value) if kind in ("any", "dependency", "import") else "",
         )
 
 
@@ -489,295 +684,15 @@ def _prefers(
             language=str(item.get("language", "")),
             scope=scope,
             explicit=True,
+            technology=_technology(instead),
+            allow=tuple(sorted(catalog().named(use))),
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Derived constraints: the decision's own sentences
-
-_TERM = r"(`[^`\n]+`|[A-Za-z@][\w.@/+-]*[\w])"
-_PATTERNS: tuple[tuple[re.Pattern[str], int, int], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), prefer, avoid)
-    for p, prefer, avoid in (
-        (rf"\buse\s+{_TERM}\s+instead\s+of\s+{_TERM}", 1, 2),
-        (rf"\bprefer\s+{_TERM}\s+(?:over|to)\s+{_TERM}", 1, 2),
-        (rf"\breplace\s+{_TERM}\s+(?:with|by)\s+{_TERM}", 2, 1),
-        (rf"{_TERM}\s+rather\s+than\s+{_TERM}", 1, 2),
-        (rf"\b(?:do\s+not|don't|never|must\s+not|shall\s+not)\s+use\s+{_TERM}", 0, 1),
-        (rf"\bavoid(?:ing)?\s+{_TERM}", 0, 1),
-        (rf"\bwe\s+will\s+(?:remove|drop|stop\s+using)\s+{_TERM}", 0, 1),
-    )
-)
-_STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "the",
-        "it",
-        "this",
-        "that",
-        "them",
-        "these",
-        "those",
-        "we",
-        "our",
-        "us",
-        "you",
-        "all",
-        "any",
-        "some",
-        "one",
-        "it's",
-        "its",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "by",
-        "as",
-        "be",
-        "is",
-        "are",
-        "was",
-        "were",
-        "will",
-        "can",
-        "may",
-        "should",
-        "must",
-        "not",
-        "no",
-        "more",
-        "less",
-        "using",
-        "use",
-        "used",
-        "duplication",
-        "complexity",
-    }
-)
-
-
-# Words that may follow the thing a sentence avoids ("avoid yarn in CI", "do not use moment
-# anymore"). Any other lowercase word makes the term a modifier of a noun phrase ("avoid global
-# state", "avoid test doubles", "do not use docker compose in production"): no rule from it.
-_FOLLOWERS = frozenset(
-    {"in", "for", "on", "at", "to", "when", "and", "or", "with", "from", "as", "by", "anymore",
-     "any", "again", "here", "there", "now", "unless", "except", "because", "since", "if",
-     "where", "which", "that", "but", "so", "across", "within", "inside", "outside", "directly",
-     "altogether", "entirely", "anywhere", "going", "instead", "over", "than", "is", "are",
-     "was", "were", "has", "have", "had", "will", "would", "should", "must", "can", "may",
-     "itself", "until", "after", "before", "during", "while", "via", "into", "under",
-     "the", "a", "an", "our", "its", "their", "this", "these", "those", "all", "every"}
-)  # fmt: skip
-_NEXT_WORD = re.compile(r"\s+([a-z][a-z'-]*)\b")
-
-
-def _modifier(raw: str, rest: str) -> bool:
-    """Whether a bare term is followed by a noun it qualifies (the prose's "global state")."""
-    if raw.startswith("`"):
-        return False
-    m = _NEXT_WORD.match(rest)
-    return m is not None and m.group(1) not in _FOLLOWERS
-
-
-def _term(raw: str) -> str:
-    if raw.startswith("`"):
-        return raw.strip("`").strip()
-    word = raw.strip().rstrip(".,;:")
-    return "" if word.lower() in _STOPWORDS else word
-
-
-def derive(text: str, line: int = 0) -> list[Constraint]:
-    """(prefer X, avoid Y) from sentences like "use X instead of Y" or "do not use Y"."""
-    out: list[Constraint] = []
-    seen: set[str] = set()
-    for n, raw_line in enumerate(text.split("\n")):
-        for pattern, prefer_group, avoid_group in _PATTERNS:
-            for m in pattern.finditer(raw_line):
-                avoid = _term(m.group(avoid_group))
-                if _modifier(m.group(avoid_group), raw_line[m.end(avoid_group) :]):
-                    continue
-                prefer = _term(m.group(prefer_group)) if prefer_group else ""
-                if not avoid or avoid in seen or avoid == prefer:
-                    continue
-                seen.add(avoid)
-                out.append(
-                    Constraint(
-                        kind="any",
-                        value=avoid,
-                        prefer=prefer,
-                        sentence=_sentence(raw_line, m.start(), m.end()),
-                        line=line + n if line else 0,
-                    )
-                )
-    return out
-
-
-def _derived(title: str, decision: str, line: int) -> list[Constraint]:
-    found = derive(decision, line)
-    known = {c.value for c in found}
-    return found + [c for c in derive(title) if c.value not in known]
-
-
-def _rejected_options(
-    sections: Mapping[str, tuple[int, str]], decision: str, offset: int
-) -> list[Constraint]:
-    options = sections.get("considered options")
-    chosen = re.search(r"chosen option:\s*\"?\[?([^\"\],]+)", decision, re.IGNORECASE)
-    if options is None or chosen is None:
-        return []
-    pick = chosen.group(1).strip().strip("`*")
-    out = []
-    for i, line in enumerate(options[1].split("\n")):
-        m = re.match(r"^\s*[-*]\s+\[?`?([^`\]\n]+?)`?\]?(?:\(.*\))?\s*$", line)
-        if not m:
-            continue
-        option = m.group(1).strip()
-        if option.lower() == pick.lower() or not re.fullmatch(r"[\w.@/+-]+", option):
-            continue  # only single names resolve to a package, module or command
-        out.append(
-            Constraint(
-                kind="any",
-                value=option,
-                prefer=pick if re.fullmatch(r"[\w.@/+-]+", pick) else "",
-                sentence=f'Chosen option: "{pick}" (considered: {option})',
-                line=options[0] + offset + i,
-            )
-        )
-    return out
-
-
-def _sentence(line: str, start: int, end: int) -> str:
-    lo = max(line.rfind(". ", 0, start) + 2, 0) if ". " in line[:start] else 0
-    hi = line.find(". ", end)
-    return line[lo : hi + 1 if hi >= 0 else len(line)].strip(" -*")
-
-
-# ---------------------------------------------------------------------------------------------
-# The log: supersession graph, duplicates, cycles, silent reversals
-
-
-def build_log(records: Iterable[Adr]) -> DecisionLog:
-    """What binds (accepted, superseded by nothing), and every inconsistency found on the way."""
-    adrs = sorted(records, key=lambda a: (a.number if a.number is not None else 1 << 30, a.path))
-    problems: list[str] = [p for a in adrs for p in a.problems]
-    by_path = {a.path: a for a in adrs}
-    by_number: dict[int, list[Adr]] = {}
-    for a in adrs:
-        if a.number is not None:
-            by_number.setdefault(a.number, []).append(a)
-    for number, same in sorted(by_number.items()):
-        if len(same) > 1:
-            paths = ", ".join(a.path for a in same)
-            problems.append(f"ADR number {number} is used by {len(same)} records: {paths}")
-
-    def resolve(ref: str, origin: Adr) -> Adr | None:
-        if ref.startswith("ADR-"):
-            same = by_number.get(int(ref[4:]))
-            if same:
-                return same[0]
-        elif ref in by_path:
-            return by_path[ref]
-        problems.append(f"{origin.path}: links to {ref}, which is not in the decision log")
-        return None
-
-    successors: dict[str, set[str]] = {a.path: set() for a in adrs}
-    for a in adrs:
-        for ref in a.superseded_by:
-            target = resolve(ref, a)
-            if target is not None and target is not a:
-                successors[a.path].add(target.path)
-        for ref in a.supersedes:
-            target = resolve(ref, a)
-            if target is not None and target is not a:
-                successors[target.path].add(a.path)
-                if target.status not in ("superseded", "deprecated", "rejected", "amended"):
-                    problems.append(
-                        f"{target.path}: {a.label} supersedes it, but its status is still "
-                        f"{target.status or 'unset'}"
-                    )
-    for cycle in _cycles(successors):
-        problems.append("supersession cycle: " + " → ".join(cycle))
-
-    binding = [a for a in adrs if a.status == "accepted" and not successors[a.path]]
-    binding, reversals = _silent_reversals(binding)
-    problems += reversals
-    return DecisionLog(records=tuple(adrs), binding=tuple(binding), problems=tuple(problems))
-
-
-def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
-    found: list[list[str]] = []
-    state: dict[str, int] = {}
-    for root in sorted(graph):
-        if state.get(root):
-            continue
-        stack: list[tuple[str, list[str]]] = [(root, sorted(graph[root]))]
-        path = [root]
-        state[root] = 1
-        while stack:
-            node, todo = stack[-1]
-            if not todo:
-                stack.pop()
-                path.pop()
-                state[node] = 2
-                continue
-            nxt = todo.pop()
-            if state.get(nxt) == 1:
-                found.append([*path[path.index(nxt) :], nxt])
-            elif not state.get(nxt):
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, sorted(graph.get(nxt, ()))))
-    return found
-
-
-def _silent_reversals(binding: list[Adr]) -> tuple[list[Adr], list[str]]:
-    """A later accepted record that prefers what an earlier one avoids reverses it silently.
-
-    The later one is taken to bind and the earlier one's reversed constraint is dropped; the
-    inconsistency is reported, so the log can be fixed with an explicit supersession.
-    """
-    problems: list[str] = []
-    kept: list[Adr] = []
-    for i, a in enumerate(binding):
-        dropped: set[str] = set()
-        for later in binding[i + 1 :]:
-            wanted = {c.prefer.lower() for c in later.constraints if c.prefer}
-            avoided = {c.value.lower() for c in later.constraints}
-            for c in a.constraints:
-                if c.value.lower() in wanted or (c.prefer and c.prefer.lower() in avoided):
-                    if c.value not in dropped:
-                        problems.append(
-                            f"{later.label} '{later.title}' reverses {a.label} '{a.title}' "
-                            f"(about `{c.value}`) without superseding it; "
-                            f"following {later.label}"
-                        )
-                    dropped.add(c.value)
-        if dropped:
-            a = _without(a, dropped)
-        kept.append(a)
-    return kept, problems
-
-
-def _without(a: Adr, values: set[str]) -> Adr:
-    return Adr(
-        path=a.path,
-        number=a.number,
-        title=a.title,
-        status=a.status,
-        date=a.date,
-        decision=a.decision,
-        body=a.body,
-        supersedes=a.supersedes,
-        superseded_by=a.superseded_by,
-        constraints=tuple(c for c in a.constraints if c.value not in values),
-        problems=a.problems,
-    )
+def _technology(value: str) -> str:
+    """The catalog's technology an explicit rule names, when it names exactly one."""
+    techs = catalog().named(value)
+    return next(iter(techs)) if len(techs) == 1 else ""
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -785,3 +700,19 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None)
     refused = isinstance(problem, str) and ("not allowed" in problem or "not read" in problem)
     return f"{type(exc).__name__}: {problem}" if refused else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived constraints: what the prose chose, rejected and removed (see analyzers.adr_prose)
+
+
+def derive(text: str, line: int = 0) -> list[Constraint]:
+    """The constraints a decision's sentences set on their own (read as a Decision section)."""
+    lines = text.split("\n")
+    mentions = adr_prose.read("", ["## Decision", "", *lines], max(line - 3, 0), catalog())
+    return derived_constraints(mentions)
+
+
+from analyzers.adr_timeline import build_log  # noqa: E402  (the log needs the records above)
+
+__all__ = ["build_log"]

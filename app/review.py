@@ -108,7 +108,9 @@ async def review(
     )
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
-    decisions = await decision_inputs(store, repo, source, head, diffs, history, analysis=runner)
+    decisions = await decision_inputs(
+        store, repo, source, head, diffs, history, base, analysis=runner
+    )
     head_files = await changed_files(source, head, diffs, analysis=runner)
     ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
     if wants_codebase(config.patterns):  # the index at base, for mined conventions

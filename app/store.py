@@ -16,7 +16,8 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
-from analyzers.adr import PARSER_VERSION, Adr, Constraint
+from analyzers.adr import Adr, Constraint, reader_version
+from analyzers.adr_prose import Mention
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
 from checks.context import Declaration, LocatedUnit
@@ -580,7 +581,8 @@ class Store:
         rows = await self.pool.fetch(
             "SELECT path, blob_sha, parser FROM decisions WHERE repo_id = $1", repo_id
         )
-        return {r["path"]: r["blob_sha"] if r["parser"] == PARSER_VERSION else "" for r in rows}
+        version = reader_version()
+        return {r["path"]: r["blob_sha"] if r["parser"] == version else "" for r in rows}
 
     async def save_decisions(
         self, repo_id: int, parsed: Sequence[tuple[str, Adr]], gone: Sequence[str]
@@ -636,7 +638,13 @@ class Store:
 
 def _decision_record(repo_id: int, sha: str, a: Adr) -> tuple[Any, ...]:
     explicit = [c.to_json() for c in a.constraints if c.explicit]
-    derived = [c.to_json() for c in a.constraints if not c.explicit]
+    # What was read from the prose: its rules and the reading they come from (the rules are
+    # read again with the repository's vocabulary when a review needs them).
+    derived = {
+        "constraints": [c.to_json() for c in a.constraints if not c.explicit],
+        "mentions": [m.to_json() for m in a.mentions],
+        "stated_status": a.stated_status,
+    }
     return (
         repo_id,
         a.path,
@@ -652,12 +660,15 @@ def _decision_record(repo_id: int, sha: str, a: Adr) -> tuple[Any, ...]:
         json.dumps(explicit),
         json.dumps(derived),
         json.dumps(list(a.problems)),
-        PARSER_VERSION,
+        reader_version(),
     )
 
 
 def _adr(row: asyncpg.Record) -> Adr:
-    constraints = [*json.loads(row["explicit"]), *json.loads(row["derived"])]
+    derived = json.loads(row["derived"])
+    if isinstance(derived, list):  # a record stored by an older parser: read again on index
+        derived = {"constraints": derived}
+    constraints = [*json.loads(row["explicit"]), *derived.get("constraints", [])]
     return Adr(
         path=row["path"],
         number=row["number"],
@@ -670,6 +681,8 @@ def _adr(row: asyncpg.Record) -> Adr:
         superseded_by=tuple(row["superseded_by"]),
         constraints=tuple(Constraint.from_json(c) for c in constraints),
         problems=tuple(json.loads(row["problems"])),
+        mentions=tuple(Mention.from_json(m) for m in derived.get("mentions", [])),
+        stated_status=str(derived.get("stated_status", "")),
     )
 
 

@@ -21,15 +21,18 @@ from typing import Any
 
 import asyncpg
 
-from analyzers.additions import Added, additions
-from analyzers.adr import Adr, Constraint, DecisionLog, HistoryEntry, build_log
+from analyzers.additions import Added, additions, owners
+from analyzers.adr import Adr, Constraint, DecisionLog, HistoryEntry
 from analyzers.adr_block import cairn_block
+from analyzers.adr_prose import CHOSEN, NEGATIVE, REJECTED
+from analyzers.catalog import catalog
 from analyzers.parse import parse_file
 from app import database
-from app.decisions import index_decisions
+from app.decisions import decision_log_at
 from app.errors import CairnError
 from app.git import GitRepo
 from app.history import FORMAT_ARGS, GitHistory, commit_entry, parse_log
+from app.indexer import index_commit
 from app.settings import Settings
 from app.source import LocalSource
 from app.store import Repository, Store
@@ -90,9 +93,12 @@ def parse_target(target: str) -> tuple[str, int | None]:
 async def decision_log(
     store: Store, repo: Repository, git: GitRepo, commit: str, config: CairnConfig
 ) -> DecisionLog:
-    """The decision log at ``commit``, through the store (ADRs parsed when their blob changed)."""
-    await index_decisions(store, repo, LocalSource(git), commit, config.decisions.paths)
-    return build_log(await store.decisions(repo.id))
+    """The decision log at ``commit``, through the store (ADRs parsed when their blob changed),
+    read with what the repository uses there (stale decisions) and its history. The index is
+    brought to ``commit`` first (only unseen blobs parsed): its imports are part of that use."""
+    source = LocalSource(git)
+    await index_commit(store, repo, source, commit, decision_paths=config.decisions.paths)
+    return await decision_log_at(store, repo, source, commit)
 
 
 async def why(
@@ -126,10 +132,11 @@ async def why(
 
 
 def _unit_at(path: str, data: bytes, line: int | None) -> tuple[tuple[int, int] | None, list[str]]:
-    """The lines to follow in the log, and the names of the units around ``line``."""
-    if line is None:
-        return None, []
+    """The lines to follow in the log, and the names of the units around ``line`` (without a
+    line: the file's top-level units, which a record may name in code)."""
     parsed = parse_file(path, data)
+    if line is None:
+        return None, [u.name for u in (parsed.units if parsed else ()) if "." not in u.qualname]
     around = [u for u in (parsed.units if parsed else ()) if u.start_line <= line <= u.end_line]
     if not around:
         return (line, line), []
@@ -156,6 +163,10 @@ def _decision(
         if used is not None:
             reasons.append(f"it decides about `{used}`, which {path} uses")
             break
+    else:
+        about = _technology_reason(adr, path, brought)
+        if about:
+            reasons.append(about)
     mentioned = _mentions(adr.body, path, names)
     if mentioned:
         reasons.append(f"it mentions `{mentioned}`")
@@ -173,6 +184,26 @@ def _decision(
         path=adr.path,
         status=status,
     )
+
+
+def _technology_reason(adr: Adr, path: str, brought: Sequence[Added]) -> str:
+    """Why a record that chose, rejected or removed a technology the file uses is listed."""
+    cat = catalog()
+
+    used: dict[str, str] = {}
+    for a in brought:
+        for tech in owners(a, cat):
+            used.setdefault(tech, a.name)
+    for m in adr.mentions:
+        if not m.tech or not (m.stance == CHOSEN or m.stance in NEGATIVE):
+            continue
+        hit = next((used[t] for t in sorted(cat.expand(m.tech)) if t in used), None)
+        if hit is not None:
+            verb = (
+                "chose" if m.stance == CHOSEN else "rejected" if m.stance == REJECTED else "removed"
+            )
+            return f"it {verb} `{m.term}`, which {path} uses (`{hit}`)"
+    return ""
 
 
 def _about(c: Constraint, a: Added) -> bool:
@@ -293,8 +324,13 @@ def decisions_document(log: DecisionLog) -> dict[str, Any]:
                 "supersedes": list(a.supersedes),
                 "superseded_by": list(a.superseded_by),
                 "constraints": [c.to_json() for c in binding.get(a.path, a).constraints],
+                "mentions": [m.to_json() for m in a.mentions if m.stance != "mentioned"],
             }
             for a in log.records
+        ],
+        "stale": [
+            {"path": a.path, "label": a.label, "constraint": c.to_json(), "why": why}
+            for a, c, why in log.stale
         ],
         "problems": list(log.problems),
     }
@@ -312,19 +348,50 @@ def render_decisions(log: DecisionLog) -> str:
         date = f" {a.date}" if a.date else ""
         out.append(f"{a.label}  {_one_line(a.title)}  [{status}]{date}")
         out.append(f"    {a.path}" + (f"; {'; '.join(links)}" if links else ""))
-        for c in binding.get(a.path, a).constraints:
-            out.append(f"    {_constraint(c)}")
-    if log.problems:
+        if a.stated_status and a.status and a.stated_status.lower().split()[:1] != [a.status]:
+            out.append(f"    status as written: {_one_line(a.stated_status)!r}")
+        read = _stances(a)
+        if read:
+            out.append(f"    read: {read}")
+        constraints = binding.get(a.path, a).constraints
+        siblings = [c for c in constraints if c.origin == "sibling"]
+        for c in constraints:
+            if c.origin != "sibling":
+                out.append(f"    {_constraint(c)}")
+        if siblings:
+            names = ", ".join(f"`{c.value}`" for c in siblings[:8])
+            more = f" and {len(siblings) - 8} more" if len(siblings) > 8 else ""
+            out.append(
+                f"    derived: passes over {names}{more}, alternatives to `{siblings[0].prefer}` "
+                "the repository does not use yet"
+            )
+    if log.stale:
+        out += ["", "Stale decisions (read, not enforced):"]
+        out += [f"  - {_one_line(why)}" for _, _, why in log.stale]
+    stale = {why for _, _, why in log.stale}
+    problems = [p for p in log.problems if p not in stale]  # listed once, as stale
+    if problems:
         out += ["", "Problems of the log:"]
-        out += [f"  - {_one_line(p)}" for p in log.problems]
+        out += [f"  - {_one_line(p)}" for p in problems]
     return "\n".join(out)
 
 
+def _stances(a: Adr) -> str:
+    """What the record chose, rejected and removed, in a few words."""
+    parts = []
+    for stance in ("chosen", "rejected", "removed"):
+        terms = list(dict.fromkeys(m.term for m in a.mentions if m.stance == stance))
+        if terms:
+            parts.append(f"{stance} " + ", ".join(f"`{_one_line(x)}`" for x in terms[:6]))
+    return "; ".join(parts)
+
+
 def suggestions(log: DecisionLog) -> list[tuple[Adr, str]]:
-    """For each binding record with constraints read from its prose: the block that states them."""
+    """For each binding record with constraints read from its prose: the block that states them
+    (the alternatives a choice passes over without naming them are left to the prose)."""
     out = []
     for a in log.binding:
-        derived = [c for c in a.constraints if not c.explicit]
+        derived = [c for c in a.constraints if not c.explicit and c.origin != "sibling"]
         if derived:
             out.append((a, cairn_block(derived)))
     return out
@@ -343,6 +410,10 @@ def render_suggestions(found: Sequence[tuple[Adr, str]]) -> str:
 
 def _constraint(c: Constraint) -> str:
     origin = "explicit" if c.explicit else "derived"
+    if c.origin in ("weighed", "evidence"):
+        origin += (
+            f" ({'an option passed over' if c.origin == 'weighed' else 'its change removed it'})"
+        )
     what = f"avoid {c.kind} `{c.value}`" if c.kind != "any" else f"avoid `{c.value}`"
     if c.prefer:
         what += f" (prefer `{c.prefer}`)"

@@ -123,10 +123,10 @@ def _write_report() -> None:
     if run.get("cairn_error"):
         notes.append(f"Cairn could not be installed: {run['cairn_error']}")
     text = out.render(notes)
-    # Keep the sections that app_speed.py, rules.py, decisions.py and reliability.py write between
-    # their markers.
+    # Keep the sections that app_speed.py, rules.py, decisions.py, decisions_real.py,
+    # reliability.py and the footprint bench write between their markers.
     kept = RESULTS.read_text() if RESULTS.exists() else ""
-    for block in ("app_speed", "rules", "decisions", "reliability", "footprint"):
+    for block in ("app_speed", "rules", "decisions", "decisions-real", "reliability", "footprint"):
         end_marker = f"<!-- {block}:end -->"
         begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
         if -1 < begin < end:

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from analyzers.additions import Added, additions
+from analyzers.additions import Added, additions, owners
 from analyzers.adr import Adr, Constraint, DecisionInputs
+from analyzers.catalog import Catalog, catalog
 from analyzers.constructs import query_lines
 from analyzers.languages import language_for_path, language_named
 from analyzers.rulebounds import RuleError, compile_regex
@@ -88,13 +89,42 @@ class DecisionsCheck:
         inputs = ctx.decisions
         findings: list[Finding] = []
         added = [
-            (f.path, f.lines, a) for f in inputs.added for a in additions(f.path, f.lines, f.text)
+            (f.path, f.lines, a)
+            for f in inputs.added
+            for a in additions(f.path, f.lines, f.text, new=f.new)
         ]
+        ranked: list[tuple[tuple[int, int], str, Finding]] = []
         for adr in inputs.log.binding:
             for c in adr.constraints:
-                findings.extend(_violations(adr, c, inputs, added, ctx.head))
+                rank = _rank(adr, c)
+                ranked += [(rank, w, f) for w, f in _violations(adr, c, inputs, added, ctx.head)]
+        findings.extend(_strongest(ranked))
         findings.extend(_hygiene(inputs))
         return _unique(findings)
+
+
+_ORIGIN_RANK = {"": 1, "evidence": 1, "weighed": 2, "sibling": 3}
+
+
+def _rank(adr: Adr, c: Constraint) -> tuple[int, int]:
+    """How directly a record decides about what a constraint forbids (lower: more directly):
+    a ``cairn:`` block, then what the record states or its own change removed, then an option
+    it passed over, then an alternative of what it chose; among equals, the record whose title
+    names the forbidden or the preferred thing."""
+    origin = 0 if c.explicit else _ORIGIN_RANK.get(c.origin, 1)
+    title = adr.title.lower()
+    named = any(v and v.lower() in title for v in (c.value, c.prefer))
+    return origin, 0 if named else 1
+
+
+def _strongest(ranked: list[tuple[tuple[int, int], str, Finding]]) -> list[Finding]:
+    """One offending line, one decision: where several records forbid the same addition, the
+    findings of the records that decide it most directly (every one of those, in log order)."""
+    best: dict[tuple[str, int, str], tuple[int, int]] = {}
+    for rank, what, f in ranked:
+        key = (f.path, f.start_line, what)
+        best[key] = min(best.get(key, rank), rank)
+    return [f for rank, what, f in ranked if rank == best[(f.path, f.start_line, what)]]
 
 
 def _violations(
@@ -103,7 +133,8 @@ def _violations(
     inputs: DecisionInputs,
     added: list[tuple[str, tuple[tuple[int, str], ...], Added]],
     head: HeadFiles,
-) -> Iterable[Finding]:
+) -> Iterable[tuple[str, Finding]]:
+    """Each addition ``c`` forbids: what was added (its identity on the line), its finding."""
     if c.kind == "query":
         for f in inputs.added:
             source = head.source_of(f.path) if _applies(c, f.path) else None
@@ -112,7 +143,11 @@ def _violations(
             numbers = {number for number, _ in f.lines}
             for line in query_lines(language_named(c.language), c.value, f.path, source):
                 if line in numbers:
-                    yield _finding(adr, c, f.path, line, "a match of its query", "code", inputs)
+                    what = f"query:{c.value}"
+                    yield (
+                        what,
+                        _finding(adr, c, f.path, line, "a match of its query", "code", inputs),
+                    )
         return
     if c.kind == "regex" or c.kind == "call":
         try:  # on RE2: linear in the line, whatever the ADR's pattern (analyzers.rulebounds)
@@ -128,16 +163,36 @@ def _violations(
                 if c.kind == "call" and text.lstrip().startswith(("#", "//")):
                     continue
                 if pattern.search(text):
-                    yield _finding(adr, c, f.path, number, c.value, "code", inputs)
+                    what = f"{c.kind}:{c.value}"
+                    yield what, _finding(adr, c, f.path, number, c.value, "code", inputs)
         return
+    texts = {f.path: dict(f.lines) for f in inputs.added}
+    seen: dict[tuple[str, str, str], int] = {}
     for path, _, a in added:
-        if not _applies(c, path) or not _kind_matches(c, a) or not _names(c.value, a):
+        if not _applies(c, path) or not _kind_matches(c, a) or not matches(c, a, catalog()):
             continue
-        yield _finding(adr, c, path, a.line, a.name, a.where, inputs)
+        text = " ".join(texts[path].get(a.line, "").split())
+        n = seen[(path, a.name, text)] = seen.get((path, a.name, text), 0) + 1
+        where = f"{text}#{n}" if n > 1 else text  # the same line twice is two findings
+        yield f"{a.kind}:{a.name}", _finding(adr, c, path, a.line, a.name, a.where, inputs, where)
 
 
 def _kind_matches(c: Constraint, a: Added) -> bool:
     return c.kind == "any" or c.kind == a.kind
+
+
+def matches(c: Constraint, a: Added, cat: Catalog) -> bool:
+    """Whether ``a`` is what ``c`` forbids: literally, or as something of its technology."""
+    if (not c.technology or " " not in c.value) and a.kind in _LITERAL and _names(c.value, a):
+        return not (owners(a, cat) & set(c.allow))
+    if not c.technology:
+        return False
+    found = owners(a, cat)
+    forbidden = {t for t in cat.expand(c.technology) if t not in c.allow}
+    return bool(found & forbidden) and not (found & set(c.allow))
+
+
+_LITERAL = ("import", "dependency", "command")
 
 
 def _names(value: str, a: Added) -> bool:
@@ -179,6 +234,7 @@ def _finding(
     name: str,
     where: str,
     inputs: DecisionInputs,
+    text: str = "",
 ) -> Finding:
     accepted = f"accepted {adr.date}" if adr.date else "accepted"
     quote = c.message or c.sentence or adr.decision or adr.title
@@ -187,9 +243,20 @@ def _finding(
         quote = quote[: MAX_QUOTE - 1] + "…"
     instead = f" (use `{c.prefer}` instead)" if c.prefer else ""
     what = name if name.startswith("a match") else f"`{name}`"
+    if where == "file":
+        what, where = f"`{name}`", "a configuration file of " + _named(c)
+    elif where in ("image", "service"):
+        where = f"container {where}"
+    said = f"decided: «{quote}»" + {
+        "weighed": f" (passing over {_named(c)})",
+        "sibling": f" (choosing `{c.prefer}` for this)",
+        "evidence": f" (its own change removed `{c.value}`)",
+    }.get(c.origin, "")
+    if c.origin == "sibling":
+        instead = ""
     message = (
         f"This adds {what} ({where}), but {adr.label} '{adr.title}' ({accepted}) "
-        f"decided: «{quote}»{instead}. Supersede the ADR or follow it."
+        f"{said}{instead}. Supersede the ADR or follow it."
     )
     return Finding(
         check="decisions",
@@ -209,8 +276,17 @@ def _finding(
             ),
             *_history(adr, inputs),
         ),
-        fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name),
+        fingerprint=fingerprint("decisions", adr.path, c.kind, c.value, path, name, *_where(text)),
     )
+
+
+def _named(c: Constraint) -> str:
+    return f"`{c.value}`"
+
+
+def _where(text: str) -> tuple[str, ...]:
+    """What tells two offending lines of one file apart, stable when lines move: the text."""
+    return (" ".join(text.split()),) if text else ()
 
 
 def _history(adr: Adr, inputs: DecisionInputs) -> Iterable[Evidence]:

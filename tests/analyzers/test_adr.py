@@ -41,7 +41,7 @@ def fixture(name: str) -> Adr:
             "Use httpx as the HTTP client",
             "accepted",
             "2021-03-04",
-            {("requests", "httpx")},
+            {("requests", "httpx"), ("urllib3", "httpx")},
             id="madr2-rejected-options",
         ),
         pytest.param(
@@ -68,7 +68,7 @@ def fixture(name: str) -> Adr:
             "Wrap errors with the standard library",
             "accepted",
             "2023-05-05",
-            {("github.com/pkg/errors", "")},
+            {("github.com/pkg/errors", "fmt.Errorf")},
             id="log4brains",
         ),
         pytest.param(
@@ -190,8 +190,9 @@ def test_a_silent_reversal_is_reported_and_the_later_record_followed() -> None:
     assert log.binding[0].constraints == ()  # reversed by ADR-0004: no longer enforced
     assert [c.value for c in log.binding[1].constraints] == ["yarn"]
     assert log.problems == (
-        "ADR-0004 'Use npm instead of yarn' reverses ADR-0002 'Use yarn' (about `npm`) "
-        "without superseding it; following ADR-0004",
+        "ADR-0004 'Use npm instead of yarn' chooses `npm`, which ADR-0002 'Use yarn' rejected, "
+        "without superseding it; following ADR-0004. Write in ADR-0002's status: "
+        '"Superseded by [ADR-0004](0004-use-npm-instead-of-yarn.md)"',
     )
 
 
@@ -302,8 +303,13 @@ def test_where_the_log_lives() -> None:
     assert is_adr_path("docs/adr/0001-x.md", ["docs/adr"])
     assert not is_adr_path("docs/adr/README.md", ["docs/adr"])
     assert not is_adr_path("docs/adr/template.md", ["docs/adr"])
-    assert not is_adr_path("docs/adr/sub/0001-x.md", ["docs/adr"])
-    assert not is_adr_path("docs/adr/0001-x.txt", ["docs/adr"])
+    assert is_adr_path("docs/adr/app/0001-x.md", ["docs/adr"])  # a log of one part
+    assert not is_adr_path("docs/adr/img/0001-x.md", ["docs/adr"])
+    assert not is_adr_path("docs/adr/app/sub/0001-x.md", ["docs/adr"])
+    assert is_adr_path("docs/adr/0001-x.txt", ["docs/adr"])  # adr-tools logs hold text files
+    assert is_adr_path("docs/adr/0025-caching", ["docs/adr"])  # and numbered files, no extension
+    assert not is_adr_path("docs/adr/0001-x.png", ["docs/adr"])
+    assert not is_adr_path("docs/adr/notes.txt", ["docs/adr"])
 
 
 @pytest.mark.parametrize(

@@ -336,3 +336,36 @@ def test_the_text_counts_one_item_in_the_singular() -> None:
     )
     two = render_why("billing/dates.py", None, [commit, commit]).splitlines()[0]
     assert two == "billing/dates.py: 2 decisions, pull requests and commits, newest first"
+
+
+def test_why_finds_records_through_the_catalog() -> None:
+    from analyzers.additions import additions
+    from app.why import _decision
+
+    def brought(path: str, text: str) -> list[object]:
+        lines = tuple(enumerate(text.split("\n"), start=1))
+        return list(additions(path, lines, text, new=True))
+
+    moment = parse_adr(
+        "docs/adr/0003-dates.md",
+        b"# 3. Dates\n\n## Status\n\nAccepted\n\n## Decision\n\nAvoid Moment.js; use date-fns.\n",
+    )
+    emotion = parse_adr(
+        "docs/adr/0004-styles.md",
+        b"# 4. Styles\n\n## Status\n\nAccepted\n\n## Decision\n\nWe will use Emotion for styles.\n",
+    )
+    binding = {moment.path: moment, emotion.path: emotion}
+    a_ts = brought(
+        "web/a.ts", "import moment from 'moment'\nimport styled from '@emotion/styled'\n"
+    )
+    item = _decision(moment, binding, "web/a.ts", [], a_ts)  # type: ignore[arg-type]
+    assert (
+        item is not None
+        and item.reason == "it rejected `Moment.js`, which web/a.ts uses (`moment`)"
+    )
+    item = _decision(emotion, binding, "web/a.ts", [], a_ts)  # type: ignore[arg-type]
+    assert item is not None and "it chose `Emotion`, which web/a.ts uses (`@emotion/styled`)" in (
+        item.reason
+    )
+    b_ts = brought("web/b.ts", "import _ from 'lodash'\n")  # near miss: neither technology
+    assert _decision(moment, binding, "web/b.ts", [], b_ts) is None  # type: ignore[arg-type]

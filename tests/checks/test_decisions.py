@@ -201,8 +201,9 @@ def test_log_problems_and_relevant_decisions_are_summary_notes_not_findings() ->
     )
     assert notes.problems == (
         "docs/adr/0001-a.md: no status",
-        "in this change: docs/adr/0007-b.md: broken front matter (ParserError)",
-        "in this change: docs/adr/0007-b.md: no status",
+        "in this change: docs/adr/0007-b.md: broken front matter (ParserError); its plain "
+        "fields read",
+        "in this change: docs/adr/0007-b.md: unknown status '[oops'",
     )
 
 
@@ -270,9 +271,14 @@ def test_a_capitalised_name_in_prose_is_not_a_command() -> None:
         "docs/adr/0020-py3.md",
         b"# 20. Python 3 only\n\n## Status\n\nAccepted\n\n## Decision\n\nDo not use Python 2.\n",
     )
-    assert [c.value for c in py2.constraints] == ["Python"]
+    assert [c.value for c in py2.constraints] == ["Python 2"]
     assert run([py2], ".github/workflows/ci.yml", "      - run: python -m pytest") == []
-    assert len(run([py2], "requirements.txt", "python==2.7")) == 1  # a dependency, any case
+    assert len(run([py2], ".github/workflows/ci.yml", "      - run: python2 setup.py test")) == 1
+    mock = parse_adr(
+        "docs/adr/0021-no-mock.md",
+        b"# 21. Mocks\n\n## Status\n\nAccepted\n\n## Decision\n\nDo not use `Mock`.\n",
+    )
+    assert len(run([mock], "requirements.txt", "mock==5.1")) == 1  # a dependency, any case
 
 
 class Sources:
