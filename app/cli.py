@@ -24,6 +24,7 @@ from app.analysis import Analysis
 from app.clones import scan
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
+from app.mcp.cli import add_commands as mcp_commands
 from app.report import document, sarif, text
 from app.report import scan as scan_report
 from app.review import review
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_demo)
 
     why.add_commands(sub)
+    mcp_commands(sub)
     rules.add_parser(sub)
     for action in sub._choices_actions:  # `cairn COMMAND --help` says what COMMAND does too
         command = sub.choices[action.dest]

@@ -1,0 +1,178 @@
+"""What the MCP tools read: one repository's index at a commit, its configuration and code.
+
+Over stdio (``cairn mcp --repo PATH --ref REF``) a workspace is a local checkout: the index is
+brought to REF when the server starts and again when REF moves (an agent's commit), only the
+blobs never seen before parsed. Over HTTP (``cairn serve``'s ``/mcp``) it is a repository the
+App indexed, read from the index alone: what needs the repository's own git (``why``,
+``review_change``) says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from analyzers.words import unit_words
+from app.analysis import Runner
+from app.errors import CairnError
+from app.git import GitRepo
+from app.indexer import index_commit
+from app.mcp_store import McpStore
+from app.source import LocalSource
+from app.store import Repository, Store
+from checks.config import CONFIG_FILE, CairnConfig, ConfigError, load_config, parse_config
+
+logger = logging.getLogger(__name__)
+
+WORDS_BATCH = 2_000  # units worded per round trip
+
+
+class ToolFailure(CairnError):
+    """A tool cannot answer: bad input, an unknown path, a repository it cannot read. The
+    message is for the agent; the server goes on."""
+
+
+@dataclass(slots=True)
+class Workspace:
+    """One repository, its index at ``commit`` and how to read its files."""
+
+    store: Store
+    words: McpStore
+    repo: Repository
+    commit: str
+    config_text: str | None
+    analysis: Runner
+    git: GitRepo | None = None  # a local checkout; None over HTTP
+    env: Mapping[str, str] = field(default_factory=dict)
+    ref: str = "HEAD"
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def name(self) -> str:
+        return self.repo.full_name
+
+    def config(self) -> CairnConfig:
+        """``.cairn.yml`` at the commit, section by section (a broken section: defaults)."""
+        try:
+            return load_config(self.config_text)
+        except ConfigError:
+            return CairnConfig()
+
+    def review_config(self) -> CairnConfig:
+        """``.cairn.yml`` at the commit as ``cairn review`` reads it: every problem an error."""
+        try:
+            return parse_config(self.config_text)
+        except ConfigError as exc:
+            raise ToolFailure(
+                f"{CONFIG_FILE} at {self.commit[:10]} is invalid (cairn review stops on it too): "
+                + "; ".join(exc.described)
+            ) from exc
+
+    def checkout(self, what: str) -> GitRepo:
+        """The local checkout, or ToolFailure saying ``what`` needs one."""
+        if self.git is None:
+            raise ToolFailure(
+                f"{what} reads the repository's git history and files: run `cairn mcp --repo "
+                "PATH` (stdio) on a checkout of it"
+            )
+        return self.git
+
+    async def file(self, path: str) -> bytes | None:
+        """A file's bytes at the commit; None when it is not there (or cannot be read here)."""
+        if self.git is None:
+            return None
+        return await asyncio.to_thread(self.git.file_at, self.commit, path)
+
+    async def refresh(self) -> None:
+        """Bring the index to the ref when it moved (a local checkout only)."""
+        if self.git is None:
+            return
+        async with self._lock:
+            commit = await asyncio.to_thread(self.git.resolve, self.ref)
+            row = await self.words.indexed_repository(self.repo.id)
+            if commit == self.commit and row is not None and row[1] == commit:
+                return
+            await self._index(commit)
+
+    async def _index(self, commit: str) -> None:
+        assert self.git is not None
+        raw = await asyncio.to_thread(self.git.file_at, commit, CONFIG_FILE)
+        self.config_text = raw.decode("utf-8", errors="replace") if raw is not None else None
+        paths = self.config().decisions.paths
+        source = LocalSource(self.git)
+        await index_commit(
+            self.store, self.repo, source, commit, decision_paths=paths, analysis=self.analysis
+        )
+        self.commit = commit
+        await word_units(self.words, self.repo.id, self.git)
+
+
+async def open_local(
+    pool: asyncpg.Pool, path: Path, ref: str, analysis: Runner, env: Mapping[str, str]
+) -> Workspace:
+    """The workspace of a local checkout, its index brought to ``ref``."""
+    git = GitRepo.discover(path)
+    commit = git.resolve(ref)
+    store = Store(pool)
+    repo = await store.repository(f"local:{git.root}", default_branch=git.default_branch())
+    ws = Workspace(
+        store=store,
+        words=McpStore(pool),
+        repo=repo,
+        commit="",
+        config_text=None,
+        analysis=analysis,
+        git=git,
+        env=env,
+        ref=ref,
+    )
+    await ws._index(commit)
+    return ws
+
+
+async def open_indexed(pool: asyncpg.Pool, repo_id: int, analysis: Runner) -> Workspace:
+    """The workspace of a repository the App indexed (HTTP): the index only."""
+    words = McpStore(pool)
+    row = await words.indexed_repository(repo_id)
+    if row is None or row[1] is None:
+        name = row[0] if row is not None else f"repository {repo_id}"
+        raise ToolFailure(f"{name} has not been indexed yet: nothing to answer from")
+    repo = Repository(id=repo_id, full_name=row[0], indexed_sha=row[1])
+    return Workspace(
+        store=Store(pool),
+        words=words,
+        repo=repo,
+        commit=row[1],
+        config_text=None,
+        analysis=analysis,
+    )
+
+
+async def word_units(words: McpStore, repo_id: int, git: GitRepo) -> int:
+    """Store the words of every unit of the indexed tree that has none yet; how many."""
+    todo = await words.units_without_words(repo_id)
+    if not todo:
+        return 0
+    by_blob: dict[str, list[tuple[int, str, int, int]]] = {}
+    for u in todo:
+        by_blob.setdefault(u.blob_sha, []).append((u.ordinal, u.name, u.start_line, u.end_line))
+
+    def compute() -> list[tuple[str, int, str, str]]:
+        out: list[tuple[str, int, str, str]] = []
+        for sha, data in git.blobs(list(by_blob)):
+            lines = data.decode("utf-8", errors="replace").split("\n")
+            for ordinal, name, start, end in by_blob[sha]:
+                head, body = unit_words(name, "\n".join(lines[start - 1 : end]))
+                out.append((sha, ordinal, head, body))
+        return out
+
+    found = await asyncio.to_thread(compute)
+    for start in range(0, len(found), WORDS_BATCH):
+        await words.save_words(repo_id, found[start : start + WORDS_BATCH])
+    logger.info("worded %d units", len(found), extra={"repo": repo_id})
+    return len(found)
