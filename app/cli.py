@@ -40,6 +40,7 @@ from checks.finding import Finding, Severity
 logger = logging.getLogger(__name__)
 
 FAIL_ON = ("notice", "warning", "error", "never")
+MCP_PROCESSES = 2  # analysis processes of `cairn serve`'s /mcp (snippets, mined rules)
 
 
 def cairn_version() -> str:
@@ -510,12 +511,18 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from arq.connections import ArqRedis
 
+    from app.mcp.http import mcp_route
     from app.setup import listen
     from app.web import create_app
 
     app = settings.app()
+    timeout, memory = settings.analysis_bounds()
     sock = listen(args.host, args.port)  # the port taken: one line, exit 2
-    async with database.connect(settings) as pool:
+    async with (
+        database.connect(settings) as pool,
+        Analysis(MCP_PROCESSES, timeout=timeout, memory_mb=memory) as analysis,
+        mcp_route(pool, analysis) as mcp,  # /mcp: its session manager runs around serve()
+    ):
         # No ping at start: deliveries are recorded even while Redis is down.
         redis = ArqRedis.from_url(app.redis_url)
         web = create_app(
@@ -526,6 +533,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             metrics_token=app.metrics_token,
             body_timeout=app.body_timeout,
         )
+        web.router.routes.append(mcp)
         server = uvicorn.Server(
             uvicorn.Config(
                 web,

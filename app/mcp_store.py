@@ -180,13 +180,15 @@ class McpStore:
         )
         return int(token_id), token
 
-    async def token_installation(self, token: str) -> int | None:
-        """The installation a live token answers for; None for an unknown or revoked one."""
-        value = await self.pool.fetchval(
-            "SELECT installation_id FROM mcp_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    async def token_grant(self, token: str) -> tuple[int, str] | None:
+        """(installation, the repository it was created for) of a live token; None for an
+        unknown or revoked one."""
+        row = await self.pool.fetchrow(
+            "SELECT installation_id, repository FROM mcp_tokens "
+            "WHERE token_hash = $1 AND revoked_at IS NULL",
             hash_token(token),
         )
-        return None if value is None else int(value)
+        return None if row is None else (int(row[0]), str(row[1]))
 
     async def revoke_token(self, token_id: int) -> bool:
         """Revoke a token by its id; False when no live token has it."""
