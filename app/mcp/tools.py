@@ -23,7 +23,6 @@ from analyzers.languages import language_for_path
 from analyzers.snippet import probes, snippet_language
 from analyzers.units import CodeUnit
 from analyzers.words import MAX_QUERY, query_words
-from app.clones import BASE_INDEXES, default_workers
 from app.decisions import decision_log_at
 from app.history import GitHistory, PullRequestHistory
 from app.mcp.draft import DraftError, DraftFile, check_text, clean_path, draft_commit
@@ -86,9 +85,7 @@ async def similar_code(
     probe_units = [u for u in found if u.token_count >= 1]
     if not probe_units:
         raise ToolFailure("the snippet has no code to compare (only comments or whitespace)")
-    engine = await BASE_INDEXES.engine(
-        ws.store, ws.repo.id, min_tokens=SIMILAR_MIN_TOKENS, workers=default_workers()
-    )
+    engine = await ws.engine(SIMILAR_MIN_TOKENS)
     rows = await asyncio.to_thread(
         engine.matches, [u.tokens for u in probe_units], SIMILAR_THRESHOLD, workers=1
     )

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 
+from analyzers.candidates import StreamIndex
 from analyzers.words import unit_words
 from app.analysis import Runner
+from app.clones import BASE_INDEXES, default_workers
 from app.errors import CairnError
 from app.git import GitRepo
 from app.indexer import index_commit
@@ -30,6 +33,7 @@ from checks.config import CONFIG_FILE, CairnConfig, ConfigError, load_config, pa
 logger = logging.getLogger(__name__)
 
 WORDS_BATCH = 2_000  # units worded per round trip
+CACHED_FILES = 256  # files of the commit kept for the units' source
 
 
 class ToolFailure(CairnError):
@@ -51,6 +55,22 @@ class Workspace:
     env: Mapping[str, str] = field(default_factory=dict)
     ref: str = "HEAD"
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # what one commit's calls share: the probe index of its units (by settings), its files
+    _engines: dict[tuple[str, int], StreamIndex] = field(default_factory=dict)
+    _files: OrderedDict[tuple[str, str], bytes | None] = field(default_factory=OrderedDict)
+
+    async def engine(self, min_tokens: int) -> StreamIndex:
+        """The in-memory index of the commit's units of ``min_tokens`` or more (the one the
+        duplication check probes), kept while the commit stays the same."""
+        key = (self.commit, min_tokens)
+        found = self._engines.get(key)
+        if found is None:
+            self._engines.clear()
+            found = await BASE_INDEXES.engine(
+                self.store, self.repo.id, min_tokens=min_tokens, workers=default_workers()
+            )
+            self._engines[key] = found
+        return found
 
     @property
     def name(self) -> str:
@@ -86,7 +106,15 @@ class Workspace:
         """A file's bytes at the commit; None when it is not there (or cannot be read here)."""
         if self.git is None:
             return None
-        return await asyncio.to_thread(self.git.file_at, self.commit, path)
+        key = (self.commit, path)
+        if key in self._files:
+            self._files.move_to_end(key)
+            return self._files[key]
+        data = await asyncio.to_thread(self.git.file_at, self.commit, path)
+        self._files[key] = data
+        while len(self._files) > CACHED_FILES:
+            self._files.popitem(last=False)
+        return data
 
     async def refresh(self) -> None:
         """Bring the index to the ref when it moved (a local checkout only)."""
