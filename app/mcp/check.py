@@ -25,7 +25,8 @@ MAX_SHOWN = 40  # lines of each answer printed
 async def run_check(server: MCPServer, ws: Workspace, out: TextIO) -> bool:
     """Run every tool once; True when none returned an error."""
     sample = await ws.words.sample_unit(ws.repo.id)
-    out.write(f"cairn mcp --check: {ws.name.removeprefix('local:')} at {ws.commit[:10]}\n")
+    where = ws.git.root.name if ws.git is not None else ws.name
+    out.write(f"cairn mcp --check: {where} at {ws.commit[:10]}\n")
     if sample is None:
         out.write("the index holds no function or class: nothing to try the tools on\n")
         return False
@@ -59,9 +60,9 @@ async def run_check(server: MCPServer, ws: Workspace, out: TextIO) -> bool:
             if len(body) > MAX_SHOWN:
                 body = [*body[:MAX_SHOWN], f"… {len(body) - MAX_SHOWN} more lines"]
             prefix = "error: " if is_error else ""
-            out.write(
-                "".join(f"  {prefix if i == 0 else ''}{line}\n" for i, line in enumerate(body))
-            )
+            for i, line in enumerate(body):
+                text = f"{prefix if i == 0 else ''}{line}"
+                out.write(f"  {text}\n" if text else "\n")
     out.write("\nall tools answered\n" if ok else "\nsome tools answered with an error\n")
     return ok
 

@@ -4,21 +4,25 @@ transport's bearer tokens: create, list, revoke)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 
 from app import database
 from app.analysis import Analysis
 from app.errors import CairnError
 from app.mcp.check import run_check
-from app.mcp.server import add_static_resources, build_server
-from app.mcp.tools import decision_log
+from app.mcp.server import add_log_resources, add_record_resources, build_server
+from app.mcp.tools import SIMILAR_MIN_TOKENS, decision_log
 from app.mcp.workspace import ToolFailure, Workspace, open_local
 from app.mcp_store import McpStore
 from app.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 ANALYSIS_PROCESSES = 2  # of the stdio server: one agent asks one thing at a time
 
@@ -82,19 +86,35 @@ async def _mcp(args: argparse.Namespace, settings: Settings) -> int:
         database.connect(settings) as pool,
         Analysis(ANALYSIS_PROCESSES, timeout=timeout, memory_mb=memory) as analysis,
     ):
-        ws = await open_local(pool, args.repo, args.ref, analysis, settings.env)
+        ws = await open_local(pool, args.repo, args.ref, analysis, settings.env, index=False)
         server = build_server(LocalResolver(ws))
-        add_static_resources(server, ws, list((await decision_log(ws)).records))
+        add_log_resources(server, ws)
         if args.check:
+            await ws.warm(SIMILAR_MIN_TOKENS)
+            add_record_resources(server, ws, list((await decision_log(ws)).records))
             ok = await run_check(server, ws, sys.stdout)
             return 0 if ok else 1
         print(
-            f"cairn mcp: {ws.git.root if ws.git else ws.name} at {ws.commit[:10]}, "
-            f"database {settings.database_shown}; serving on stdio",
+            f"cairn mcp: {ws.git.root if ws.git else ws.name} at {args.ref}, database "
+            f"{settings.database_shown}; serving on stdio (indexing first)",
             file=sys.stderr,
         )
-        await server.run_stdio_async()
+        # Served at once: an agent's client does not wait for a first index of a large
+        # repository to start; a call made before it is done waits for it.
+        warming = asyncio.create_task(_warm(server, ws))
+        try:
+            await server.run_stdio_async()
+        finally:
+            warming.cancel()
     return 0
+
+
+async def _warm(server: MCPServer, ws: Workspace) -> None:
+    try:
+        await ws.warm(SIMILAR_MIN_TOKENS)
+        add_record_resources(server, ws, list((await decision_log(ws)).records))
+    except CairnError as exc:  # the calls will say it again, each to its agent
+        logger.warning("cairn mcp: could not index %s: %s", ws.name, exc)
 
 
 async def _token_create(args: argparse.Namespace, settings: Settings) -> int:

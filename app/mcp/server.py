@@ -261,6 +261,12 @@ def _resources(server: MCPServer, resolver: Resolver, *, http: bool) -> None:
 
 def add_static_resources(server: MCPServer, ws: Workspace, records: list[Adr]) -> None:
     """Over stdio: the log, each record and the configuration as listed resources."""
+    add_log_resources(server, ws)
+    add_record_resources(server, ws, records)
+
+
+def add_log_resources(server: MCPServer, ws: Workspace) -> None:
+    """The decision log and the configuration, listed."""
 
     async def log() -> str:
         await ws.refresh()
@@ -282,6 +288,10 @@ def add_static_resources(server: MCPServer, ws: Workspace, records: list[Adr]) -
         description=f"{CONFIG_FILE} at the indexed commit",
         mime_type="text/yaml",
     )(config)
+
+
+def add_record_resources(server: MCPServer, ws: Workspace, records: list[Adr]) -> None:
+    """One listed resource per decision record."""
     for a in records:
         server.resource(
             f"cairn://decisions/{a.label}",

@@ -122,6 +122,11 @@ async def similar_code(
             break
     await _with_source(ws, items)
     doc = {"mode": "code", "language": lang.name, "commit": ws.commit, "results": items}
+    if not items and max(u.token_count for u in probe_units) < SIMILAR_MIN_TOKENS:
+        doc["note"] = (
+            f"the snippet is {max(u.token_count for u in probe_units)} tokens long: units of "
+            f"{SIMILAR_MIN_TOKENS} tokens or more are compared"
+        )
     return Answer(doc, _render_similar(doc))
 
 
@@ -166,7 +171,8 @@ def _render_similar(doc: dict[str, Any]) -> str:
         what = (
             "units like the snippet" if doc["mode"] == "code" else f"units about {doc['query']!r}"
         )
-        return f"no {what} at {doc['commit'][:10]}"
+        note = f" ({doc['note']})" if doc.get("note") else ""
+        return f"no {what} at {doc['commit'][:10]}{note}"
     out = []
     for r in results:
         how = (
@@ -357,8 +363,11 @@ async def conventions_for(ws: Workspace, path: str) -> Answer:
             )
     mined: list[dict[str, Any]] = []
     if patterns.conventions.enabled:
-        codebase = await load_codebase(ws.store, ws.repo.id)
-        rules = await ws.analysis.run(mined_rules, codebase, config)
+        key = ("mined", ws.commit, ws.config_text or "")
+        rules = ws.memo.get(key)
+        if rules is None:
+            codebase = await load_codebase(ws.store, ws.repo.id)
+            rules = ws.memo[key] = await ws.analysis.run(mined_rules, codebase, config)
         mined = [r.as_json() for r in rules if _convention_applies(r, path)]
     doc = {"path": path, "commit": ws.commit, "configured": configured, "mined": mined}
     return Answer(doc, _render_conventions(doc))

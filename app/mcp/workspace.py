@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -55,21 +56,24 @@ class Workspace:
     env: Mapping[str, str] = field(default_factory=dict)
     ref: str = "HEAD"
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _engine_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # what one commit's calls share: the probe index of its units (by settings), its files
     _engines: dict[tuple[str, int], StreamIndex] = field(default_factory=dict)
     _files: OrderedDict[tuple[str, str], bytes | None] = field(default_factory=OrderedDict)
+    memo: dict[tuple[str, ...], Any] = field(default_factory=dict)  # per commit: mined rules
 
     async def engine(self, min_tokens: int) -> StreamIndex:
         """The in-memory index of the commit's units of ``min_tokens`` or more (the one the
         duplication check probes), kept while the commit stays the same."""
         key = (self.commit, min_tokens)
-        found = self._engines.get(key)
-        if found is None:
-            self._engines.clear()
-            found = await BASE_INDEXES.engine(
-                self.store, self.repo.id, min_tokens=min_tokens, workers=default_workers()
-            )
-            self._engines[key] = found
+        async with self._engine_lock:  # one build at a time (the warm-up and a first call)
+            found = self._engines.get(key)
+            if found is None:
+                self._engines.clear()
+                found = await BASE_INDEXES.engine(
+                    self.store, self.repo.id, min_tokens=min_tokens, workers=default_workers()
+                )
+                self._engines[key] = found
         return found
 
     @property
@@ -116,6 +120,13 @@ class Workspace:
             self._files.popitem(last=False)
         return data
 
+    async def warm(self, min_tokens: int) -> None:
+        """Index, then build the probe index of ``min_tokens``+ units and sort its buckets, so
+        the first call answers as fast as the next ones."""
+        await self.refresh()
+        engine = await self.engine(min_tokens)
+        await asyncio.to_thread(engine.buckets)
+
     async def refresh(self) -> None:
         """Bring the index to the ref when it moved (a local checkout only)."""
         if self.git is None:
@@ -137,15 +148,23 @@ class Workspace:
             self.store, self.repo, source, commit, decision_paths=paths, analysis=self.analysis
         )
         self.commit = commit
+        self.memo.clear()
         await word_units(self.words, self.repo.id, self.git)
 
 
 async def open_local(
-    pool: asyncpg.Pool, path: Path, ref: str, analysis: Runner, env: Mapping[str, str]
+    pool: asyncpg.Pool,
+    path: Path,
+    ref: str,
+    analysis: Runner,
+    env: Mapping[str, str],
+    *,
+    index: bool = True,
 ) -> Workspace:
-    """The workspace of a local checkout, its index brought to ``ref``."""
+    """The workspace of a local checkout, its index brought to ``ref`` (``index=False``: by
+    its first ``refresh``, which every call makes)."""
     git = GitRepo.discover(path)
-    commit = git.resolve(ref)
+    git.resolve(ref)  # an unknown ref fails here, before anything is served
     store = Store(pool)
     repo = await store.repository(f"local:{git.root}", default_branch=git.default_branch())
     ws = Workspace(
@@ -159,7 +178,8 @@ async def open_local(
         env=env,
         ref=ref,
     )
-    await ws._index(commit)
+    if index:
+        await ws.refresh()
     return ws
 
 
