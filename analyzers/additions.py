@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from analyzers.catalog import Catalog, image_variant
-from analyzers.languages import language_for_path
+from analyzers.languages import Language, language_for_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +49,6 @@ MANIFESTS = (
     "Directory.Build.props",
 )
 
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
-_PY_FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\b")
-_JS = re.compile(
-    r"""(?:^\s*import\s+(?:[^'"]*?\s+from\s+)?|\brequire\s*\(\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]"""
-)
-_GO_IMPORT = re.compile(r"""^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"]+)"\s*$""")
-_JAVA = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+)")
-_RUST = re.compile(r"^\s*(?:pub\s+)?(?:use|extern\s+crate)\s+([\w]+)")
-_RUBY = re.compile(r"""^\s*require(?:_relative)?\s*\(?\s*['"]([^'"]+)['"]""")
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@]|$)")
 _QUOTED_REQ = re.compile(r"""["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@][^"']*)?["']""")
@@ -100,7 +91,7 @@ def additions(
     services = _compose_services(text) if _is_compose(path) and text else {}
     for number, line in lines:
         if language is not None:
-            found = imports(language.name, line)
+            found = imports(language, line)
             out += [Added("import", m, path, number, "import") for m in found]
         if package is not None:
             deps, commands = _package_line(package, line)
@@ -205,31 +196,11 @@ def _package_line(
     return [], []
 
 
-def imports(language: str, line: str) -> list[str]:
+def imports(language: Language, line: str) -> list[str]:
     """Modules an import statement on ``line`` names (nothing for a comment)."""
     if line.lstrip().startswith(_COMMENT):
         return []
-    if language == "python":
-        m = _PY_FROM.match(line)
-        if m:
-            return [m.group(1)] if not m.group(1).startswith(".") else []
-        m = _PY_IMPORT.match(line)
-        return [s.strip() for s in m.group(1).split(",")] if m else []
-    if language in ("javascript", "typescript", "tsx"):
-        return _JS.findall(line)
-    if language == "go":
-        m = _GO_IMPORT.match(line)
-        return [m.group(1)] if m else []
-    if language in ("java", "kotlin", "scala", "c_sharp"):
-        m = _JAVA.match(line)
-        return [m.group(1)] if m else []
-    if language == "rust":
-        m = _RUST.match(line)
-        return [m.group(1)] if m and m.group(1) not in ("crate", "self", "super") else []
-    if language == "ruby":
-        m = _RUBY.match(line)
-        return [m.group(1)] if m else []
-    return []
+    return language.line_imports(line)
 
 
 _PACKAGE_REFERENCE = re.compile(

@@ -1,0 +1,120 @@
+"""Python: ``.py`` and ``.pyi`` files."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import sys
+from collections.abc import Iterable
+
+import tree_sitter
+
+from analyzers.lang.language import (
+    CLASS,
+    FUNCTION,
+    Captures,
+    ImportSyntax,
+    Language,
+    node_text,
+)
+from analyzers.lang.project import ProjectFiles, join_path
+
+
+def _read_imports(captures: Captures) -> Iterable[tuple[int, str]]:
+    for node in captures.get("module", []):
+        yield node.start_point.row, node_text(node)
+    for stmt in captures.get("from", []):
+        module = node_text(stmt.child_by_field_name("module_name"))
+        names = [
+            node_text(n.child_by_field_name("name") if n.type == "aliased_import" else n)
+            for n in stmt.children_by_field_name("name")
+        ]
+        base = module if module.endswith(".") else module + "."
+        if not names:  # `from x import *`
+            yield stmt.start_point.row, module
+        for name in names:
+            yield stmt.start_point.row, base + name
+
+
+def _resolve(path: str, name: str, files: ProjectFiles) -> tuple[str | None, str]:
+    level = len(name) - len(name.lstrip("."))
+    parts = [p for p in name.lstrip(".").split(".") if p]
+    if level:
+        base = posixpath.dirname(path)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        roots = [base]
+    else:
+        roots = ["", "src", "lib"]
+    for n in range(len(parts), -1 if level else 0, -1):
+        for root in roots:
+            stem = join_path(root, "/".join(parts[:n])) if parts[:n] else root
+            for candidate in (stem + ".py", stem + "/__init__.py", stem + ".pyi"):
+                found = files.file(candidate.lstrip("/"))
+                if found:
+                    return found, ""
+    return None, parts[0] if parts and not level else name
+
+
+# What an ``except`` must catch for the imports of its ``try`` to be optional.
+_CATCHES_IMPORT_ERROR = re.compile(
+    r"\b(?:ImportError|ModuleNotFoundError|Exception|BaseException)\b"
+)
+# An ``if`` whose branches depend on the interpreter (Python 2 fallbacks) or on type checking.
+_VERSION_OR_TYPING = re.compile(
+    r"\b(?:TYPE_CHECKING|version_info|hexversion|PY2|PY3\w*|IS_PY[23]\w*|PYTHON[23]\w*)\b"
+)
+
+
+def _optional_imports(node: tree_sitter.Node) -> bool:
+    """A ``try`` with an ``except`` catching ImportError (or ModuleNotFoundError, a bare
+    ``except``, ``Exception``), or an ``if`` on the interpreter's version or ``TYPE_CHECKING``."""
+    if node.type == "try_statement":
+        for clause in node.named_children:
+            if clause.type != "except_clause":
+                continue
+            caught = [c for c in clause.named_children if c.type != "block"]
+            if not caught or any(_CATCHES_IMPORT_ERROR.search(node_text(c)) for c in caught):
+                return True
+        return False
+    if node.type == "if_statement":
+        condition = node.child_by_field_name("condition")
+        return bool(_VERSION_OR_TYPING.search(node_text(condition)))
+    return False
+
+
+_LINE_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
+_LINE_FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\b")
+
+
+def _line_imports(line: str) -> list[str]:
+    """``import a, b.c`` → a, b.c; ``from x import y`` → x (a relative import: nothing)."""
+    m = _LINE_FROM.match(line)
+    if m:
+        return [m.group(1)] if not m.group(1).startswith(".") else []
+    m = _LINE_IMPORT.match(line)
+    return [s.strip() for s in m.group(1).split(",")] if m else []
+
+
+PYTHON = Language(
+    name="python",
+    extensions=(".py", ".pyi"),
+    grammar="tree_sitter_python",
+    units={"function_definition": FUNCTION, "class_definition": CLASS},
+    identifiers=frozenset({"identifier"}),
+    literals=frozenset({"string", "concatenated_string", "integer", "float"}),
+    comments=frozenset({"comment", "line_continuation"}),
+    imports=ImportSyntax(
+        """
+        (import_statement name: (dotted_name) @module)
+        (import_statement name: (aliased_import name: (dotted_name) @module))
+        (import_from_statement) @from
+        """,
+        _read_imports,
+    ),
+    resolve=_resolve,
+    line_imports=_line_imports,
+    standard=lambda package: package in sys.stdlib_module_names,
+    calls=frozenset({"call"}),
+    optional_imports=_optional_imports,
+)
