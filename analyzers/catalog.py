@@ -279,7 +279,7 @@ class Catalog:
             return set(self._packages["gem"].get(lower, set()))
         if language == "rust":
             return set(self._packages["cargo"].get(parts[0].replace("_", "-"), set()))
-        if language == "c_sharp":
+        if language == "csharp":
             return self.package_owners("nuget", name)
         return owners
 

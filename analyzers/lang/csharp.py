@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from analyzers.lang.language import (
@@ -36,8 +37,15 @@ def _resolve(path: str, name: str, files: ProjectFiles) -> tuple[str | None, str
     return None, parts[0]
 
 
+# `using X.Y;`, `global using X;`, `using static X.Y;`, `using A = X.Y;`; not a `using (…)`
+# statement nor a `using var x = …;` declaration (no name alone before the semicolon).
+_LINE_USING = re.compile(r"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?([\w.]+)\s*;")
+
+
 def _line_imports(line: str) -> list[str]:
-    return []
+    """``using Newtonsoft.Json;`` → ``Newtonsoft.Json``."""
+    m = _LINE_USING.match(line)
+    return [m.group(1)] if m else []
 
 
 CSHARP = Language(
