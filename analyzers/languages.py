@@ -11,17 +11,28 @@ from analyzers.lang.csharp import CSHARP
 from analyzers.lang.go import GO
 from analyzers.lang.java import JAVA
 from analyzers.lang.javascript import JAVASCRIPT, TSX, TYPESCRIPT
-from analyzers.lang.language import CLASS, FUNCTION, METHOD, MODULE, Language, Namer, node_text
+from analyzers.lang.language import (
+    CLASS,
+    FUNCTION,
+    METHOD,
+    MODULE,
+    Ecosystem,
+    Language,
+    Namer,
+    node_text,
+)
 from analyzers.lang.python import PYTHON
 from analyzers.lang.ruby import RUBY
 from analyzers.lang.rust import RUST
 
 __all__ = [
     "CLASS",
+    "ECOSYSTEMS",
     "FUNCTION",
     "LANGUAGES",
     "METHOD",
     "MODULE",
+    "Ecosystem",
     "Language",
     "Namer",
     "language_called",
@@ -40,6 +51,11 @@ LANGUAGES: tuple[Language, ...] = (
     RUST,
     CSHARP,
     RUBY,
+)
+
+# The package ecosystems of the languages, each once (JavaScript's dialects share npm).
+ECOSYSTEMS: tuple[Ecosystem, ...] = tuple(
+    {id(lang.ecosystem): lang.ecosystem for lang in LANGUAGES}.values()
 )
 
 _BY_EXTENSION = {ext: language for language in LANGUAGES for ext in language.extensions}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 
@@ -10,6 +11,7 @@ from analyzers.lang.language import (
     FUNCTION,
     METHOD,
     Captures,
+    Ecosystem,
     ImportSyntax,
     Language,
     node_text,
@@ -47,6 +49,35 @@ def _line_imports(line: str) -> list[str]:
     m = _LINE_USING.match(line)
     return [m.group(1)] if m else []
 
+
+def _manifest(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name.lower().endswith((".csproj", ".fsproj", ".vbproj")) or name in (
+        "packages.config",
+        "Directory.Packages.props",
+        "Directory.Build.props",
+    )
+
+
+_PACKAGE_REFERENCE = re.compile(
+    r"""<(?:PackageReference|PackageVersion|GlobalPackageReference|package)\s[^>]*?"""
+    r"""(?:Include|Update|id)\s*=\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+
+
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """``<PackageReference Include="X" />`` and its kin in project files, any ``.props``
+    file and ``packages.config``."""
+    name = posixpath.basename(path)
+    if name.lower().endswith((".csproj", ".fsproj", ".vbproj", ".props")) or (
+        name == "packages.config"
+    ):
+        return _PACKAGE_REFERENCE.findall(line)
+    return None
+
+
+NUGET = Ecosystem("nuget", _manifest, _dependencies)
 
 CSHARP = Language(
     name="csharp",
@@ -87,5 +118,6 @@ CSHARP = Language(
     line_imports=_line_imports,
     standard=lambda package: package in ("System", "Microsoft"),
     calls=frozenset({"invocation_expression", "object_creation_expression"}),
+    ecosystem=NUGET,
     names={"method_declaration": with_body},
 )

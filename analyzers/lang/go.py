@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 import tree_sitter
@@ -10,6 +11,7 @@ from analyzers.lang.language import (
     CLASS,
     FUNCTION,
     METHOD,
+    Ecosystem,
     ImportSyntax,
     Language,
     bare,
@@ -61,6 +63,19 @@ def _standard(package: str) -> bool:
     return "." not in package.split("/", 1)[0]
 
 
+_REQUIRE = re.compile(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/[^\s]+)\s+v[\d.]")
+
+
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """``go.mod``: ``require example.com/x v1.2.3``, or a line of a require block."""
+    if posixpath.basename(path) != "go.mod":
+        return None
+    m = _REQUIRE.match(line)
+    return [m.group(1)] if m else []
+
+
+GO_MODULES = Ecosystem("go", lambda path: posixpath.basename(path) == "go.mod", _dependencies)
+
 GO = Language(
     name="go",
     extensions=(".go",),
@@ -91,6 +106,7 @@ GO = Language(
     line_imports=_line_imports,
     standard=_standard,
     calls=frozenset({"call_expression"}),
+    ecosystem=GO_MODULES,
     names={"type_spec": _type_name},
     owner=_receiver,
     mixed_caps=True,

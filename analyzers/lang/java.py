@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 
-from analyzers.lang.language import CLASS, METHOD, ImportSyntax, Language, with_body
+from analyzers.lang.language import CLASS, METHOD, Ecosystem, ImportSyntax, Language, with_body
 from analyzers.lang.project import ProjectFiles
 
 
@@ -29,6 +30,29 @@ def _line_imports(line: str) -> list[str]:
     m = _LINE_IMPORT.match(line)
     return [m.group(1)] if m else []
 
+
+def _manifest(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name == "pom.xml" or name.startswith("build.gradle") or name.endswith(".gradle.kts")
+
+
+_POM = re.compile(r"<artifactId>\s*([^<\s]+)\s*</artifactId>")
+_GRADLE = re.compile(r"""^\s*\w+\s*\(?\s*['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]""")
+
+
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """``pom.xml``'s artifact ids; Gradle's ``implementation("group:artifact:1.0")``, as
+    ``group:artifact`` and ``artifact``."""
+    name = posixpath.basename(path)
+    if name == "pom.xml":
+        return _POM.findall(line)
+    if name.startswith("build.gradle"):
+        m = _GRADLE.match(line)
+        return [f"{m.group(1)}:{m.group(2)}", m.group(2)] if m else []
+    return None
+
+
+MAVEN = Ecosystem("maven", _manifest, _dependencies)
 
 JAVA = Language(
     name="java",
@@ -63,5 +87,6 @@ JAVA = Language(
     line_imports=_line_imports,
     standard=lambda package: package.startswith(("java.", "javax.", "jdk.", "sun.")),
     calls=frozenset({"method_invocation", "object_creation_expression"}),
+    ecosystem=MAVEN,
     names={"method_declaration": with_body},
 )

@@ -10,7 +10,9 @@ import tree_sitter
 from analyzers.lang.language import (
     CLASS,
     FUNCTION,
+    JSON_STRING_KEY,
     MODULE,
+    Ecosystem,
     ImportSyntax,
     Language,
     Namer,
@@ -141,6 +143,24 @@ def _standard(package: str) -> bool:
     return package.startswith("node:") or package in _NODE_BUILTINS
 
 
+def _npm_dependencies(path: str, line: str) -> list[str] | None:
+    """A ``package.json`` line read alone (its scripts are read with the whole file, in
+    ``analyzers.additions``): ``"name": "^1.2"`` and ``"packageManager"``."""
+    if posixpath.basename(path) != "package.json":
+        return None
+    m = JSON_STRING_KEY.match(line)
+    if not m:
+        return []
+    key, value = m.groups()
+    if key == "packageManager":
+        return [value.split("@", 1)[0]]
+    if value and (value[0] in "^~*<>=" or value[0].isdigit() or ":" in value):
+        return [key]  # "name": "^1.2" — a dependency, not a script or a field
+    return []
+
+
+NPM = Ecosystem("npm", lambda path: posixpath.basename(path) == "package.json", _npm_dependencies)
+
 _JS_IDENTIFIERS = frozenset(
     {
         "identifier",
@@ -199,6 +219,7 @@ def _dialect(name: str, extensions: tuple[str, ...], grammar: str, typed: bool) 
         line_imports=_line_imports,
         standard=_standard,
         calls=_CALLS,
+        ecosystem=NPM,
         names=_NAMES,
         optional_imports=_optional_imports,
     )

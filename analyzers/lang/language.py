@@ -4,13 +4,15 @@ An entry says which files are the language's (extensions), how its trees become 
 tokens (unit node types and their kinds, namers, identifier/literal/comment leaves), how it
 imports (a tree-sitter query, a reader of its captures, a resolver, the guards that make an
 import optional, the import a single added line writes, its standard library), which nodes
-are calls, and how its names are styled. The entries live one language (or one family of
+are calls, which package ecosystem its dependencies come from (its manifests and what their
+lines name), and how its names are styled. The entries live one language (or one family of
 dialects) per module of ``analyzers.lang``; ``analyzers.languages`` registers them.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ Reader = Callable[[Captures], Iterable[tuple[int, str]]]  # (0-based row, import
 Resolver = Callable[[str, str, ProjectFiles], tuple[str | None, str]]
 Guard = Callable[[tree_sitter.Node], bool]  # a node whose imports the file works without
 LineImports = Callable[[str], list[str]]  # the modules one source line imports, on its own
+# (manifest path, one of its lines) → the packages the line names; None: not its manifest
+DependencyReader = Callable[[str, str], list[str] | None]
 
 
 def node_text(node: tree_sitter.Node | None) -> str:
@@ -73,6 +77,22 @@ def quoted_modules(captures: Captures) -> Iterable[tuple[int, str]]:
     """The ``@module`` captures, unquoted: the reader of most import queries."""
     for node in captures.get("module", []):
         yield node.start_point.row, strip_quotes(node_text(node))
+
+
+# Manifest lines two ecosystems read alike: `name = "^1.2"` in TOML (Poetry, Pipfile, Cargo),
+# `"key": "value"` in JSON (package.json).
+TOML_DEPENDENCY = re.compile(r"""^\s*([A-Za-z0-9][\w.-]*)\s*=\s*(?:["'][\^~<>=*\d]|\{)""")
+NOT_DEPENDENCIES = ("name", "version", "python", "requires-python", "rust-version", "edition")
+JSON_STRING_KEY = re.compile(r'^\s*"([^"]+)"\s*:\s*"([^"]*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Ecosystem:
+    """A package ecosystem: which files are its manifests, and what their added lines name."""
+
+    name: str  # "pypi", "npm", "go", "maven", "cargo", "nuget", "gem": the catalog's keys
+    manifest: Callable[[str], bool]  # whether the file at a path is one of its manifests
+    dependencies: DependencyReader
 
 
 def nothing_standard(package: str) -> bool:
@@ -123,6 +143,8 @@ class Language:
     standard: Callable[[str], bool]  # an external package of the standard library
     # --- constructs a rule may forbid: node types that are calls
     calls: frozenset[str]
+    # --- what a change can add besides imports: dependencies in the ecosystem's manifests
+    ecosystem: Ecosystem
     # --- optional parts
     names: Mapping[str, Namer] = field(default_factory=dict)  # unit type → namer; default: `name`
     owner: Namer | None = None  # the type a unit declared outside it belongs to (Go receivers)

@@ -12,7 +12,10 @@ import tree_sitter
 from analyzers.lang.language import (
     CLASS,
     FUNCTION,
+    NOT_DEPENDENCIES,
+    TOML_DEPENDENCY,
     Captures,
+    Ecosystem,
     ImportSyntax,
     Language,
     node_text,
@@ -96,6 +99,72 @@ def _line_imports(line: str) -> list[str]:
     return [s.strip() for s in m.group(1).split(",")] if m else []
 
 
+def is_requirements(path: str) -> bool:
+    """``requirements.txt``, ``dev-requirements.in``, ``requirements/base.txt``."""
+    name = posixpath.basename(path).lower()
+    if not name.endswith((".txt", ".in")):
+        return False
+    return "requirements" in name or posixpath.basename(posixpath.dirname(path)) == "requirements"
+
+
+_MANIFESTS = ("pyproject.toml", "Pipfile", "setup.py", "setup.cfg", "environment.yml",
+              "environment.yaml")  # fmt: skip
+
+
+def _manifest(path: str) -> bool:
+    return posixpath.basename(path) in _MANIFESTS or is_requirements(path)
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@]|$)")
+_QUOTED_REQUIREMENT = re.compile(
+    r"""["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@][^"']*)?["']"""
+)
+_SETUP_PY_REQUIREMENT = re.compile(
+    r"""^\s*["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;][^"']*)?["'],?\s*\)?,?\s*$"""
+)
+_CONDA = re.compile(r"^\s*-\s*([A-Za-z0-9][\w.-]*)\s*(?:[=<>!~]|$)")
+
+
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """Requirements files, ``pyproject.toml`` (PEP 621 and Poetry), Pipfile, ``setup.py``,
+    ``setup.cfg`` and conda's ``environment.yml``."""
+    name = posixpath.basename(path)
+    stripped = line.strip()
+    if name == "Pipfile":
+        m = TOML_DEPENDENCY.match(line)
+        return [m.group(1)] if m and not m.group(1).startswith(NOT_DEPENDENCIES) else []
+    if name == "setup.py":
+        m = _SETUP_PY_REQUIREMENT.match(line)
+        return [m.group(1)] if m else []
+    if name == "setup.cfg":
+        m = (
+            _REQUIREMENT.match(stripped)
+            if line[:1] in " \t" and "=" not in stripped.split()[0]
+            else None
+        )
+        return [m.group(1)] if m else []
+    if name in ("environment.yml", "environment.yaml"):
+        m = _CONDA.match(line)
+        return [m.group(1)] if m and m.group(1) not in ("pip", "python") else []
+    if is_requirements(path) and not name.startswith("requirements"):
+        name = "requirements.txt"
+    if re.fullmatch(r"requirements[\w.-]*\.(txt|in)", name):
+        if stripped.startswith("-"):
+            return []
+        m = _REQUIREMENT.match(stripped)
+        return [m.group(1)] if m else []
+    if name == "pyproject.toml":
+        m = TOML_DEPENDENCY.match(line)
+        if m and not m.group(1).startswith(NOT_DEPENDENCIES):
+            return [m.group(1)]  # name = "^1.2" / name = { version = ... } (Poetry)
+        if re.match(r"^\s*([\"']|[\w-]*(dependencies|requires)\s*=)", line):
+            return _QUOTED_REQUIREMENT.findall(line)
+        return []
+    return None
+
+
+PYPI = Ecosystem("pypi", _manifest, _dependencies)
+
 PYTHON = Language(
     name="python",
     extensions=(".py", ".pyi"),
@@ -116,5 +185,6 @@ PYTHON = Language(
     line_imports=_line_imports,
     standard=lambda package: package in sys.stdlib_module_names,
     calls=frozenset({"call"}),
+    ecosystem=PYPI,
     optional_imports=_optional_imports,
 )

@@ -11,6 +11,7 @@ from analyzers.lang.language import (
     FUNCTION,
     METHOD,
     Captures,
+    Ecosystem,
     ImportSyntax,
     Language,
     node_text,
@@ -50,6 +51,28 @@ def _line_imports(line: str) -> list[str]:
     m = _LINE_IMPORT.match(line)
     return [m.group(1)] if m else []
 
+
+def _manifest(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name == "Gemfile" or name.endswith(".gemspec")
+
+
+_GEM = re.compile(r"""^\s*gem\s+['"]([^'"]+)['"]""")
+_GEMSPEC = re.compile(r"""\.add_(?:runtime_|development_)?dependency\s*\(?\s*["']([^"']+)["']""")
+
+
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """``gem "x"`` in a Gemfile, ``spec.add_dependency "x"`` in a gemspec."""
+    name = posixpath.basename(path)
+    if name.endswith(".gemspec"):
+        return _GEMSPEC.findall(line)
+    if name == "Gemfile":
+        m = _GEM.match(line)
+        return [m.group(1)] if m else []
+    return None
+
+
+GEMS = Ecosystem("gem", _manifest, _dependencies)
 
 RUBY = Language(
     name="ruby",
@@ -95,4 +118,5 @@ RUBY = Language(
     line_imports=_line_imports,
     standard=nothing_standard,
     calls=frozenset({"call"}),
+    ecosystem=GEMS,
 )

@@ -12,7 +12,10 @@ from analyzers.lang.language import (
     CLASS,
     FUNCTION,
     MODULE,
+    NOT_DEPENDENCIES,
+    TOML_DEPENDENCY,
     Captures,
+    Ecosystem,
     ImportSyntax,
     Language,
     bare,
@@ -100,6 +103,16 @@ def _line_imports(line: str) -> list[str]:
     return [m.group(1)] if m and m.group(1) not in ("crate", "self", "super") else []
 
 
+def _dependencies(path: str, line: str) -> list[str] | None:
+    """``Cargo.toml``: ``name = "1.2"``, ``name = { version = ... }``."""
+    if posixpath.basename(path) != "Cargo.toml":
+        return None
+    m = TOML_DEPENDENCY.match(line)
+    return [m.group(1)] if m and not m.group(1).startswith(NOT_DEPENDENCIES) else []
+
+
+CARGO = Ecosystem("cargo", lambda path: posixpath.basename(path) == "Cargo.toml", _dependencies)
+
 RUST = Language(
     name="rust",
     extensions=(".rs",),
@@ -137,5 +150,6 @@ RUST = Language(
     line_imports=_line_imports,
     standard=lambda package: package in ("std", "core", "alloc"),
     calls=frozenset({"call_expression", "macro_invocation"}),
+    ecosystem=CARGO,
     names={"impl_item": _impl_type, "mod_item": with_body},
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 import tree_sitter
 
-from analyzers.additions import additions
+from analyzers.additions import additions, manifest_ecosystem
 from analyzers.constructs import calls
 from analyzers.imports import ProjectFiles, extract_imports, resolve
 from analyzers.lang.language import CLASS, FUNCTION, METHOD, MODULE
@@ -30,6 +30,7 @@ class Sample:
     package: str  # the external package it resolves to
     call: str  # a callee
     standard: str  # a package of the standard library ("" when Cairn knows none)
+    manifest: tuple[str, str, str]  # a manifest's path, a line of it, the package it names
 
 
 SAMPLES = {
@@ -41,6 +42,7 @@ SAMPLES = {
         package="requests",
         call="requests.get",
         standard="os",
+        manifest=("requirements/base.txt", "requests>=2.31", "requests"),
     ),
     "javascript": Sample(
         "web/fetch.js",
@@ -50,6 +52,7 @@ SAMPLES = {
         package="axios",
         call="axios.get",
         standard="fs",
+        manifest=("web/package.json", '    "axios": "^1.6.0",', "axios"),
     ),
     "typescript": Sample(
         "web/fetch.ts",
@@ -61,6 +64,7 @@ SAMPLES = {
         package="zod",
         call="z.string().parse",
         standard="node:path",
+        manifest=("package.json", '  "zod": "3.22.4"', "zod"),
     ),
     "tsx": Sample(
         "web/Title.tsx",
@@ -71,6 +75,7 @@ SAMPLES = {
         package="react",
         call="format",
         standard="crypto",
+        manifest=("package.json", '    "react": "^18.2.0",', "react"),
     ),
     "go": Sample(
         "cmd/fetch.go",
@@ -82,6 +87,11 @@ SAMPLES = {
         package="github.com/go-resty/resty/v2",
         call="resty.New().R().Get",
         standard="net/http",
+        manifest=(
+            "go.mod",
+            "require github.com/go-resty/resty/v2 v2.11.0",
+            "github.com/go-resty/resty/v2",
+        ),
     ),
     "java": Sample(
         "src/main/java/shop/Fetch.java",
@@ -92,6 +102,7 @@ SAMPLES = {
         package="okhttp3.OkHttpClient",
         call="new OkHttpClient",
         standard="java.util.List",
+        manifest=("pom.xml", "      <artifactId>okhttp</artifactId>", "okhttp"),
     ),
     "rust": Sample(
         "src/fetch.rs",
@@ -101,6 +112,7 @@ SAMPLES = {
         package="reqwest",
         call="blocking::get",
         standard="std",
+        manifest=("Cargo.toml", 'reqwest = { version = "0.11", features = ["json"] }', "reqwest"),
     ),
     "csharp": Sample(
         "Shop/Fetch.cs",
@@ -111,6 +123,11 @@ SAMPLES = {
         package="Newtonsoft",
         call="JsonConvert.SerializeObject",
         standard="System",
+        manifest=(
+            "Shop/Shop.csproj",
+            '<PackageReference Include="Newtonsoft.Json" Version="13.0.3" />',
+            "Newtonsoft.Json",
+        ),
     ),
     "ruby": Sample(
         "lib/fetch.rb",
@@ -120,6 +137,7 @@ SAMPLES = {
         package="faraday",
         call="Faraday.get",
         standard="",
+        manifest=("Gemfile", "gem 'faraday', '~> 2.7'", "faraday"),
     ),
 }
 
@@ -184,3 +202,13 @@ def test_the_standard_library_is_known(language: Language) -> None:
     assert not language.standard(sample.package)
     if sample.standard:
         assert language.standard(sample.standard)
+
+
+@BY_NAME
+def test_a_manifest_line_names_a_dependency(language: Language) -> None:
+    path, line, package = SAMPLES[language.name].manifest
+    assert manifest_ecosystem(path) == language.ecosystem.name
+    added = additions(path, [(7, line)])
+    assert [(a.kind, a.name, a.ecosystem) for a in added] == [
+        ("dependency", package, language.ecosystem.name)
+    ]
