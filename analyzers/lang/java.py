@@ -5,7 +5,15 @@ from __future__ import annotations
 import posixpath
 import re
 
-from analyzers.lang.language import CLASS, METHOD, Ecosystem, ImportSyntax, Language, with_body
+from analyzers.lang.language import (
+    CLASS,
+    METHOD,
+    Ecosystem,
+    ImportSyntax,
+    Language,
+    no_package,
+    with_body,
+)
 from analyzers.lang.project import ProjectFiles
 
 
@@ -86,6 +94,8 @@ JAVA = Language(
     resolve=_resolve,
     line_imports=_line_imports,
     standard=lambda package: package.startswith(("java.", "javax.", "jdk.", "sun.")),
+    import_roots=".",
+    import_package=no_package,  # a Maven artifact's packages are not named after it
     calls=frozenset({"method_invocation", "object_creation_expression"}),
     ecosystem=MAVEN,
     names={"method_declaration": with_body},

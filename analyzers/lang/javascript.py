@@ -161,6 +161,17 @@ def _npm_dependencies(path: str, line: str) -> list[str] | None:
 
 NPM = Ecosystem("npm", lambda path: posixpath.basename(path) == "package.json", _npm_dependencies)
 
+
+def _package(module: str) -> str:
+    """``lodash/fp`` → ``lodash``, ``@scope/pkg/sub`` → ``@scope/pkg``; a relative path or a
+    ``node:`` built-in names none."""
+    lower = module.lower()
+    if lower.startswith((".", "/", "~/")) or lower.startswith("node:"):
+        return ""
+    parts = lower.split("/")
+    return "/".join(parts[:2]) if lower.startswith("@") else parts[0]
+
+
 _JS_IDENTIFIERS = frozenset(
     {
         "identifier",
@@ -218,6 +229,8 @@ def _dialect(name: str, extensions: tuple[str, ...], grammar: str, typed: bool) 
         resolve=_resolve,
         line_imports=_line_imports,
         standard=_standard,
+        import_roots="",
+        import_package=_package,
         calls=_CALLS,
         ecosystem=NPM,
         names=_NAMES,

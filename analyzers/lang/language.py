@@ -95,6 +95,11 @@ class Ecosystem:
     dependencies: DependencyReader
 
 
+def no_package(module: str) -> str:
+    """For a language whose imports name no package the catalog could look up."""
+    return ""
+
+
 def nothing_standard(package: str) -> bool:
     """For a language whose standard library Cairn does not know: no package is in it."""
     return False
@@ -141,6 +146,9 @@ class Language:
     resolve: Resolver
     line_imports: LineImports  # what an added line imports, read without its file
     standard: Callable[[str], bool]  # an external package of the standard library
+    # --- how the catalog of technologies reads an import (``Catalog.import_owners``)
+    import_roots: str  # the separator of the catalog's import roots ("." "::" "/"; "": none)
+    import_package: Callable[[str], str]  # the ecosystem's package an import names ("": none)
     # --- constructs a rule may forbid: node types that are calls
     calls: frozenset[str]
     # --- what a change can add besides imports: dependencies in the ecosystem's manifests

@@ -117,6 +117,8 @@ RUBY = Language(
     resolve=_resolve,
     line_imports=_line_imports,
     standard=nothing_standard,
+    import_roots="/",
+    import_package=lambda module: module.lower(),  # `require "faraday"`: the gem, by name
     calls=frozenset({"call"}),
     ecosystem=GEMS,
 )

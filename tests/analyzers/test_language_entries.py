@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 import tree_sitter
 
+from analyzers import catalog
 from analyzers.additions import additions, manifest_ecosystem
 from analyzers.constructs import calls
 from analyzers.imports import ProjectFiles, extract_imports, resolve
@@ -159,6 +160,8 @@ def test_every_part_of_the_entry_is_there(language: Language) -> None:
     assert isinstance(language.grammar_language, tree_sitter.Language)
     assert language.imports.compiled(language).pattern_count > 0
     assert language_named(language.name) is language
+    assert language.ecosystem.name in catalog.ECOSYSTEMS
+    assert language.import_roots in ("", ".", "/", "::")
 
 
 @BY_NAME
@@ -212,3 +215,25 @@ def test_a_manifest_line_names_a_dependency(language: Language) -> None:
     assert [(a.kind, a.name, a.ecosystem) for a in added] == [
         ("dependency", package, language.ecosystem.name)
     ]
+
+
+# What the catalog makes of each sample's import: a technology it knows, through the language's
+# import roots or the package its import names.
+CATALOGUED = {
+    "python": "requests",
+    "javascript": "axios",
+    "typescript": "zod",
+    "tsx": "react",
+    "go": "resty",
+    "java": "okhttp",
+    "rust": "reqwest",
+    "csharp": "newtonsoft-json",
+    "ruby": "faraday",
+}
+
+
+@BY_NAME
+def test_the_catalog_reads_a_sample_import(language: Language) -> None:
+    sample = SAMPLES[language.name]
+    owners = catalog.catalog().import_owners(language.name, sample.imported)
+    assert CATALOGUED[language.name] in owners
