@@ -3,10 +3,11 @@
 An entry says which files are the language's (extensions), how its trees become units and
 tokens (unit node types and their kinds, namers, identifier/literal/comment leaves), how it
 imports (a tree-sitter query, a reader of its captures, a resolver, the guards that make an
-import optional, the import a single added line writes, its standard library), which nodes
-are calls, which package ecosystem its dependencies come from (its manifests and what their
-lines name), and how its names are styled. The entries live one language (or one family of
-dialects) per module of ``analyzers.lang``; ``analyzers.languages`` registers them.
+import optional, the import a single added line writes, its standard library, how the
+technology catalog reads an import), which nodes are calls, which package ecosystem its
+dependencies come from (its manifests and what their lines name), and how its names are
+styled. The entries live one language (or one family of dialects) per module of
+``analyzers.lang``; ``analyzers.languages`` registers them.
 """
 
 from __future__ import annotations
