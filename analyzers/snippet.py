@@ -39,9 +39,11 @@ def snippet_language(language: str | None, path: str | None) -> Language | None:
     return None
 
 
-def probes(source: bytes, language: Language, path: str = "snippet") -> list[CodeUnit]:
+def probes(source: bytes, language_name: str, path: str = "snippet") -> list[CodeUnit]:
     """The snippet's outermost units, largest first (at most MAX_PROBES), or one unit of its
-    whole token stream when it declares none."""
+    whole token stream when it declares none. The language goes by name: this runs in an
+    analysis process, and a language entry does not pickle."""
+    language = language_named(language_name)
     parsed = parse_source(path, source, language)
     outer: list[CodeUnit] = []
     for unit in parsed.units:  # in document order: an enclosing unit comes before its insides

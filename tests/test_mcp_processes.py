@@ -86,7 +86,7 @@ def test_check_runs_every_tool_once(cairn_env: dict[str, str], demo: Path) -> No
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for tool in ("similar_code", "decisions_for", "conventions_for", "review_change", "why"):
-        assert f"$ {tool} " in out
+        assert f"> {tool} " in out
     assert "billing/dates.py:6-19 parse_iso_date (function; exact, 100% similar)" in out
     assert "duplication/clone" in out and out.rstrip().endswith("all tools answered")
 

@@ -51,7 +51,7 @@ async def run_check(server: MCPServer, ws: Workspace, out: TextIO) -> bool:
         out.write(f"resources: {', '.join(str(r.uri) for r in resources.resources)}\n")
         for name, arguments in calls:
             shown = {k: _short(v) for k, v in arguments.items()}
-            out.write(f"\n$ {name} {json.dumps(shown, ensure_ascii=False)}\n")
+            out.write(f"\n> {name} {json.dumps(shown, ensure_ascii=False)}\n")
             result = await client.call_tool(name, arguments)
             is_error = bool(getattr(result, "is_error", False))
             ok = ok and not is_error

@@ -81,7 +81,7 @@ async def similar_code(
             else "give the snippet's `language` (python, javascript, typescript, tsx, go, "
             "java, rust, csharp, ruby) or a `path` with its extension"
         )
-    found = await ws.analysis.run(probes, data, lang)
+    found = await ws.analysis.run(probes, data, lang.name)
     probe_units = [u for u in found if u.token_count >= 1]
     if not probe_units:
         raise ToolFailure("the snippet has no code to compare (only comments or whitespace)")

@@ -15,7 +15,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.server.mcpserver import MCPServer
 
-from app.analysis import Inline
+from app.analysis import Analysis, Inline
 from app.demo import build_demo
 from app.git import GitRepo
 from app.mcp.cli import LocalResolver
@@ -29,6 +29,24 @@ from app.store import Store
 from checks.config import CairnConfig
 
 pytestmark = pytest.mark.db
+
+
+PARSE_ISO_DATE_COPY = """
+def to_date(raw, fallback=None):
+    'A date from text.'
+    if raw is None:
+        return fallback
+    s = str(raw).strip()
+    if not s:
+        return fallback
+    if "T" in s:
+        s = s.split("T", 1)[0]
+    bits = s.split("-")
+    if len(bits) != 3:
+        raise ValueError(f"bad date: {raw!r}")
+    y, m, d = (int(b) for b in bits)
+    return date(y, m, d)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +90,7 @@ async def test_tools_are_listed_with_input_schemas(client: MCPServer) -> None:
 
 
 async def test_similar_code_finds_the_original_of_a_renamed_copy(client: MCPServer) -> None:
-    snippet = """
-def to_date(raw, fallback=None):
-    'A date from text.'
-    if raw is None:
-        return fallback
-    s = str(raw).strip()
-    if not s:
-        return fallback
-    if "T" in s:
-        s = s.split("T", 1)[0]
-    bits = s.split("-")
-    if len(bits) != 3:
-        raise ValueError(f"bad date: {raw!r}")
-    y, m, d = (int(b) for b in bits)
-    return date(y, m, d)
-"""
+    snippet = PARSE_ISO_DATE_COPY
     error, doc, text = await call(client, "similar_code", code=snippet, language="python")
     assert not error, text
     top = doc["results"][0]
@@ -248,3 +251,18 @@ async def test_resources_are_the_log_each_record_and_the_configuration(
         assert "defaults apply" in config.contents[0].text  # type: ignore[union-attr]
         with pytest.raises(MCPError, match="no decision record"):
             await c.read_resource("cairn://decisions/ADR-0099")
+
+
+async def test_similar_code_runs_in_a_bounded_analysis_process(
+    store: Store, pool: asyncpg.Pool, demo: Path
+) -> None:
+    """As `cairn mcp` runs it: the snippet is parsed in a child process (what it is sent must
+    pickle)."""
+    async with Analysis(1, timeout=60) as analysis:
+        ws = await open_local(pool, demo, "main", analysis, dict(os.environ))
+        server = build_server(LocalResolver(ws))
+        error, doc, text = await call(
+            server, "similar_code", code=PARSE_ISO_DATE_COPY, path="exports/when.py"
+        )
+    assert not error, text
+    assert doc["results"][0]["name"] == "parse_iso_date"
