@@ -27,14 +27,12 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from analyzers.diff import parse_unified_diff
-from app import database
 from app import markdown as md
 from app.analysis import Analysis, AnalysisError
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
 from app.indexer import index_commit
-from app.ledger import Ledger
 from app.publish import (
     CHECKS,
     GITHUB_WEB,
@@ -48,7 +46,8 @@ from app.report.sarif import review_sarif
 from app.review import review
 from app.settings import GITHUB_API, Secret, Settings
 from app.source import LocalSource
-from app.store import Store
+from app.store import Store, database
+from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, CairnConfig, load_config
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
-from app import database, rules, why
+from app import rules, why
 from app.analysis import Analysis
 from app.clones import scan
 from app.errors import CairnError, ConfigError
@@ -30,7 +30,7 @@ from app.review import review
 from app.settings import Settings, redacted
 from app.signals import Terminated, raise_on_sigterm, stop_signals_recorded
 from app.source import LocalSource
-from app.store import Repository, Store
+from app.store import Repository, Store, database
 from checks.clones import SECTIONS
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
 from checks.decisions import NO_NOTES, DecisionNotes

@@ -18,7 +18,7 @@
   that is gone on a new head gets a reply naming the commit (itself marked, so it is sent
   once) and its thread is resolved, when GitHub lets the App: resolving is best effort (an
   installation with ``contents: read`` may be refused), and a refused thread stays open with
-  its "Fixed in" reply. The ledger (``app.ledger``) records every finding's state.
+  its "Fixed in" reply. The ledger (``app.store.ledger``) records every finding's state.
 - Suppressed findings (``suppressions`` of the repository) are not posted, and each run's
   summary lists them, so silence stays visible.
 - One publisher at a time per pull request (a Postgres advisory lock), and only for its
@@ -53,8 +53,8 @@ from app.github import (
     ReviewComment,
     Unprocessable,
 )
-from app.ledger import Entry, Ledger, Seen, Suppression
 from app.report.labels import evidence_label, finding_key, plural, rule_id, span
+from app.store.ledger import Entry, Ledger, Seen, Suppression
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Evidence, Finding, Severity, fingerprint
 

@@ -24,13 +24,12 @@ from typing import Any
 import yaml
 
 from analyzers import safeyaml
-from app import database
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
 from app.indexer import index_commit
 from app.settings import Settings
 from app.source import LocalSource
-from app.store import Store
+from app.store import Store, database
 from checks.config import CONFIG_FILE, CairnConfig, parse_config
 from checks.context import Codebase
 from checks.conventions import (

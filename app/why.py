@@ -19,15 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from analyzers.additions import Added, additions, owners
 from analyzers.adr import Adr, Constraint, DecisionLog, HistoryEntry
 from analyzers.adr_block import cairn_block
 from analyzers.adr_prose import CHOSEN, NEGATIVE, REJECTED
 from analyzers.catalog import catalog
 from analyzers.parse import parse_file
-from app import database
 from app.decisions import decision_log_at
 from app.errors import CairnError
 from app.git import GitRepo
@@ -35,7 +32,8 @@ from app.history import FORMAT_ARGS, GitHistory, commit_entry, parse_log
 from app.indexer import index_commit
 from app.settings import Settings
 from app.source import LocalSource
-from app.store import Repository, Store
+from app.store import Repository, Store, database
+from app.store.database import Pool
 from checks.config import CONFIG_FILE, CairnConfig, ConfigError, load_config
 
 MAX_COMMITS = 20  # commits and merges listed by `cairn why`
@@ -456,7 +454,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 async def _setup(
-    args: argparse.Namespace, settings: Settings, pool: asyncpg.Pool
+    args: argparse.Namespace, settings: Settings, pool: Pool
 ) -> tuple[GitRepo, str, Store, Repository, CairnConfig]:
     git = GitRepo.discover(args.repo)
     commit = git.resolve(args.ref)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-import asyncpg
 import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
@@ -33,7 +32,6 @@ from arq.worker import Retry, Worker, func
 from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
-from app import database
 from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
@@ -49,7 +47,6 @@ from app.github import (
     Unprocessable,
 )
 from app.indexer import index_commit
-from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
 from app.reconcile import job_done, job_gave_up, job_started, reconcile
@@ -57,7 +54,9 @@ from app.redelivery import redeliver
 from app.review import review
 from app.settings import AppSettings, Settings, redacted
 from app.source import GitHubSource
-from app.store import Store
+from app.store import Store, database
+from app.store.database import Pool
+from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, ConfigError, load_config
 from checks.finding import Severity
 
@@ -203,7 +202,7 @@ class WorkerState:
 
     settings: Settings
     app: AppSettings
-    pool: asyncpg.Pool
+    pool: Pool
     github: GitHubApp
     meter: GitHubMeter | None = None
     analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)

@@ -18,7 +18,6 @@ from analyzers.adr import HistoryEntry
 from app.git import GitRepo
 from app.github import Forbidden, GitHubApp
 from app.history import PullRequestHistory
-from app.ledger import Ledger
 from app.publish import (
     DEFAULT_FAIL_ON,
     MAX_OUTPUT,
@@ -31,6 +30,7 @@ from app.review import review
 from app.settings import Secret
 from app.source import LocalSource
 from app.store import Store
+from app.store.ledger import Ledger
 from checks.config import CairnConfig
 from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity, fingerprint
