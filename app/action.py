@@ -27,28 +27,28 @@ from typing import Any, TextIO
 
 from analyzers.diff import parse_unified_diff
 from app import markdown as md
-from app.analysis import Analysis, AnalysisError
+from app.analysis import Analysis
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
 from app.indexer import index_commit
+from app.pipeline import review_and_publish
 from app.publish import (
     CHECKS,
     GITHUB_WEB,
     MAX_COMMENTS,
     Publisher,
-    PublishReport,
     PullRequestRef,
     Renderer,
 )
 from app.report.labels import evidence_label, finding_key, plural, rule_id
 from app.report.sarif import review_sarif
-from app.review import review
 from app.settings import GITHUB_API, Secret, Settings
 from app.source import LocalSource
 from app.store import Store, database
 from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, CairnConfig, load_config
+from checks.decisions import NO_NOTES
 from checks.finding import Finding, Severity
 
 logger = logging.getLogger(__name__)
@@ -222,43 +222,36 @@ async def _pull_request(
         if config_error is not None:
             await _broken_config(env, publisher, ref, runs, config_error)
             raise config_error
-        for check, problems in config.invalid.items():  # a broken section: only its run
-            if publisher is not None and check in runs:
-                await publisher.neutral(ref, {check: runs.pop(check)}, problems)
-        report: PublishReport | None = None
+        commentable: dict[str, tuple[tuple[int, int], ...]] = {}
+        if publisher is not None:  # GitHub's hunks: the lines a review comment may target
+            commentable = {
+                d.path: d.hunks for d in parse_unified_diff(git.diff(base, head, context=3))
+            }
         try:
-            result = await review(
-                store, repo, LocalSource(git), base, head, config, analysis=analysis
+            reviewed = await review_and_publish(
+                store,
+                repo,
+                LocalSource(git),
+                ref,
+                config,
+                publisher=publisher,
+                runs=runs,
+                commentable=commentable,
+                analysis=analysis,
+                refusal_ok=True,
             )
-            if publisher is not None:
-                hunks = parse_unified_diff(git.diff(base, head, context=3))
-                commentable = {d.path: d.hunks for d in hunks}
-                notes = [f"`{p}` skipped: {r}" for p, r in sorted(result.skipped_files.items())]
-                notes += result.suppressed
-                try:
-                    report = await publisher.finish(
-                        ref,
-                        runs,
-                        result.findings,
-                        commentable,
-                        config.fail_on,
-                        notes,
-                        decisions=result.decisions,
-                    )
-                except (Forbidden, Unauthorized) as exc:
-                    why_not = f"the token cannot publish the review ({exc.status})"
-                    await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
-        except AnalysisError as exc:  # killed at its bounds: not reviewed, and why (as the App)
-            if publisher is not None and runs:
-                await publisher.skip(ref, runs, f"{exc.reason}.")
-            _summary(env, f"## Cairn\n\nNot reviewed: {md.text(exc.reason)}.\n")
-            _outputs(env, [], "neutral")
-            return 0
         except Exception as exc:  # the command's top level: never leave a check run open
             if publisher is not None and runs:
                 await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
             raise
-    findings = result.findings
+    if reviewed.not_reviewed is not None:  # killed at its bounds: not reviewed, and why
+        _summary(env, f"## Cairn\n\nNot reviewed: {md.text(reviewed.not_reviewed)}.\n")
+        _outputs(env, [], "neutral")
+        return 0
+    if reviewed.refused is not None:
+        why_not = f"the token cannot publish the review ({reviewed.refused.status})"
+    result, report = reviewed.result, reviewed.report
+    findings = result.findings if result is not None else []
     if why_not is not None:
         logger.warning("findings as workflow commands: %s", why_not)
         out.write("".join(workflow_command(f) + "\n" for f in sorted(findings, key=finding_key)))
@@ -268,7 +261,8 @@ async def _pull_request(
         options.sarif_file.write_text(json.dumps(sarif, indent=2) + "\n", encoding="utf-8")
     conclusion = _conclusion(findings, options.fail_on)
     render = Renderer(env.web_url)
-    _summary(env, render.job_summary(ref, findings, conclusion, why_not, report, result.decisions))
+    decisions = result.decisions if result is not None else NO_NOTES
+    _summary(env, render.job_summary(ref, findings, conclusion, why_not, report, decisions))
     _outputs(env, findings, conclusion)
     if config.invalid:  # the other checks ran; the job still says the file needs fixing
         broken = [p for ps in config.invalid.values() for p in ps]
