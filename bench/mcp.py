@@ -69,8 +69,7 @@ def _client(server: Any) -> Any:
 
 
 async def _open(pool: Any, root: Path, ref: str, analysis: Any) -> tuple[Any, Any]:
-    from app.mcp.cli import LocalResolver
-    from app.mcp.server import build_server
+    from app.mcp.server import LocalResolver, build_server
     from app.mcp.workspace import open_local
 
     ws = await open_local(pool, root, ref, analysis, dict(os.environ))
@@ -383,9 +382,9 @@ def write_section(text: str) -> None:
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
-    from app import database
     from app.analysis import Analysis
     from app.settings import Settings
+    from app.store import database
 
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir(parents=True)

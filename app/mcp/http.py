@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 from mcp.server.mcpserver import Context
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
@@ -31,7 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.analysis import Runner
 from app.mcp.server import build_server
 from app.mcp.workspace import ToolFailure, Workspace, open_indexed
-from app.mcp_store import McpStore
+from app.store.database import Pool
+from app.store.mcp import McpStore
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ async def _refuse(send: Send, message: str) -> None:
 class InstallationResolver:
     """Over HTTP: the repository a call names, if the token's installation has it."""
 
-    def __init__(self, pool: asyncpg.Pool, analysis: Runner) -> None:
+    def __init__(self, pool: Pool, analysis: Runner) -> None:
         self.pool = pool
         self.store = McpStore(pool)
         self.analysis = analysis
@@ -106,7 +106,7 @@ class InstallationResolver:
 
 
 @asynccontextmanager
-async def mcp_route(pool: asyncpg.Pool, analysis: Runner) -> AsyncIterator[Route]:
+async def mcp_route(pool: Pool, analysis: Runner) -> AsyncIterator[Route]:
     """The ``/mcp`` route of ``cairn serve``, its session manager running for the span of
     the ``with`` (``cairn serve`` runs uvicorn without a lifespan)."""
     server = build_server(InstallationResolver(pool, analysis), http=True)

@@ -62,6 +62,22 @@ RepoArg = Annotated[
 ]
 
 
+class LocalResolver:
+    """Over stdio: every call reads the one checkout the server was started on."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    async def workspace(self, ctx: Context, repo: str | None) -> Workspace:
+        if repo and repo not in (self.ws.name, self.ws.name.removeprefix("local:")):
+            assert self.ws.git is not None
+            if repo.rstrip("/").rsplit("/", 1)[-1] != self.ws.git.root.name:
+                raise ToolFailure(
+                    f"this server answers for {self.ws.git.root} only; leave `repo` out"
+                )
+        return self.ws
+
+
 def _result(answer: tools.Answer) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=answer.text)], structured_content=answer.doc

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from analyzers.candidates import StreamIndex
 from analyzers.words import unit_words
 from app.analysis import Runner
@@ -26,9 +24,10 @@ from app.clones import BASE_INDEXES, default_workers
 from app.errors import CairnError
 from app.git import GitRepo
 from app.indexer import index_commit
-from app.mcp_store import McpStore
 from app.source import LocalSource
 from app.store import Repository, Store
+from app.store.database import Pool
+from app.store.mcp import McpStore
 from checks.config import CONFIG_FILE, CairnConfig, ConfigError, load_config, parse_config
 
 logger = logging.getLogger(__name__)
@@ -153,7 +152,7 @@ class Workspace:
 
 
 async def open_local(
-    pool: asyncpg.Pool,
+    pool: Pool,
     path: Path,
     ref: str,
     analysis: Runner,
@@ -183,7 +182,7 @@ async def open_local(
     return ws
 
 
-async def open_indexed(pool: asyncpg.Pool, repo_id: int, analysis: Runner) -> Workspace:
+async def open_indexed(pool: Pool, repo_id: int, analysis: Runner) -> Workspace:
     """The workspace of a repository the App indexed (HTTP): the index only."""
     words = McpStore(pool)
     row = await words.indexed_repository(repo_id)

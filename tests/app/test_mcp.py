@@ -18,8 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from app.analysis import Analysis, Inline
 from app.demo import build_demo
 from app.git import GitRepo
-from app.mcp.cli import LocalResolver
-from app.mcp.server import add_static_resources, build_server
+from app.mcp.server import LocalResolver, add_static_resources, build_server
 from app.mcp.tools import decision_log
 from app.mcp.workspace import Workspace, open_local
 from app.report import document

@@ -25,9 +25,9 @@ from app.demo import build_demo
 from app.git import GitRepo
 from app.indexer import index_commit
 from app.mcp.http import mcp_route
-from app.mcp_store import McpStore, hash_token
 from app.source import LocalSource
 from app.store import Store
+from app.store.mcp import McpStore, hash_token
 
 pytestmark = pytest.mark.db
 

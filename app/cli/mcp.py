@@ -8,19 +8,18 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 
-from app import database
 from app.analysis import Analysis
 from app.errors import CairnError
 from app.mcp.check import run_check
-from app.mcp.server import add_log_resources, add_record_resources, build_server
+from app.mcp.server import LocalResolver, add_log_resources, add_record_resources, build_server
 from app.mcp.tools import SIMILAR_MIN_TOKENS, decision_log
-from app.mcp.workspace import ToolFailure, Workspace, open_local
-from app.mcp_store import McpStore
+from app.mcp.workspace import Workspace, open_local
 from app.settings import Settings
+from app.store import database
+from app.store.mcp import McpStore
 
 logger = logging.getLogger(__name__)
 
@@ -62,22 +61,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     r = tsub.add_parser("revoke", help="revoke a token by its id (cairn token list)")
     r.add_argument("id", type=int, help="the token's id")
     r.set_defaults(run=_token_revoke)
-
-
-class LocalResolver:
-    """Over stdio: every call reads the one checkout the server was started on."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-
-    async def workspace(self, ctx: Context, repo: str | None) -> Workspace:
-        if repo and repo not in (self.ws.name, self.ws.name.removeprefix("local:")):
-            assert self.ws.git is not None
-            if repo.rstrip("/").rsplit("/", 1)[-1] != self.ws.git.root.name:
-                raise ToolFailure(
-                    f"this server answers for {self.ws.git.root} only; leave `repo` out"
-                )
-        return self.ws
 
 
 async def _mcp(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,4 +154,4 @@ def _full_name(value: str) -> str:
     return name
 
 
-__all__: list[Any] = ["LocalResolver", "add_commands"]
+__all__ = ["add_commands"]
