@@ -34,6 +34,7 @@ INSTRUCTIONS = (
     "decisions_for and conventions_for; before proposing the change, run review_change on "
     "the draft: its findings are exactly those the required `cairn` check will report."
 )
+MAX_PATH = 1_000  # characters of a path argument
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
@@ -46,7 +47,9 @@ class Resolver(Protocol):
 
 
 class DraftFileInput(TypedDict):
-    path: Annotated[str, Field(description="path relative to the repository's root")]
+    path: Annotated[
+        str, Field(description="path relative to the repository's root", max_length=MAX_PATH)
+    ]
     content: Annotated[
         str | None, Field(description="the file's whole new text; null deletes the file")
     ]
@@ -120,11 +123,14 @@ def build_server(resolver: Resolver, *, http: bool = False) -> MCPServer:
             ),
         ] = None,
         language: Annotated[
-            str | None, Field(description="the snippet's language (python, go, ...)")
+            str | None, Field(description="the snippet's language (python, go, ...)", max_length=40)
         ] = None,
         path: Annotated[
             str | None,
-            Field(description="where the snippet would live (its extension gives the language)"),
+            Field(
+                description="where the snippet would live (its extension gives the language)",
+                max_length=MAX_PATH,
+            ),
         ] = None,
         limit: Annotated[int, Field(ge=1, le=tools.MAX_RESULTS)] = 5,
         repo: RepoArg = None,
@@ -142,9 +148,11 @@ def build_server(resolver: Resolver, *, http: bool = False) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def decisions_for(
         ctx: Context,
-        path: Annotated[str | None, Field(description="a file path, existing or planned")] = None,
+        path: Annotated[
+            str | None, Field(description="a file path, existing or planned", max_length=MAX_PATH)
+        ] = None,
         technology: Annotated[
-            str | None, Field(description='a library, tool or service ("requests")')
+            str | None, Field(description='a library, tool or service ("requests")', max_length=200)
         ] = None,
         repo: RepoArg = None,
     ) -> CallToolResult:
@@ -158,7 +166,9 @@ def build_server(resolver: Resolver, *, http: bool = False) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def conventions_for(
         ctx: Context,
-        path: Annotated[str, Field(description="a file path, existing or planned")],
+        path: Annotated[
+            str, Field(description="a file path, existing or planned", max_length=MAX_PATH)
+        ],
         repo: RepoArg = None,
     ) -> CallToolResult:
         """The configured rules (layers, forbid, prefer, naming, structure) and the
@@ -189,7 +199,7 @@ def build_server(resolver: Resolver, *, http: bool = False) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def why(
         ctx: Context,
-        path: Annotated[str, Field(description="a file of the repository")],
+        path: Annotated[str, Field(description="a file of the repository", max_length=MAX_PATH)],
         line: Annotated[int | None, Field(ge=1, description="a line of it")] = None,
         repo: RepoArg = None,
     ) -> CallToolResult:

@@ -225,6 +225,8 @@ async def test_why_is_cairn_why(client: MCPServer) -> None:
             id="delete-unknown",
         ),
         pytest.param("conventions_for", {"path": ""}, "needs a path", id="empty-path"),
+        pytest.param("why", {"path": "a/" * 600}, "1000 characters", id="huge-path"),
+        pytest.param("similar_code", {"query": "dates " * 200}, "at most 500", id="huge-query"),
     ],
 )
 async def test_bad_input_is_a_clear_tool_error_and_the_server_goes_on(
