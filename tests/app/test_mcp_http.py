@@ -28,6 +28,7 @@ from app.mcp.http import mcp_route
 from app.source import LocalSource
 from app.store import Store
 from app.store.mcp import McpStore, hash_token
+from tests.app.test_mcp import PARSE_ISO_DATE_COPY
 
 pytestmark = pytest.mark.db
 
@@ -93,16 +94,25 @@ async def test_a_token_answers_for_its_installation_only(
         error, doc, text = await call(url, tokens["one"], "decisions_for", technology="requests")
         assert not error, text
         assert doc["decisions"][0]["label"] == "ADR-0001"
+        # the App's index has no words (they are taken from a checkout): nothing, said plainly
         error, doc, text = await call(url, tokens["one"], "similar_code", query="parse iso date")
-        assert not error, text  # the App's index has no words yet: nothing, said plainly
+        assert not error and doc["results"] == [] and text.startswith("no units about"), text
+        # a snippet is probed against the App's index; the source is not read over HTTP
         error, doc, text = await call(
-            url,
-            tokens["one"],
-            "similar_code",
-            code="def f(v, d=None):\n  return d\n",
-            language="python",
+            url, tokens["one"], "similar_code", code=PARSE_ISO_DATE_COPY, language="python"
         )
         assert not error, text
+        top = doc["results"][0]
+        assert (top["path"], top["name"], top["clone_kind"]) == (
+            "billing/dates.py",
+            "parse_iso_date",
+            "renamed",
+        )
+        assert top["source"] is None
+        error, doc, text = await call(
+            url, tokens["one"], "similar_code", code="def f(v):\n  return v\n", language="python"
+        )
+        assert not error and "units of 20 tokens or more are compared" in text, text
         # another installation's repository: refused as if it did not exist
         error, _, text = await call(
             url, tokens["one"], "decisions_for", technology="requests", repo="other/thing"
