@@ -8,8 +8,8 @@ words whether it exists or not. The transport is stateless (each POST its own ex
 answers), so a call is always judged by its own request's token.
 
 Over HTTP a repository is read from the index the App keeps (no checkout): ``similar_code``
-(without the units' source), ``decisions_for`` and ``conventions_for`` answer; ``why`` and
-``review_change`` need the repository's git and say so.
+(both modes, without the units' source), ``decisions_for`` and ``conventions_for`` answer;
+``why`` and ``review_change`` need the repository's git and say so.
 """
 
 from __future__ import annotations

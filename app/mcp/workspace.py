@@ -201,7 +201,8 @@ async def open_indexed(pool: Pool, repo_id: int, analysis: Runner) -> Workspace:
 
 
 async def word_units(words: McpStore, repo_id: int, git: GitRepo) -> int:
-    """Store the words of every unit of the indexed tree that has none yet; how many."""
+    """Store the words of every unit of the indexed tree that has none yet (indexing stores
+    them with the units; these are blobs indexed before it did); how many."""
     todo = await words.units_without_words(repo_id)
     if not todo:
         return 0

@@ -58,6 +58,32 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", errors="replace")).hexdigest()
 
 
+async def save_unit_words(
+    conn: asyncpg.Connection,
+    repo_id: int,
+    shas: Sequence[str],
+    ordinals: Sequence[int],
+    heads: Sequence[str],
+    bodies: Sequence[str],
+) -> None:
+    """Store units' words in one statement (indexing calls it in its transaction): the name's
+    words weigh most (A), the identifiers, docstrings and comments less (C)."""
+    await conn.execute(
+        """
+        INSERT INTO unit_words (repo_id, blob_sha, ordinal, words)
+        SELECT $1, s, o, setweight(to_tsvector('english', h), 'A')
+                         || setweight(to_tsvector('english', b), 'C')
+        FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS t(s, o, h, b)
+        ON CONFLICT DO NOTHING
+        """,
+        repo_id,
+        list(shas),
+        list(ordinals),
+        list(heads),
+        list(bodies),
+    )
+
+
 class McpStore:
     """Reads and writes what ``cairn mcp`` keeps in Postgres."""
 
@@ -94,15 +120,15 @@ class McpStore:
         """Store (blob sha, ordinal, name words, body words) of units; name words weigh most."""
         if not words:
             return
-        await self.pool.executemany(
-            """
-            INSERT INTO unit_words (repo_id, blob_sha, ordinal, words)
-            VALUES ($1, $2, $3, setweight(to_tsvector('english', $4), 'A')
-                                || setweight(to_tsvector('english', $5), 'C'))
-            ON CONFLICT DO NOTHING
-            """,
-            [(repo_id, sha, ordinal, head, body) for sha, ordinal, head, body in words],
-        )
+        async with self.pool.acquire() as conn:
+            await save_unit_words(
+                conn,
+                repo_id,
+                [w[0] for w in words],
+                [w[1] for w in words],
+                [w[2] for w in words],
+                [w[3] for w in words],
+            )
 
     async def search_units(
         self, repo_id: int, words: Sequence[str], *, limit: int = 10
