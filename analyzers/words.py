@@ -8,10 +8,13 @@ bounded: at most MAX_CHARS of a unit are read, at most MAX_WORDS words kept.
 from __future__ import annotations
 
 import re
+from itertools import chain, islice
 
 MAX_CHARS = 64 << 10  # of a unit's text read for words
 MAX_WORDS = 2_000  # distinct words kept per unit
 MAX_QUERY = 500  # characters of a query
+MAX_CACHED = 200_000  # distinct tokens whose words are kept between files
+MAX_TOKENS = 16_000  # distinct tokens of one unit read for words
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # camelCase, PascalCase and ACRONYMWords boundaries: "parseISODate" → parse, ISO, Date
@@ -36,22 +39,8 @@ def split_identifier(name: str) -> list[str]:
 
 def unit_words(name: str, text: str) -> tuple[str, str]:
     """(name words, body words) of a unit: the words of its name, and those of its identifiers,
-    docstrings and comments, each distinct word once, in first-seen order."""
-    head = " ".join(dict.fromkeys(split_identifier(name)))
-    seen: dict[str, None] = {}
-    for token in _TOKEN.findall(text[:MAX_CHARS]):
-        low = token.lower()
-        if low in _NOISE:
-            continue
-        parts = split_identifier(token)
-        if len(parts) > 1:
-            seen.setdefault(low, None)  # the whole identifier too: `parse_iso_date` matches
-        for p in parts:
-            if len(p) > 1 and p not in _NOISE:
-                seen.setdefault(p, None)
-        if len(seen) >= MAX_WORDS:
-            break
-    return head, " ".join(seen)
+    docstrings and comments, each distinct word once."""
+    return file_words(text[:MAX_CHARS], [(name, 1, text.count("\n") + 1)])[0]
 
 
 def query_words(query: str) -> list[str]:
@@ -62,3 +51,35 @@ def query_words(query: str) -> list[str]:
             if len(p) > 1:
                 out.setdefault(p, None)
     return list(out)[:64]
+
+
+_SPLIT: dict[str, tuple[str, ...]] = {}  # token → its words, across the files of a process
+
+
+def file_words(text: str, units: list[tuple[str, int, int]]) -> list[tuple[str, str]]:
+    """``unit_words`` of each (name, first line, last line) of one file's ``text``: each line
+    is read for tokens once, and each distinct token split once, however the units nest."""
+    by_line = [_TOKEN.findall(line) for line in text.split("\n")]
+    if len(_SPLIT) > MAX_CACHED:
+        _SPLIT.clear()
+    for t in set(chain.from_iterable(by_line)).difference(_SPLIT):
+        _SPLIT[t] = _token_words(t)
+    words_of = _SPLIT.__getitem__
+    out: list[tuple[str, str]] = []
+    for name, start, end in units:
+        head = " ".join(dict.fromkeys(split_identifier(name)))
+        distinct = dict.fromkeys(chain.from_iterable(by_line[max(0, start - 1) : end]))
+        seen = dict.fromkeys(chain.from_iterable(map(words_of, islice(distinct, MAX_TOKENS))))
+        out.append((head, " ".join(islice(seen, MAX_WORDS))))
+    return out
+
+
+def _token_words(token: str) -> tuple[str, ...]:
+    """What one token adds to a unit's words: nothing for a keyword; its parts, and the whole
+    identifier when it has several."""
+    low = token.lower()
+    if low in _NOISE:
+        return ()
+    parts = split_identifier(token)
+    whole = (low,) if len(parts) > 1 else ()
+    return whole + tuple(p for p in parts if len(p) > 1 and p not in _NOISE)

@@ -22,7 +22,7 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
-from analyzers.words import unit_words
+from analyzers.words import file_words
 from app.analysis import Analysis, AnalysisError, Inline, Runner
 from app.decisions import index_decisions
 from app.git import TreeEntry
@@ -72,7 +72,6 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
     parsed, tree = result
     units = tuple(u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR)
-    lines = data.decode("utf-8", errors="replace").split("\n") if units else []
     return ParsedBlob(
         sha=sha,
         language=parsed.language,
@@ -84,8 +83,13 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         declarations=tuple(_declared(u) for u in parsed.units),
         # what `cairn mcp`'s query mode searches (Postgres full text)
         words=tuple(
-            unit_words(u.name, "\n".join(lines[u.start_line - 1 : u.end_line])) for u in units
-        ),
+            file_words(
+                data.decode("utf-8", errors="replace"),
+                [(u.name, u.start_line, u.end_line) for u in units],
+            )
+        )
+        if units
+        else (),
     )
 
 

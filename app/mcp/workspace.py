@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzers.candidates import StreamIndex
-from analyzers.words import unit_words
+from analyzers.words import file_words
 from app.analysis import Runner
 from app.clones import BASE_INDEXES, default_workers
 from app.errors import CairnError
@@ -213,9 +213,11 @@ async def word_units(words: McpStore, repo_id: int, git: GitRepo) -> int:
     def compute() -> list[tuple[str, int, str, str]]:
         out: list[tuple[str, int, str, str]] = []
         for sha, data in git.blobs(list(by_blob)):
-            lines = data.decode("utf-8", errors="replace").split("\n")
-            for ordinal, name, start, end in by_blob[sha]:
-                head, body = unit_words(name, "\n".join(lines[start - 1 : end]))
+            units = by_blob[sha]
+            found = file_words(
+                data.decode("utf-8", errors="replace"), [(n, s, e) for _, n, s, e in units]
+            )
+            for (ordinal, _, _, _), (head, body) in zip(units, found, strict=True):
                 out.append((sha, ordinal, head, body))
         return out
 
