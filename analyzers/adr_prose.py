@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from analyzers.adr_cues import (
+from analyzers.adr_cues import Occurrence, classify, cues, mentions_of
+from analyzers.adr_text import Sentence, sentences
+from analyzers.adr_vocabulary import (
     CHOOSE_CUES,
     CHOSEN,
     HEDGE_CUES,
@@ -30,12 +32,7 @@ from analyzers.adr_cues import (
     REMOVED,
     STATED,
     WEIGHED,
-    Occurrence,
-    classify,
-    cues,
-    mentions_of,
 )
-from analyzers.adr_text import Sentence, sentences
 from analyzers.catalog import Catalog
 
 __all__ = ["CHOSEN", "MENTIONED", "NEGATIVE", "REJECTED", "REMOVED", "STATED", "WEIGHED",
