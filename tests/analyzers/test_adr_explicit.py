@@ -61,7 +61,9 @@ def test_a_hostile_megabyte_is_scanned_in_linear_time(hostile: str) -> None:
     started = time.perf_counter()
     fences = cairn_fences(hostile)
     blanked = without_fences(hostile)
-    assert time.perf_counter() - started < 1.0
+    # Linear: ~0.3 s on an idle core; the quadratic pattern took 55 s on 180 KB. The bound
+    # leaves room for a loaded machine.
+    assert time.perf_counter() - started < 5.0
     assert blanked.count("\n") == hostile.count("\n")
     assert len(fences) in (0, 80_000)
 
