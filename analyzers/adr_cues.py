@@ -85,7 +85,9 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     """Spans of the clauses of a sentence: split at ; : ( ) and contrasts (but, however …)."""
     cuts = [0]
     for m in re.finditer(
-        r";|:\s|\s[-–—]\s|,?\s+but\s|,?\s+however\b|\s+whereas\s|,\s*while\s|\.\s", sentence
+        r";|:\s|\s[-–—]\s|,?\s+but\s|,?\s+however\b|\s+whereas\s|,\s*while\s|"
+        r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)\.\s",
+        sentence,
     ):
         cuts += [m.start(), m.end()]
     # "Rather than a SOURCE column, we derive it from X": the lead clause ends at its comma
@@ -198,6 +200,8 @@ def _walk(
                 continue
             # "the `six` package is deprecated": the predicate past the name's own noun
             bare = _OWN_NOUN.sub("", after, count=1)
+            if not POSTFIX_NEGATIVE.match(bare.lower()):  # "… located in the `x` folder will be …"
+                bare = _WHERE.sub("", bare, count=1)
             postfix = POSTFIX_NEGATIVE.match(bare.lower()) or POSTFIX_CHOSEN.match(bare.lower())
             # a name before a noun qualifies it ("python scripts", "`fetch` replacement
             # packages"); a code span the catalog does not know is the thing ("`global` flags")
@@ -328,6 +332,12 @@ _DECLINED_ADVICE = re.compile(
 )
 # a parenthesis right after a name (a link's address, an abbreviation) is no part of its clause
 _PARENTHESES = re.compile(r"^\s*\([^()]*\)")
+# Where a thing is, between its name and what happens to it: "(located) in the `resources`
+# folder", "under docs/" (at most five words, up to an auxiliary verb).
+_WHERE = re.compile(
+    r"^[\s`]*(?:(?:located|stored|kept|living|found|used)\s+)?(?:in|under|inside|within|at)\s+"
+    r"(?:[\w`'./-]+\s+){1,5}?(?=(?:is|are|was|were|will|would|has|have|had|should|must|can)\b)"
+)
 
 
 def _next_mention(start: int, end: int, inside: list[Occurrence]) -> Occurrence | None:
@@ -347,7 +357,13 @@ _OWN_NOUN = re.compile(
     r"plugin|service|sdk)s?\b",
     re.IGNORECASE,
 )
-_GERUND = re.compile(r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b)[a-z]{3,}ing\b")
+# The object of another verb ("instead of mocking fetch"), unless the verb adopts the thing
+# ("rather than setting up Snyk", "instead of running Jenkins").
+_GERUND = re.compile(
+    r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b|setting\b|installing\b|"
+    r"running\b|hosting\b|self-hosting\b|deploying\b|maintaining\b|enabling\b|integrating\b|"
+    r"relying\b|bringing\b|pulling\b)[a-z]{3,}ing\b"
+)
 _PASSIVE_USE = re.compile(r"\b(?:be|is|are|was|were)\s+(?:used|adopted|allowed|introduced)\b")
 _PLACES = ("in", "on", "for", "at", "inside", "within", "across", "under", "via", "into",
            "throughout", "during")  # fmt: skip

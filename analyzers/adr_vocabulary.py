@@ -36,12 +36,14 @@ REJECT = _words(
     "forbid|disallow|decided against|decide against|voted against|vote against|"
     "argued against|argue against|recommend against|recommended against|advise against|"
     "advised against|ruled out|rule out|steer clear of|without|neglected|neglect|"
+    "rejected|rejects|exclude|excludes|excluded|excluding|"
     "not|no"
 )
 REMOVE_CUES = _words(
     "remove|removes|removing|drop|drops|dropping|stop using|stopped using|no longer use|"
     "no longer using|deprecate|deprecating|phase out|phasing out|retire|retiring|"
     "get rid of|getting rid of|eliminate|eliminating|uninstall|abandon|abandoning|ditch|"
+    "ditching|ditched|delete|deletes|deleting|"
     "sunset|sunsetting|move away from|moving away from|moved away from|migrate away from|"
     "migrating away from|migrate off|move off|moving off|away from|switch off|"
     "switched off|turn off|turned off|replace|replaces|replacing|ejecting from|"

@@ -59,7 +59,7 @@ def fixture(name: str) -> Adr:
             "Dates in the front end",
             "accepted",
             "2024-02-01",
-            {("moment", "")},
+            {("moment", "date-fns")},  # 'Chosen option: "date-fns"' names what to use instead
             id="madr4",
         ),
         pytest.param(

@@ -203,6 +203,52 @@ CASES = [
         ("web/app.js", "// no framework: see ADR 9"),
         id="bold-option-labels",
     ),
+    pytest.param(
+        nygard(
+            "Web analytics",
+            "We will use New Relic to capture page views. This excludes services that track "
+            "users in external systems, e.g. Google Analytics.",
+        ),
+        ("package.json", package_json("react-ga4")),
+        ("package.json", package_json("newrelic")),
+        id="excludes-e-g",
+    ),
+    pytest.param(
+        nygard(
+            "Dependency updates",
+            "Rather than setting up Snyk on a new organisation, we enable Dependabot.",
+        ),
+        (".snyk", "version: v1.25.0\nignore: {}\n"),
+        (".github/dependabot.yml", "version: 2\nupdates: []\n"),
+        id="rather-than-setting-up",
+    ),
+    pytest.param(
+        (
+            b"# Form library\n\n## Considered Options\n\n* [Formik](https://formik.org)\n"
+            b"* [React Hook Form](https://react-hook-form.com)\n* Our own pattern\n\n"
+            b"## Decision Outcome\n\n* Chosen Option: Formik\n* Easy to unit test\n\n"
+            b"## Pros and Cons of the Options\n\n### React Hook Form\n\n* Good, because fast\n"
+        ),
+        ("package.json", package_json("react-hook-form")),
+        ("package.json", package_json("formik")),
+        id="chosen-option-names-no-heading",
+    ),
+    pytest.param(
+        (
+            b"# ORM\n\n## Considered Alternatives\n\n* No ORM\n* [Pop](https://gobuffalo.io)\n"
+            b"* [GORM](https://gorm.io)\n\n## Decision Outcome\n\n* Chosen Alternative: *Pop*\n"
+            b"* Pop is one of the more mature Go ORMs\n"
+        ),
+        ("go.mod", "module example.com/shop\n\nrequire gorm.io/gorm v1.25.0\n"),
+        ("go.mod", "module example.com/shop\n\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n"),
+        id="chosen-alternative",
+    ),
+    pytest.param(
+        nygard("Delete the Helm chart", "The Helm chart in the `deploy` folder will be removed."),
+        ("deploy/charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n"),
+        ("deploy/kustomization.yaml", "resources:\n  - shop.yaml\n"),
+        id="delete-title-passive-past-a-place",
+    ),
 ]
 
 
