@@ -209,6 +209,9 @@ def _walk(
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
+            if o.tech in _REGISTRIES and _REGISTRY_SENSE.match(after):
+                o.stance = ""  # "a global NPM package": the registry, not the client
+                continue
             if POSTFIX_NEGATIVE.match(bare.lower()) or (
                 title and POSTFIX_NOUN.match(after.lower())
             ):
@@ -408,6 +411,13 @@ def _slot(
 def _after_motion(link: tuple[int, int, str, str], events: list[tuple[int, int, str, str]]) -> bool:
     """Whether a "to"/"from" follows a verb of motion ("switch to", "move away from")."""
     return any(e[2] in ("motion", "remove", "choose") and 0 <= link[0] - e[1] <= 30 for e in events)
+
+
+# Package managers named for their registry: "an npm package", "published to PyPI as a module".
+_REGISTRIES = frozenset(("npm", "yarn", "pypi", "rubygems", "nuget", "maven", "cargo"))
+_REGISTRY_SENSE = re.compile(
+    r"^\s+(?:packages?|modules?|registry|registries|libraries|library)\b", re.IGNORECASE
+)
 
 
 def _modifier(after: str) -> bool:

@@ -383,3 +383,15 @@ def test_a_selected_option_that_names_no_technology() -> None:
     assert adr.status == "accepted" and not adr.problems
     assert flagged(adr, "requirements.txt", "pika==1.3.2")
     assert not flagged(adr, "requirements.txt", "httpx==0.27.0")
+
+
+def test_an_npm_package_is_the_registry_not_a_reversal_of_the_package_manager() -> None:
+    yarn = record(nygard("Use Yarn instead of npm", "Install with Yarn."), "docs/adr/0002-yarn.md")
+    later = record(
+        nygard("Distribute the CLI as a global npm package", "Publish `shop-cli` for all."),
+        "docs/adr/0009-distribute-the-cli.md",
+    )
+    assert not any(m.tech == "npm" and m.stance == "chosen" for m in later.mentions)
+    bad = findings([yarn, later], "package-lock.json", '{"lockfileVersion": 3}')
+    assert [f.rule for f in bad] == ["adr-0002"]
+    assert findings([yarn, later], "yarn.lock", "# yarn lockfile v1") == []
