@@ -90,7 +90,22 @@ def build_log(
 
     binding = [a for a in adrs if a.status == "accepted" and not successors[a.path]]
     cat = catalog()
-    binding = [_rules(a, cat, vocabulary, usage, (removals or {}).get(a.path)) for a in binding]
+    # What a later proposal names is under discussion: no record's choice passes it over by
+    # guess (a sibling rule) while the team weighs it in the open.
+    proposals = [a for a in adrs if a.status == "proposed"]
+    binding = [
+        _rules(
+            a,
+            cat,
+            vocabulary,
+            usage,
+            (removals or {}).get(a.path),
+            frozenset(
+                m.tech for p in proposals if _order(p) > _order(a) for m in p.mentions if m.tech
+            ),
+        )
+        for a in binding
+    ]
     binding, drift = _timeline(binding, cat)
     problems += drift
     stale: list[tuple[Adr, Constraint, str]] = []
@@ -112,6 +127,7 @@ def _rules(
     vocabulary: adr_rules.Vocabulary | None,
     usage: Usage | None,
     removal: adr_rules.Removal | None,
+    deliberated: frozenset[str] = frozenset(),
 ) -> Adr:
     """The record's constraints with what the repository adds to the catalog."""
     if a.explicit or not a.mentions or (vocabulary is None and usage is None and removal is None):
@@ -121,7 +137,11 @@ def _rules(
         rules, _ = adr_rules.extend(rules, a.mentions, removal, cat)
     if usage is not None:
         present = {t: len(files) for t, files in usage.items() if not t.startswith("name:")}
-        rules += adr_rules.sibling_rules(a.mentions, cat, present)
+        rules += [
+            r
+            for r in adr_rules.sibling_rules(a.mentions, cat, present)
+            if r.technology not in deliberated
+        ]
     return replace(a, constraints=tuple(constraint_of(r) for r in rules))
 
 

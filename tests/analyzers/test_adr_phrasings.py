@@ -249,6 +249,16 @@ CASES = [
         ("deploy/kustomization.yaml", "resources:\n  - shop.yaml\n"),
         id="delete-title-passive-past-a-place",
     ),
+    pytest.param(
+        nygard(
+            "Structured logs",
+            "Services log with `structlog` rather than the standard logging module, with the "
+            "processors in `shop/logs.py`.",
+        ),
+        ("shop/orders.py", "import logging\n\nlog = logging.getLogger(__name__)\n"),
+        ("shop/orders.py", "import structlog\n\nlog = structlog.get_logger()\n"),
+        id="rather-than-the-standard-module",
+    ),
 ]
 
 
