@@ -38,6 +38,7 @@ MANIFESTS = (
     "pom.xml",
     "build.gradle",
     "build.gradle.kts",
+    "libs.versions.toml",
     "Gemfile",
     "Pipfile",
     "setup.py",
@@ -69,6 +70,16 @@ _GO_REQ = re.compile(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/[^\s]+)\s+v[\d.]")
 _POM = re.compile(r"<artifactId>\s*([^<\s]+)\s*</artifactId>")
 _GRADLE = re.compile(r"""^\s*\w+\s*\(?\s*['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]""")
 _GEM = re.compile(r"""^\s*gem\s+['"]([^'"]+)['"]""")
+# A Gradle version catalog's accessor ("testImplementation(libs.h2)": the alias h2), and the
+# catalog's own entries (gradle/libs.versions.toml: module = "g:a", group + name, "g:a:v").
+_GRADLE_ACCESSOR = re.compile(
+    r"^\s*\w+\s*\(\s*(?:platform\s*\(\s*)?libs\.([A-Za-z][\w.]*?)(?:\.get\(\))?\s*\)"
+)
+_CATALOG_MODULE = re.compile(r"""\bmodule\s*=\s*["']([\w.-]+):([\w.-]+)["']""")
+_CATALOG_GROUP = re.compile(
+    r"""\bgroup\s*=\s*["']([\w.-]+)["']\s*,\s*name\s*=\s*["']([\w.-]+)["']"""
+)
+_CATALOG_SHORT = re.compile(r"""^\s*[\w.-]+\s*=\s*["']([\w.-]+):([\w.-]+):[^"']*["']""")
 
 _CI = re.compile(
     r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.ya?ml|"
@@ -141,7 +152,11 @@ def manifest_ecosystem(path: str) -> str:
         return "gem"
     if name == "go.mod":
         return "go"
-    if name == "pom.xml" or name.startswith("build.gradle") or name.endswith(".gradle.kts"):
+    if (
+        name == "pom.xml"
+        or name.startswith("build.gradle")
+        or name.endswith((".gradle.kts", ".versions.toml"))
+    ):
         return "maven"
     if name == "Cargo.toml":
         return "cargo"
@@ -296,8 +311,18 @@ def _dependencies(name: str, line: str, path: str = "") -> Iterable[str]:
         return [m.group(1)] if m else []
     if name == "pom.xml":
         return _POM.findall(line)
-    if name.startswith("build.gradle"):
+    if name.startswith("build.gradle") or name.endswith(".gradle.kts"):
         m = _GRADLE.match(line)
+        if m:
+            return [f"{m.group(1)}:{m.group(2)}", m.group(2)]
+        a = _GRADLE_ACCESSOR.match(line)  # an alias names the artifact it stands for, mostly
+        return [a.group(1).replace(".", "-").replace("_", "-")] if a else []
+    if name.endswith(".versions.toml"):
+        m = (
+            _CATALOG_MODULE.search(line)
+            or _CATALOG_GROUP.search(line)
+            or _CATALOG_SHORT.match(line)
+        )
         return [f"{m.group(1)}:{m.group(2)}", m.group(2)] if m else []
     if name == "Gemfile":
         m = _GEM.match(line)

@@ -259,6 +259,21 @@ CASES = [
         ("shop/orders.py", "import structlog\n\nlog = structlog.get_logger()\n"),
         id="rather-than-the-standard-module",
     ),
+    pytest.param(
+        nygard("Remove H2", "SQL tests target a real Postgres instance instead of an embedded H2."),
+        ("store/build.gradle.kts", "dependencies {\n    testImplementation(libs.h2)\n}\n"),
+        ("store/build.gradle.kts", "dependencies {\n    testImplementation(libs.postgres)\n}\n"),
+        id="gradle-version-catalog-accessor",
+    ),
+    pytest.param(
+        nygard("Remove H2", "SQL tests target a real Postgres instance instead of an embedded H2."),
+        ("gradle/libs.versions.toml", 'h2 = { module = "com.h2database:h2", version = "2.4" }'),
+        (
+            "gradle/libs.versions.toml",
+            'pg = { module = "org.postgresql:postgresql", version = "42" }',
+        ),
+        id="gradle-version-catalog-entry",
+    ),
 ]
 
 
