@@ -268,8 +268,26 @@ def _used(c: Constraint, usage: Usage, cat: Catalog) -> frozenset[str]:
         for t in cat.expand(c.technology):
             if t not in c.allow:
                 files |= usage.get(t, frozenset())
-    files |= usage.get("name:" + c.value.lower(), frozenset())
+    want = c.value.lower()
+    if c.technology and " " in want:
+        return frozenset(files)  # a name of several words is matched as its technology only
+    for key, used in usage.items():  # the literal, as the check matches it (see checks.decisions)
+        if key.startswith("name:") and _names(want, key[5:]):
+            files |= used
     return frozenset(files)
+
+
+def _names(want: str, got: str) -> bool:
+    """Whether a literal rule value names a package or module the base uses: itself, a part of
+    it (``requests.adapters``), a Maven artifact, or a Go path's last elements."""
+    if got == want or got.startswith((want + ".", want + "/", want + "::")):
+        return True
+    if got.endswith(":" + want):
+        return True
+    host = got.split("/", 1)[0]
+    if "/" in got and "." in host and not host.startswith((".", "@")):
+        return got.endswith("/" + want) or ("/" + want + "/") in got
+    return False
 
 
 def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
