@@ -86,6 +86,13 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     text file, or a numbered file with no extension (README, index and templates are not)."""
     folder, name = posixpath.split(path)
     lower = name.lower()
+    if _RECORD_FOLDER_FILE.match(lower) and posixpath.dirname(folder) in dirs:
+        # one folder per record ("2022-08-17-remove-h2/README.md"): its README is the record
+        record = posixpath.basename(folder).lower()
+        if (_NUMBER_FILE.match(record) or _DATED.match(record)) and not _TEMPLATE_DIR.search(
+            record
+        ):
+            return True
     if lower.startswith(("readme", "index", "template", "_", ".")) or _TEMPLATE.search(lower):
         return False
     if re.match(r"^\d+[-_ ](?:index|readme|toc|summary|overview)\.[a-z]+$", lower):
@@ -106,6 +113,9 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     return numbered or not _TEMPLATES.search(folder)
 
 
+_RECORD_FOLDER_FILE = re.compile(r"^(?:readme|index)\.(?:md|markdown|mdx)$")
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+_TEMPLATE_DIR = re.compile(r"(?:^|[-_])template$")
 # "adr-template.md", "0000-template.md", "template-madr.md"; not "0039-…-as-template-engine.md"
 _TEMPLATE = re.compile(
     r"^(?:\d+[-_])?(?:adr|madr|nygard|decision|record)?[-_]?template(?:[-_.][a-z-]+)?\.[a-z]+$"

@@ -100,6 +100,7 @@ TROUBLE = re.compile(
     r"vulnerabilit\w*|warnings?)\b"
 )
 OWN = re.compile(
+    r"\bthis (?:excludes|rules out|precludes|prohibits)\b|"  # the team's rule, just stated
     r"\b(we|our|us|the team|prior decision|previous decision|previously|currently|existing|"
     r"this project|this repository|the codebase|the project|the service|the application|"
     r"the app)\b"

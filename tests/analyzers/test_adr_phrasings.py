@@ -274,6 +274,16 @@ CASES = [
         ),
         id="gradle-version-catalog-entry",
     ),
+    pytest.param(
+        nygard(
+            "Web analytics",
+            "We will use New Relic for page views.",
+            context="We must use approved systems. This excludes trackers such as Mixpanel.",
+        ),
+        ("package.json", package_json("mixpanel-browser")),
+        ("package.json", package_json("newrelic")),
+        id="context-this-excludes",
+    ),
 ]
 
 
