@@ -51,7 +51,7 @@ STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "ame
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
 #: Raise when parsing yields something new from the same file: stored records are read again
 #: (as they are when the technology catalog's version changes: see :func:`reader_version`).
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 #: Record files: Markdown, or text (adr-tools logs also hold numbered files with no extension).
 _RECORD_EXTENSIONS = (".md", ".markdown", ".mdx", ".txt", ".rst", ".adoc", ".asciidoc")
 
