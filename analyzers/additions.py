@@ -82,7 +82,7 @@ _CATALOG_GROUP = re.compile(
 _CATALOG_SHORT = re.compile(r"""^\s*[\w.-]+\s*=\s*["']([\w.-]+):([\w.-]+):[^"']*["']""")
 
 _CI = re.compile(
-    r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.ya?ml|"
+    r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/(?:[^/]+/)*[^/]+\.ya?ml|"
     r"\.travis\.yml|azure-pipelines\.ya?ml|bitbucket-pipelines\.yml|\.drone\.yml|"
     r"\.buildkite/[^/]+\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|\.?appveyor\.yml|"
     r"\.woodpecker\.yml|\.github/actions/[^/]+/action\.ya?ml|Taskfile\.ya?ml)$"
