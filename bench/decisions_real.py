@@ -530,7 +530,25 @@ _HELDOUT_FIRST = (
     "be4a25b…`: its snapshot lacks an old object), so this run has the decision history's "
     "fix (569f26a: a history git cannot walk is no history); nothing else differs."
 )
-HISTORY = {"decisions-real": _TUNED, "decisions-heldout-first-run": _HELDOUT_FIRST}
+# The held-out logs after the reader's fixes: no longer an independent figure.
+_HELDOUT_AFTER = (
+    "These are the same cases, never edited, after the reader was fixed for the general causes "
+    "their first run showed (commits 0bfa91b to 0a2ef7c, run merged with main at 9e67bb8; each "
+    "with tests of a flagged change "
+    "and a near miss: 'excludes … e.g. X', 'rather than setting up X', 'Chosen option / "
+    "Chosen Alternative: X' naming no option heading, deletions and passive removals past a "
+    "place, the registry sense of 'an npm package', what a later proposal weighs, stale "
+    "decisions measured as the check matches, one folder per record, Gradle version catalogs, "
+    "split CircleCI configuration, and catalog entries for web analytics, client-side search, "
+    "form libraries, visual regression, load testing and style guides). The fixes were made "
+    "while looking at these logs' misses, so these figures are tuned like the ten logs' are; "
+    "the first run's (precision 0.86, recall 0.48) are the independent ones."
+)
+HISTORY = {
+    "decisions-real": _TUNED,
+    "decisions-heldout-first-run": _HELDOUT_FIRST,
+    "decisions-heldout-after-fixes": _HELDOUT_AFTER,
+}
 
 
 def _short(path: str) -> str:
