@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from analyzers.languages import Language, language_for_path
+from analyzers.languages import Language, language_for_path, language_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +196,14 @@ def extract_imports(path: str, source: bytes, tree: tree_sitter.Tree | None = No
     if tree is None:
         tree = language.parser().parse(source)
     captures = tree_sitter.QueryCursor(syntax.compiled(language)).captures(tree.root_node)
-    guarded = optional_rows(language.name, tree.root_node)
+    guarded: list[tuple[int, int]] | None = None  # found only for a file that imports
     seen: set[tuple[int, str]] = set()
     out: list[Import] = []
     for row, name in syntax.read(captures):
         if name and (row, name) not in seen:
             seen.add((row, name))
+            if guarded is None:
+                guarded = optional_rows(language.name, tree.root_node)
             optional = any(start <= row <= end for start, end in guarded)
             out.append(Import(line=row + 1, name=name, optional=optional))
     out.sort(key=lambda i: i.line)
@@ -216,7 +218,14 @@ _CATCHES_IMPORT_ERROR = re.compile(
 _VERSION_OR_TYPING = re.compile(
     r"\b(?:TYPE_CHECKING|version_info|hexversion|PY2|PY3\w*|IS_PY[23]\w*|PYTHON[23]\w*)\b"
 )
-MAX_GUARD_NODES = 200_000  # nodes visited looking for guards: a hostile file stays bounded
+# The statements that may guard an import, per language (a query: the walk is native code).
+_GUARDS = {
+    "python": "(try_statement) @guard (if_statement) @guard",
+    "javascript": "(try_statement) @guard",
+    "typescript": "(try_statement) @guard",
+    "tsx": "(try_statement) @guard",
+}
+_guard_queries: dict[str, tree_sitter.Query] = {}
 
 
 def optional_rows(language: str, root: tree_sitter.Node) -> list[tuple[int, int]]:
@@ -225,23 +234,24 @@ def optional_rows(language: str, root: tree_sitter.Node) -> list[tuple[int, int]
     Python: a ``try`` with an ``except`` catching ImportError (or ModuleNotFoundError, a bare
     ``except``, ``Exception``), and an ``if`` on the interpreter's version or ``TYPE_CHECKING``.
     JavaScript and TypeScript: a ``try`` block (``try { require("x") } catch {}``).
+    Spans may nest (a guard inside a guard): a row is optional when any span holds it.
     """
-    if language not in ("python", "javascript", "typescript", "tsx"):
+    pattern = _GUARDS.get(language)
+    if pattern is None:
         return []
+    query = _guard_queries.get(language)
+    if query is None:
+        query = _guard_queries.setdefault(
+            language, tree_sitter.Query(language_named(language).grammar_language, pattern)
+        )
     spans: list[tuple[int, int]] = []
-    stack, visited = [root], 0
-    while stack and visited < MAX_GUARD_NODES:
-        node = stack.pop()
-        visited += 1
-        if node.type == "try_statement" and _guards_imports(language, node):
+    for node in tree_sitter.QueryCursor(query).captures(root).get("guard", []):
+        if node.type == "try_statement":
+            guards = _guards_imports(language, node)
+        else:
+            guards = bool(_VERSION_OR_TYPING.search(_text(node.child_by_field_name("condition"))))
+        if guards:
             spans.append((node.start_point.row, node.end_point.row))
-            continue  # everything inside is covered
-        if language == "python" and node.type == "if_statement":
-            condition = node.child_by_field_name("condition")
-            if _VERSION_OR_TYPING.search(_text(condition)):
-                spans.append((node.start_point.row, node.end_point.row))
-                continue
-        stack.extend(node.named_children)
     return spans
 
 

@@ -274,6 +274,13 @@ def test_a_cycle_and_an_unreadable_tsconfig_resolve() -> None:
             id="py-try-not-about-imports",
         ),
         pytest.param(
+            "nested.py",
+            b"try:\n    try:\n        import ujson\n    except ImportError:\n        ujson = None\n"
+            b"    import yaml\nexcept ValueError:\n    pass\nif True:\n    import toml\n",
+            {"ujson": True, "yaml": False, "toml": False},
+            id="py-guard-inside-another-try",
+        ),
+        pytest.param(
             "load.js",
             b"const a = require('a');\nlet b;\ntry { b = require('b'); } catch (e) { b = null; }\n",
             {"a": False, "b": True},
