@@ -286,6 +286,7 @@ class ProjectFiles:
     _suffixes: dict[str, list[str]] = field(default_factory=dict)
     _dirs: dict[str, list[str]] = field(default_factory=dict)
     _dir_suffixes: dict[str, list[str]] = field(default_factory=dict)
+    _resolved: dict[tuple[str, str, str], tuple[str | None, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for path in sorted(self.paths):
@@ -506,13 +507,30 @@ RESOLVERS: dict[str, Resolver] = {
 }
 
 
+# Languages whose resolution reads only the import and, for a relative one (``.models``,
+# ``./util``), the importing file's directory: their answers are shared between files.
+_BY_DIRECTORY = frozenset({"python", "javascript", "typescript", "tsx"})
+
+
 def resolve(path: str, imports: Iterable[Import], files: ProjectFiles) -> list[Resolved]:
     """Each import of the file at ``path``, resolved to a file of ``files`` or a package."""
     language = language_for_path(path)
     resolver = RESOLVERS.get(language.name) if language is not None else None
+    cached = language is not None and language.name in _BY_DIRECTORY
     out: list[Resolved] = []
     for imp in imports:
-        internal, package = resolver(path, imp.name, files) if resolver else (None, imp.name)
+        if resolver is None:
+            internal, package = None, imp.name
+        elif cached and language is not None:
+            # Thousands of files import the same few hundred modules: resolve each once.
+            where = posixpath.dirname(path) if imp.name.startswith(".") else ""
+            key = (language.name, where, imp.name)
+            found = files._resolved.get(key)
+            if found is None:
+                found = files._resolved[key] = resolver(path, imp.name, files)
+            internal, package = found
+        else:
+            internal, package = resolver(path, imp.name, files)
         if internal == path:
             internal = None  # a module importing itself by a name that resolves to it: no edge
         out.append(
