@@ -12,7 +12,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from app.analysis import AnalysisError, Runner
+from app.analysis import Runner
+from app.errors import AnalysisError
 from app.github import Forbidden, GitHubError, Unauthorized
 from app.publish import CHECKS, Publisher, PublishReport, PullRequestRef
 from app.review import ReviewResult, review
