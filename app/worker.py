@@ -311,6 +311,7 @@ async def _review_and_publish(
             commentable=commentable,
             analysis=w.analysis,
             notes=limits,
+            incomplete=bool(limits),
         )
     except NotFound:
         if await _known(gh, ref.full_name, ref.base_sha):
@@ -320,6 +321,7 @@ async def _review_and_publish(
             {c: r for c, r in runs.items() if c not in config.invalid},
             f"its base commit {ref.base_sha[:7]} is unknown to GitHub (was the base branch "
             "force-pushed?). Update the pull request's branch, or push to it, to review again.",
+            "failure" if config.not_reviewed == "failure" else "neutral",
         )
         return "base commit unknown"
     if reviewed.not_reviewed is not None:
