@@ -18,6 +18,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name
 from arq.jobs import Job, JobResult, JobStatus
 
+from app import jobs as jobs_module
 from app import worker as worker_module
 from app.metrics import render as render_metrics
 from app.settings import Settings
@@ -954,7 +955,7 @@ async def test_a_secondary_rate_limit_defers_the_review(world: World, after_star
 async def test_an_outage_on_a_jobs_first_call_defers_it(
     world: World, job: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 30.0)
+    monkeypatch.setattr(jobs_module, "RETRY_BACKOFF", 30.0)
     _, head = world.pull_request(DUPLICATE)
     args = world.review_args(head) if job == "review_pull_request" else world.review_args(head)[:4]
     if job == "recheck_pull_request":
@@ -980,7 +981,7 @@ async def test_an_outage_on_a_jobs_first_call_defers_it(
 async def test_a_github_outage_mid_review_leaves_no_run_in_progress_and_retries(
     world: World, storm: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 0.5)
+    monkeypatch.setattr(jobs_module, "RETRY_BACKOFF", 0.5)
     _, head = world.pull_request(DUPLICATE)
     world.state.requests = FaultsAfterStart(lambda: world.state.fail_next(storm, 502))
     job = await world.enqueue("review_pull_request", *world.review_args(head))
