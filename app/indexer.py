@@ -24,8 +24,9 @@ from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
 from analyzers.words import file_words
-from app.analysis import Analysis, AnalysisError, Inline, Runner
+from app.analysis import Analysis, Inline, Runner
 from app.decisions import index_decisions
+from app.errors import AnalysisError
 from app.git import TreeEntry
 from app.source import Source
 from app.store import ParsedBlob, Repository, Store

@@ -18,8 +18,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from analyzers.adr import Adr
-from app.analysis import AnalysisError
-from app.errors import CairnError
+from app.errors import AnalysisError, CairnError
 from app.mcp import tools
 from app.mcp.workspace import ToolFailure, Workspace
 from app.why import decisions_document
