@@ -1,0 +1,217 @@
+"""Sibling copies (rule ``edited-copy``): a change edits one copy of code and leaves the others.
+
+When a changed unit's own version at base was a clone (any kind) of other units at base, and
+the change leaves some of those untouched, one finding on the edited lines names every
+untouched copy, shows the edit as a small diff and asks whether it belongs there too. Nothing
+is said when the change edits every copy, or only moves or renames the unit (its tokens are
+unchanged). Copies in tests or in excluded paths are listed after the others, with a note;
+the others are ranked by how often their file changed together with the edited one
+(``FixInputs.cochange``, read from the repository's recent history), then by similarity.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from analyzers import fingerprint as fp
+from checks.clones import section_of
+from checks.config import DuplicationConfig
+from checks.context import Change, ChangedUnit, CheckContext, LocatedUnit
+from checks.finding import Evidence, Finding, Severity, fingerprint
+
+RULE = "edited-copy"
+MAX_COPIES = 10  # listed in one finding; the message counts them all
+MAX_DIFF_LINES = 4
+
+
+def edited_copy_findings(change: Change, ctx: CheckContext) -> list[Finding]:
+    """One finding per edited unit whose copies at base the change leaves untouched."""
+    cfg = ctx.config.duplication
+    if cfg.edited_copy == "off":
+        return []
+    findings: list[Finding] = []
+    for cu in change.units:
+        prev = cu.previous
+        if prev is None or prev.raw_hash == cu.unit.raw_hash:
+            continue  # new, or moved/renamed/reformatted only: nothing edited in the code
+        if prev.token_count < cfg.min_tokens or prev.line_count < cfg.min_lines:
+            continue
+        old_path = _old_path(change, cu.path)
+        copies = _untouched_copies(cu, old_path, change, ctx, cfg)
+        if copies:
+            findings.append(_finding(cu, old_path, copies, change, ctx, cfg))
+    return findings
+
+
+def _old_path(change: Change, path: str) -> str:
+    for diff in change.files:
+        if diff.new_path == path and diff.old_path is not None:
+            return diff.old_path
+    return path
+
+
+def _untouched_copies(
+    cu: ChangedUnit, old_path: str, change: Change, ctx: CheckContext, cfg: DuplicationConfig
+) -> list[tuple[float, LocatedUnit]]:
+    prev = cu.previous
+    assert prev is not None
+    copies: dict[tuple[str, int, int], tuple[float, LocatedUnit]] = {}
+    edited = 0
+    for cand in ctx.index.candidates(prev):
+        key = (cand.path, cand.unit.start_line, cand.unit.end_line)
+        if key in copies:
+            continue
+        if cand.path == old_path and (
+            cand.unit.start_line <= prev.end_line and prev.start_line <= cand.unit.end_line
+        ):
+            continue  # the unit itself, or one nested in it or around it
+        if cand.unit.token_count < cfg.min_tokens or cand.unit.line_count < cfg.min_lines:
+            continue
+        score = fp.similarity(prev.tokens, cand.unit.tokens)
+        if score < cfg.threshold:
+            continue
+        if change.rewrites(cand.path, cand.unit.start_line, cand.unit.end_line):
+            edited += 1  # the change edits (or moves, or deletes) this copy too
+            continue
+        copies[key] = (score, cand)
+    return _outermost(list(copies.values()))
+
+
+def _outermost(copies: list[tuple[float, LocatedUnit]]) -> list[tuple[float, LocatedUnit]]:
+    """Drop copies nested in another listed copy of the same file."""
+    kept: list[tuple[float, LocatedUnit]] = []
+    ordered = sorted(copies, key=lambda c: (c[1].path, c[1].unit.start_line, -c[1].unit.end_line))
+    for score, c in ordered:
+        if kept and kept[-1][1].path == c.path and c.unit.end_line <= kept[-1][1].unit.end_line:
+            continue
+        kept.append((score, c))
+    return kept
+
+
+def _apart(path: str, cfg: DuplicationConfig) -> str:
+    """Why a copy is listed apart ("in tests", "excluded"), or "" for production code."""
+    if cfg.excludes(path):
+        return "excluded by duplication.exclude"
+    section = section_of(path)
+    return "" if section == "production" else f"in {section}"
+
+
+def _finding(
+    cu: ChangedUnit,
+    old_path: str,
+    copies: list[tuple[float, LocatedUnit]],
+    change: Change,
+    ctx: CheckContext,
+    cfg: DuplicationConfig,
+) -> Finding:
+    prev = cu.previous
+    assert prev is not None
+    together = ctx.fixes.cochange.get(cu.path, {})
+
+    def rank(item: tuple[float, LocatedUnit]) -> tuple[bool, int, float, str, int]:
+        score, c = item
+        return (
+            bool(_apart(c.path, cfg)),
+            -together.get(c.path, 0),
+            -score,
+            c.path,
+            c.unit.start_line,
+        )
+
+    ordered = sorted(copies, key=rank)
+    evidence = tuple(
+        Evidence(
+            path=c.path,
+            start_line=c.unit.start_line,
+            end_line=c.unit.end_line,
+            name=c.unit.qualname,
+            similarity=round(score, 3),
+            kind=fp.clone_kind(prev, c.unit),
+            note=_note(c.path, together.get(c.path, 0), cfg),
+        )
+        for score, c in ordered[:MAX_COPIES]
+    )
+    main = [c for _, c in ordered if not _apart(c.path, cfg)]
+    named = ", ".join(f"`{c.unit.qualname}` in `{c.path}:{c.unit.start_line}`" for c in main[:3])
+    more = len(main) - 3
+    apart = len(ordered) - len(main)
+    listing = named + (f" and {more} more" if more > 0 else "")
+    if not main:
+        listing = f"{apart} cop{'y' if apart == 1 else 'ies'} in tests or excluded paths"
+    elif apart:
+        listing += f" (and {apart} in tests or excluded paths)"
+    diff = _small_diff(cu, old_path, ctx)
+    one = len(ordered) == 1
+    copies_word = "copy" if one else f"{len(ordered)} copies"
+    left = "is left as it was" if one else "are left as they were"
+    message = (
+        f"This edits `{cu.unit.qualname}`{diff}, but its {copies_word} at base {left}: "
+        f"{listing}. Does the same change belong there?"
+    )
+    start, end = _edited_lines(cu, change)
+    return Finding(
+        check="duplication",
+        rule=RULE,
+        path=cu.path,
+        start_line=start,
+        end_line=end,
+        message=message,
+        severity=Severity(cfg.edited_copy),
+        evidence=evidence,
+        fingerprint=fingerprint(
+            "duplication",
+            RULE,
+            cu.path,
+            cu.unit.qualname,
+            *sorted(c.unit.qualname for _, c in ordered),
+        ),
+    )
+
+
+def _note(path: str, together: int, cfg: DuplicationConfig) -> str:
+    parts = []
+    if together:
+        parts.append(f"changed together {together} time{'s' if together != 1 else ''}")
+    apart = _apart(path, cfg)
+    if apart:
+        parts.append(apart)
+    return "; ".join(parts)
+
+
+def _edited_lines(cu: ChangedUnit, change: Change) -> tuple[int, int]:
+    """The unit's lines the change adds, first to last (the unit's first line when none)."""
+    lo, hi = cu.unit.end_line + 1, 0
+    for diff in change.files:
+        if diff.new_path != cu.path:
+            continue
+        for first, last in diff.added:
+            if first <= cu.unit.end_line and cu.unit.start_line <= last:
+                lo = min(lo, max(first, cu.unit.start_line))
+                hi = max(hi, min(last, cu.unit.end_line))
+    return (lo, hi) if hi else (cu.unit.start_line, cu.unit.start_line)
+
+
+def _small_diff(cu: ChangedUnit, old_path: str, ctx: CheckContext) -> str:
+    """The edit as a few `-old` / `+new` lines, in a sentence: " (`- a` → `+ b`)"."""
+    prev = cu.previous
+    head = ctx.head.source_of(cu.path)
+    base = ctx.fixes.base_sources.get(old_path)
+    if prev is None or head is None or base is None:
+        return ""
+    before = base.decode("utf-8", "replace").split("\n")[prev.start_line - 1 : prev.end_line]
+    after = head.decode("utf-8", "replace").split("\n")[cu.unit.start_line - 1 : cu.unit.end_line]
+    changed = [
+        line
+        for line in difflib.unified_diff(before, after, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()
+    ]
+    if not changed:
+        return ""
+    shown = [f"`{_clip(line)}`" for line in changed[:MAX_DIFF_LINES]]
+    rest = len(changed) - len(shown)
+    return " (" + " ".join(shown) + (f" … {rest} more" if rest > 0 else "") + ")"
+
+
+def _clip(line: str, width: int = 80) -> str:
+    text = line[0] + " " + line[1:].strip().replace("`", "'")
+    return text if len(text) <= width else text[: width - 1] + "…"
