@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from app import database, rules, why
 from app.analysis import Analysis
+from app.apply import apply_fixes, describe
 from app.clones import scan
 from app.errors import CairnError, ConfigError
 from app.git import GitRepo
@@ -84,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FAIL_ON,
         default="warning",
         help="exit 1 when a finding is at least this severe (default: warning)",
+    )
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="apply the offered fixes to the working tree (never to a file with changes since "
+        "the head); exit 0 when every one was applied, else 1",
     )
     p.set_defaults(run=_review)
 
@@ -320,6 +327,11 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
         _status(f"skipped {path}: {reason}")
     out = _render_review(args, git, head, result.findings, result.decisions)
     _emit(args, out)
+    if args.apply:
+        report = apply_fixes(git, head, result.findings)
+        for line in describe(report):
+            print(text.safe(line), file=sys.stderr)
+        return 0 if report.complete else 1
     return _exit_code(result.findings, args.fail_on)
 
 
