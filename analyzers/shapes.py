@@ -57,6 +57,7 @@ class Shape:
     results: bool  # Go: the function returns something
     leaves: tuple[tuple[str, str, bool], ...]  # (type, text, may be renamed) without comments
     bound: frozenset[str]  # names the function binds itself (its own name included)
+    form: str = "declaration"  # JS/TS: "declaration" | "arrow" | "expression" (`const f = …`)
 
 
 def read_tree(path: str, source: bytes) -> tuple[str, tree_sitter.Tree] | None:
@@ -79,13 +80,16 @@ def function_shape(path: str, source: bytes, line: int) -> Shape | None:
     if read is None or read[0] not in _FUNCTIONS:
         return None
     language, tree = read
-    for node in _top_functions(tree.root_node, language):
-        if node.start_point[0] + 1 == line:
-            return _shape(language, node, source)
+    for node, name, statement in _top_functions(tree.root_node, language):
+        if node.start_point[0] + 1 == line or statement.start_point[0] + 1 == line:
+            return _shape(language, node, name, statement, source)
     return None
 
 
-def _top_functions(root: tree_sitter.Node, language: str) -> Iterator[tree_sitter.Node]:
+_Found = tuple[tree_sitter.Node, tree_sitter.Node, tree_sitter.Node]  # function, name, statement
+
+
+def _top_functions(root: tree_sitter.Node, language: str) -> Iterator[_Found]:
     for child in root.named_children:
         node = child
         if node.type in ("export_statement", "decorated_definition"):
@@ -95,8 +99,23 @@ def _top_functions(root: tree_sitter.Node, language: str) -> Iterator[tree_sitte
             if inner is None:
                 continue
             node = inner
-        if node.type in _FUNCTIONS[language]:
-            yield node
+        name = node.child_by_field_name("name")
+        if node.type in _FUNCTIONS[language] and name is not None:
+            yield node, name, child
+        elif node.type in ("lexical_declaration", "variable_declaration"):
+            # `const f = (a, b) => …` and `const f = function (a) {…}`: one binding only
+            declarators = [c for c in node.named_children if c.type == "variable_declarator"]
+            if len(declarators) != 1:
+                continue
+            value = declarators[0].child_by_field_name("value")
+            bound = declarators[0].child_by_field_name("name")
+            if (
+                value is not None
+                and bound is not None
+                and bound.type == "identifier"
+                and value.type in ("arrow_function", "function_expression")
+            ):
+                yield value, bound, child
 
 
 def _text(node: tree_sitter.Node | None, source: bytes) -> str:
@@ -105,19 +124,20 @@ def _text(node: tree_sitter.Node | None, source: bytes) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
-def _shape(language: str, node: tree_sitter.Node, source: bytes) -> Shape | None:
-    name_node = node.child_by_field_name("name")
+def _shape(
+    language: str,
+    node: tree_sitter.Node,
+    name_node: tree_sitter.Node,
+    statement: tree_sitter.Node,
+    source: bytes,
+) -> Shape | None:
     body = node.child_by_field_name("body")
-    params_node = node.child_by_field_name("parameters")
-    if name_node is None or body is None or params_node is None:
+    params_node = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
+    if body is None or params_node is None:
         return None
     name = _text(name_node, source)
-    statement = node
-    parent = node.parent
-    decorated = parent is not None and parent.type == "decorated_definition"
-    exported = parent is not None and parent.type == "export_statement"
-    if parent is not None and parent.type in ("export_statement", "decorated_definition"):
-        statement = parent
+    decorated = statement.type == "decorated_definition"
+    exported = statement.type == "export_statement"
     if language == "go":
         exported = name[:1].isupper()
     elif language == "python":
@@ -145,10 +165,15 @@ def _shape(language: str, node: tree_sitter.Node, source: bytes) -> Shape | None
         results=results,
         leaves=tuple(_leaves(language, node, body, name_node, source, fixed)),
         bound=frozenset(bound),
+        form={"arrow_function": "arrow", "function_expression": "expression"}.get(
+            node.type, "declaration"
+        ),
     )
 
 
 def _params(language: str, node: tree_sitter.Node, source: bytes) -> tuple[Param, ...] | None:
+    if node.type == "identifier":  # `x => …`
+        return (Param(_text(node, source), "plain", None, _text(node, source)),)
     params: list[Param] = []
     keyword = False
     for child in node.named_children:

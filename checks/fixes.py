@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from analyzers.shapes import Param, Shape, behave_alike, function_shape, syntax_errors
@@ -39,7 +39,7 @@ def attach_fixes(findings: Sequence[Finding], change: Change, ctx: CheckContext)
     out: list[Finding] = []
     for finding in findings:
         fix = _fix_for(finding, change, ctx)
-        if fix is not None and verified(fix, ctx.head.source_of):
+        if fix is not None and verified(fix, head_or_base(change, ctx)):
             finding = replace(finding, fix=fix)
         out.append(finding)
     return out
@@ -47,7 +47,7 @@ def attach_fixes(findings: Sequence[Finding], change: Change, ctx: CheckContext)
 
 def _fix_for(finding: Finding, change: Change, ctx: CheckContext) -> Fix | None:
     if finding.check == "duplication" and finding.rule == "clone":
-        return clone_fix(finding, ctx)
+        return clone_fix(finding, ctx, change)
     if finding.check == "patterns":
         rules = {r.id: r for r in ctx.config.patterns.prefer}
         if finding.rule in rules:
@@ -56,14 +56,25 @@ def _fix_for(finding: Finding, change: Change, ctx: CheckContext) -> Fix | None:
     return None
 
 
-def verified(fix: Fix, source_of: object) -> bool:
+def head_or_base(change: Change, ctx: CheckContext) -> Callable[[str], bytes | None]:
+    """A file at head: a changed one from the head files, an unchanged one from the base."""
+    changed = {d.new_path for d in change.files} | {d.old_path for d in change.files}
+
+    def source_of(path: str) -> bytes | None:
+        if path in changed:
+            return ctx.head.source_of(path)
+        return ctx.fixes.base_sources.get(path)
+
+    return source_of
+
+
+def verified(fix: Fix, source_of: Callable[[str], bytes | None]) -> bool:
     """Whether every file ``fix`` edits parses, edits applied, with no new syntax errors."""
-    read = source_of if callable(source_of) else None
-    if read is None or not fix.edits:
+    if not fix.edits:
         return False
     for path in fix.paths:
-        before = read(path)
-        if not isinstance(before, bytes):
+        before = source_of(path)
+        if before is None:
             return False
         try:
             after = apply_edits(before.decode("utf-8"), edits_of(fix, path)).encode()
@@ -76,7 +87,7 @@ def verified(fix: Fix, source_of: object) -> bool:
     return True
 
 
-def clone_fix(finding: Finding, ctx: CheckContext) -> Fix | None:
+def clone_fix(finding: Finding, ctx: CheckContext, change: Change) -> Fix | None:
     """Replace a new copy of a top-level function by the original it copies, when safe."""
     if not finding.evidence:
         return None
@@ -95,19 +106,35 @@ def clone_fix(finding: Finding, ctx: CheckContext) -> Fix | None:
         return None
     if [p.kind for p in copy.params] != [p.kind for p in orig.params]:
         return None
+    extra: tuple[Edit, ...] = ()
     if copy.language == "python":
         text = _python(finding.path, original.path, copy, orig, head, ctx.fixes.imports)
     elif copy.language in _JS:
+        if not orig.exported and _untouched(change, original.path):
+            extra = (_exported(original.path, base, orig),)  # its file is the same at head
+            orig = replace(orig, exported=True)
         text = _javascript(finding.path, original.path, copy, orig)
     else:
         text = _go(finding.path, original.path, copy, orig)
     if text is None:
         return None
     where = f"`{original.path}`"
+    shared = ", exported from there" if extra else ""
     return Fix(
-        description=f"Use `{orig.name}` from {where} instead of the copy `{copy.name}`.",
-        edits=(Edit(finding.path, copy.start_line, copy.end_line, text),),
+        description=f"Use `{orig.name}` from {where}{shared} instead of the copy `{copy.name}`.",
+        edits=(Edit(finding.path, copy.start_line, copy.end_line, text), *extra),
     )
+
+
+def _untouched(change: Change, path: str) -> bool:
+    return all(path not in (d.old_path, d.new_path) for d in change.files)
+
+
+def _exported(path: str, source: bytes, shape: Shape) -> Edit:
+    """``export`` put before the original's declaration, on its first line."""
+    line = source.decode("utf-8", "replace").split("\n")[shape.start_line - 1]
+    indent = line[: len(line) - len(line.lstrip())]
+    return Edit(path, shape.start_line, shape.start_line, f"{indent}export {line.lstrip()}")
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -215,14 +242,13 @@ def _javascript(path: str, original_path: str, copy: Shape, orig: Shape) -> str 
     if orig.name == copy.name:
         return None
     args = ", ".join(f"...{p.name}" if p.kind == "rest" else p.name for p in copy.params)
-    return "\n".join(
-        [
-            f'import {{ {orig.name} }} from "{target}";',
-            f"{copy.header} {{",
-            f"  return {orig.name}({args});",
-            "}",
-        ]
-    )
+    call = f"{orig.name}({args})"
+    if copy.form == "arrow":
+        body = [f"{copy.header} {call};"]
+    else:
+        end = ";" if copy.form == "expression" else ""
+        body = [f"{copy.header} {{", f"  return {call};", "}" + end]
+    return "\n".join([f'import {{ {orig.name} }} from "{target}";', *body])
 
 
 def _go(path: str, original_path: str, copy: Shape, orig: Shape) -> str | None:
