@@ -42,6 +42,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from app import markdown as md
+from app.fixmarkdown import fix_markdown
 from app.github import (
     Annotation,
     CheckConclusion,
@@ -356,7 +357,11 @@ class Publisher:
             if draft is None:
                 plan.outside.append(f)
             elif len(plan.new) < slots:
-                body = _fit(self._comment(pr, f), MAX_OUTPUT)
+                fix = fix_markdown(f.fix, f.path, draft.start_line or draft.line, draft.line)
+                body = self._comment(pr, f, fix)
+                if _size(body) > MAX_OUTPUT:  # a cut suggestion would commit half a fix
+                    body = self._comment(pr, f)
+                body = _fit(body, MAX_OUTPUT)
                 plan.new.append((f, dataclasses.replace(draft, body=body)))
             else:
                 plan.over.append(f)
@@ -563,7 +568,7 @@ class Publisher:
                 text += f"- … and {len(notes.problems) - len(shown)} more\n"
         return text
 
-    def _comment(self, pr: PullRequestRef, f: Finding) -> str:
+    def _comment(self, pr: PullRequestRef, f: Finding, fix: str = "") -> str:
         lines = [
             f"**Cairn · {_TITLES.get(f.check, f.check)}** · {md.code(rule_id(f.check, f.rule))} · "
             f"{f.severity.value}",
@@ -572,6 +577,8 @@ class Publisher:
         ]
         if f.evidence:
             lines += ["", *(f"- {self._evidence(pr, f, e)}" for e in f.evidence)]
+        if fix:
+            lines += ["", fix]
         lines += ["", f"<!-- cairn:finding {f.fingerprint} -->"]
         return "\n".join(lines)
 
