@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tree_sitter
 
@@ -60,6 +61,7 @@ class Shape:
     form: str = "declaration"  # JS/TS: "declaration" | "arrow" | "expression" (`const f = …`)
 
 
+@lru_cache(maxsize=8)  # a review asks for the same few files once per finding in them
 def read_tree(path: str, source: bytes) -> tuple[str, tree_sitter.Tree] | None:
     """The language name and syntax tree of ``source``, or None for an unsupported path."""
     language = language_for_path(path)

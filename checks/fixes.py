@@ -25,6 +25,8 @@ from dataclasses import replace
 
 from analyzers.shapes import Param, Shape, behave_alike, function_shape, syntax_errors
 from checks.context import Change, CheckContext
+from checks.conventions import NAMING, Convention
+from checks.conventions_check import rules_in_force
 from checks.finding import Finding
 from checks.fix import Edit, EditConflict, Fix, apply_edits, edits_of
 from checks.refactors import prefer_fix, rename_fix
@@ -37,22 +39,39 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 def attach_fixes(findings: Sequence[Finding], change: Change, ctx: CheckContext) -> list[Finding]:
     """``findings``, each with the verified fix Cairn knows for it."""
     out: list[Finding] = []
+    naming = _NamingRules(ctx)
     for finding in findings:
-        fix = _fix_for(finding, change, ctx)
+        fix = _fix_for(finding, change, ctx, naming)
         if fix is not None and verified(fix, head_or_base(change, ctx)):
             finding = replace(finding, fix=fix)
         out.append(finding)
     return out
 
 
-def _fix_for(finding: Finding, change: Change, ctx: CheckContext) -> Fix | None:
+class _NamingRules:
+    """The naming conventions in force, mined once per review and only when asked."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self._rules: list[Convention] | None = None
+
+    def __call__(self) -> list[Convention]:
+        if self._rules is None:
+            rules = rules_in_force(self.ctx.codebase, self.ctx.config.patterns)
+            self._rules = [r for r in rules if r.kind == NAMING]
+        return self._rules
+
+
+def _fix_for(
+    finding: Finding, change: Change, ctx: CheckContext, naming: _NamingRules
+) -> Fix | None:
     if finding.check == "duplication" and finding.rule == "clone":
         return clone_fix(finding, ctx, change)
     if finding.check == "patterns":
         rules = {r.id: r for r in ctx.config.patterns.prefer}
         if finding.rule in rules:
             return prefer_fix(finding, rules[finding.rule], ctx)
-        return rename_fix(finding, change, ctx)
+        return rename_fix(finding, change, ctx, naming)
     return None
 
 

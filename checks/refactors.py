@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import tree_sitter
 
 from analyzers.shapes import read_tree
 from checks.context import Change, CheckContext
-from checks.conventions import NAMING
-from checks.conventions_check import rules_in_force
+from checks.conventions import Convention
 from checks.finding import Finding
 from checks.fix import Edit, Fix
 from checks.names import CAMEL, MIXED_CAPS, PASCAL, SCREAMING, SNAKE, styles_of
@@ -253,7 +252,9 @@ def restyle(name: str, style: str, language: str = "") -> str | None:
     return lead + out
 
 
-def rename_fix(finding: Finding, change: Change, ctx: CheckContext) -> Fix | None:
+def rename_fix(
+    finding: Finding, change: Change, ctx: CheckContext, naming: Callable[[], list[Convention]]
+) -> Fix | None:
     """A new unit renamed to the naming convention it breaks, when nothing else names it."""
     unit = next(
         (
@@ -270,9 +271,8 @@ def rename_fix(finding: Finding, change: Change, ctx: CheckContext) -> Fix | Non
     language = (read_tree(finding.path, b"") or ("", None))[0]
     rules = [
         r
-        for r in rules_in_force(ctx.codebase, ctx.config.patterns)
-        if r.kind == NAMING
-        and r.directory == directory
+        for r in naming()
+        if r.directory == directory
         and (r.id == finding.rule or (not r.configured and finding.rule == r.kind))
     ]
     found = styles_of(name, language) or frozenset()
