@@ -195,6 +195,8 @@ async def test_prefer_rule_rewrites_the_import(
         (path, line, line, expected)
     ]
     _applied(repo, finding)
+    if case == "py-prefer":  # the call sites stay: `get` is now the shop's own
+        _python(repo.root, "import shop.http, shop.rates; print(shop.rates.get is shop.http.get)")
 
 
 async def test_prefer_rule_in_go_offers_no_fix(store: Store, repo: GitRepoBuilder) -> None:
@@ -227,6 +229,16 @@ async def test_naming_rule_renames_a_new_unit(
     [edit] = finding.fix.edits
     assert (edit.path, edit.replacement) == (path, expected)
     _applied(repo, finding)
+    if case == "py-naming":
+        code = "from billing.money import parse_amount; print(parse_amount('12.5') == 1250)"
+        _python(repo.root, code)
+
+
+def _python(root: Path, code: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "True\n"
 
 
 async def test_no_rename_when_the_change_uses_the_name(store: Store, repo: GitRepoBuilder) -> None:
