@@ -31,6 +31,7 @@ MAX_BYTES = 16 << 20
 MAX_COMMITS = 500  # of history read for co-change
 MAX_FILES_PER_COMMIT = 100  # a larger commit (a mass rename, a reformat) says nothing
 HISTORY_SECONDS = 5.0
+MAX_COPIES_READ = 20  # copies of one edited unit whose file is read
 _JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", "/index.ts", "/index.js")
 
 
@@ -42,6 +43,7 @@ async def fix_inputs(
     diffs: Sequence[FileDiff],
     units: Sequence[ChangedUnit],
     candidates: Sequence[Sequence[LocatedUnit]],
+    previous_candidates: Sequence[Sequence[LocatedUnit]],
     config: CairnConfig,
 ) -> FixInputs:
     """The base files, import graph and co-change counts for this change."""
@@ -50,6 +52,10 @@ async def fix_inputs(
         edited = any(cu.path == diff.new_path and cu.previous is not None for cu in units)
         if diff.old_path is not None and edited:
             wanted.append(diff.old_path)
+    # The copies of edited units (whether they still hold the edited lines), then the copies'
+    # originals of new units.
+    for found in previous_candidates:
+        wanted += [c.path for c in found[:MAX_COPIES_READ]]
     python_copy = False
     for cu, found in zip(units, candidates, strict=True):
         for rank, cand in enumerate(found):

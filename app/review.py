@@ -108,7 +108,9 @@ async def review(
     probes = [cu.unit for cu in units] + [cu.previous for cu in units if cu.previous is not None]
     found = await review_candidates(store, repo.id, probes, config.duplication)
     index = PrefetchedIndex({unit_key(u): cands for u, cands in zip(probes, found, strict=True)})
-    fixes = await fix_inputs(store, repo, source, base, diffs, units, found[: len(units)], config)
+    fixes = await fix_inputs(
+        store, repo, source, base, diffs, units, found[: len(units)], found[len(units) :], config
+    )
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
     decisions = await decision_inputs(

@@ -7,11 +7,19 @@ is said when the change edits every copy, or only moves or renames the unit (its
 unchanged). Copies in tests or in excluded paths are listed after the others, with a note;
 the others are ranked by how often their file changed together with the edited one
 (``FixInputs.cochange``, read from the repository's recent history), then by similarity.
+
+A copy is a sibling only when it is closer than the clone threshold (SIBLING_THRESHOLD) and
+still holds the code the edit changed: one of the lines the edit removed (or, for a pure
+insertion, the line it follows), identifiers and literals aside. The edited unit must be
+production code with at least one production copy: on a Django application's last 300
+commits (``bench/fixes.py``), the clone threshold alone flagged half of them, nearly all for
+test methods and migrations that share a shape, none of 20 drawn for the same change.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 
 from analyzers import fingerprint as fp
 from checks.clones import section_of
@@ -20,6 +28,7 @@ from checks.context import Change, ChangedUnit, CheckContext, LocatedUnit
 from checks.finding import Evidence, Finding, Severity, fingerprint
 
 RULE = "edited-copy"
+SIBLING_THRESHOLD = 0.85  # similarity of the edited unit's previous version and a copy
 MAX_COPIES = 10  # listed in one finding; the message counts them all
 MAX_DIFF_LINES = 4
 
@@ -36,9 +45,16 @@ def edited_copy_findings(change: Change, ctx: CheckContext) -> list[Finding]:
             continue  # new, or moved/renamed/reformatted only: nothing edited in the code
         if prev.token_count < cfg.min_tokens or prev.line_count < cfg.min_lines:
             continue
+        if _apart(cu.path, cfg):
+            continue  # tests, migrations, fixtures, excluded code: their copies are by design
         old_path = _old_path(change, cu.path)
-        copies = _untouched_copies(cu, old_path, change, ctx, cfg)
-        if copies:
+        anchors = _anchors(cu, old_path, ctx)
+        copies = [
+            (score, c)
+            for score, c in _untouched_copies(cu, old_path, change, ctx, cfg)
+            if _holds(c, anchors, ctx)
+        ]
+        if any(not _apart(c.path, cfg) for _, c in copies):
             findings.append(_finding(cu, old_path, copies, change, ctx, cfg))
     return findings
 
@@ -56,7 +72,6 @@ def _untouched_copies(
     prev = cu.previous
     assert prev is not None
     copies: dict[tuple[str, int, int], tuple[float, LocatedUnit]] = {}
-    edited = 0
     for cand in ctx.index.candidates(prev):
         key = (cand.path, cand.unit.start_line, cand.unit.end_line)
         if key in copies:
@@ -68,11 +83,10 @@ def _untouched_copies(
         if cand.unit.token_count < cfg.min_tokens or cand.unit.line_count < cfg.min_lines:
             continue
         score = fp.similarity(prev.tokens, cand.unit.tokens)
-        if score < cfg.threshold:
+        if score < max(cfg.threshold, SIBLING_THRESHOLD):
             continue
         if change.rewrites(cand.path, cand.unit.start_line, cand.unit.end_line):
-            edited += 1  # the change edits (or moves, or deletes) this copy too
-            continue
+            continue  # the change edits (or moves, or deletes) this copy too
         copies[key] = (score, cand)
     return _outermost(list(copies.values()))
 
@@ -215,3 +229,83 @@ def _small_diff(cu: ChangedUnit, old_path: str, ctx: CheckContext) -> str:
 def _clip(line: str, width: int = 80) -> str:
     text = line[0] + " " + line[1:].strip().replace("`", "'")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_LITERAL = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\b\d[\w.]*")
+_KEYWORDS = frozenset(
+    [
+        "if",
+        "not",
+        "and",
+        "or",
+        "return",
+        "for",
+        "in",
+        "while",
+        "else",
+        "elif",
+        "def",
+        "func",
+        "function",
+        "const",
+        "let",
+        "var",
+        "None",
+        "True",
+        "False",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "self",
+        "this",
+        "with",
+        "try",
+        "except",
+        "raise",
+        "throw",
+        "new",
+        "await",
+        "async",
+    ]
+)
+MIN_ANCHOR = 6  # characters of a normalised line worth matching (not a bare `}` or `else:`)
+
+
+def _normal(line: str) -> str:
+    """A line with layout, literals and (non-keyword) identifiers abstracted."""
+    text = _LITERAL.sub("L", line.strip())
+    text = _WORD.sub(lambda m: m.group() if m.group() in _KEYWORDS else "I", text)
+    return " ".join(text.split())
+
+
+def _anchors(cu: ChangedUnit, old_path: str, ctx: CheckContext) -> set[str] | None:
+    """The normalised lines the edit changed: those it removed, or those it inserts after;
+    None when the sources are not at hand (then every copy counts)."""
+    prev = cu.previous
+    head = ctx.head.source_of(cu.path)
+    base = ctx.fixes.base_sources.get(old_path)
+    if prev is None or head is None or base is None:
+        return None
+    before = base.decode("utf-8", "replace").split("\n")[prev.start_line - 1 : prev.end_line]
+    after = head.decode("utf-8", "replace").split("\n")[cu.unit.start_line - 1 : cu.unit.end_line]
+    found: set[str] = set()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            found.update(_normal(line) for line in before[i1:i2])
+        elif tag == "insert" and i1 > 0:
+            found.add(_normal(before[i1 - 1]))
+    return {a for a in found if len(a) >= MIN_ANCHOR}
+
+
+def _holds(copy: LocatedUnit, anchors: set[str] | None, ctx: CheckContext) -> bool:
+    """Whether the copy still holds a line the edit changed (True when it cannot be told)."""
+    source = ctx.fixes.base_sources.get(copy.path)
+    if anchors is None or source is None:
+        return True
+    lines = source.decode("utf-8", "replace").split("\n")[
+        copy.unit.start_line - 1 : copy.unit.end_line
+    ]
+    return any(_normal(line) in anchors for line in lines)

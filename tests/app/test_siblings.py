@@ -147,3 +147,25 @@ async def test_severity_and_off_come_from_the_config(store: Store, repo: GitRepo
     assert [e.note for e in finding.evidence if e.path == "exports/days.py"] == [
         "changed together 1 time; excluded by duplication.exclude"
     ]
+
+
+async def test_a_copy_that_no_longer_holds_the_edited_code_is_no_sibling(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    drifted = COPY_B.replace(
+        "    if not text:\n        return default\n", "    text = text or '1970-01-01'\n"
+    )
+    repo.write({"billing/dates.py": module(PARSE_DATE), "exports/days.py": module(drifted)})
+    repo.commit("a copy that drifted where the edit lands")
+    repo.branch("feature")
+    repo.write({"billing/dates.py": module(PARSE_DATE.replace(*FIXED))})
+    repo.commit("accept a lone dash")
+    assert _edited(await _review(store, repo)) == []
+
+
+async def test_an_edited_test_is_not_judged(store: Store, repo: GitRepoBuilder) -> None:
+    _three_copies(repo)
+    helper = PARSE_DATE.replace("parse_iso_date", "helper_date")
+    repo.write({"tests/test_dates.py": module(helper.replace(*FIXED))})
+    repo.commit("the test helper accepts a lone dash")
+    assert _edited(await _review(store, repo)) == []
