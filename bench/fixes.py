@@ -268,8 +268,29 @@ def section(doc: dict[str, Any]) -> str:
         ]
         out += [f"- {lang} {cat}: {why} — {n}" for lang, cat, why, n in q["reasons"]]
         out.append("")
+    first = doc.get("history_first")
+    if first:
+        out += _history_lines(
+            first,
+            "first_run",
+            "The rule as first written (any clone at "
+            "`duplication.threshold` 0.70, tests and migrations judged too):",
+        )
     h = doc.get("history")
     if h:
+        out += _history_lines(
+            h,
+            "second_run",
+            "The rule now (copies 85%+ similar that still hold "
+            "a line the edit changed; production code only):",
+        )
+    out.append(END)
+    return "\n".join(out) + "\n"
+
+
+def _history_lines(h: dict[str, Any], run: str, title: str) -> list[str]:
+    out: list[str] = [title, ""]
+    if True:
         out += [
             f"Command: `python bench/fixes.py --part history --commits {h['commits']}` on "
             f"{h['repository']} (mirror at `{h['head'][:10]}`): its last {h['commits']} "
@@ -283,7 +304,7 @@ def section(doc: dict[str, Any]) -> str:
             f"{h['copies_named']} untouched copies)",
             "",
         ]
-        judged = _judgements()
+        judged = _judgements(run)
         if judged:
             verdicts = Counter(j["verdict"] for j in judged)
             out += [
@@ -296,15 +317,15 @@ def section(doc: dict[str, Any]) -> str:
             for j in judged:
                 out.append(f"| {j['sha']} | {j['where']} | {j['verdict']} | {j['why']} |")
             out.append("")
-    out.append(END)
-    return "\n".join(out) + "\n"
+    return out
 
 
-def _judgements() -> list[dict[str, str]]:
+def _judgements(run: str) -> list[dict[str, str]]:
+    """The hand judgements of one run (how they were made: the file's header)."""
     if not JUDGEMENTS.exists():
         return []
     data = yaml.safe_load(JUDGEMENTS.read_text()) or {}
-    return list(data.get("judged", []))
+    return list(data.get(run) or [])
 
 
 def write_section(text: str) -> None:
