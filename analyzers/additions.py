@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.catalog import Catalog, image_variant
-from analyzers.languages import language_for_path
+from analyzers.lang.language import JSON_STRING_KEY
+from analyzers.languages import ECOSYSTEMS, Language, language_for_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,46 +30,6 @@ class Added:
     ecosystem: str = ""  # of a dependency: npm, pypi, gem, go, maven, cargo, nuget
     detail: str = ""  # a command's subcommand ("docker compose"), an image's tag
 
-
-MANIFESTS = (
-    "package.json",
-    "pyproject.toml",
-    "go.mod",
-    "Cargo.toml",
-    "pom.xml",
-    "build.gradle",
-    "build.gradle.kts",
-    "Gemfile",
-    "Pipfile",
-    "setup.py",
-    "setup.cfg",
-    "environment.yml",
-    "environment.yaml",
-    "packages.config",
-    "Directory.Packages.props",
-    "Directory.Build.props",
-)
-
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
-_PY_FROM = re.compile(r"^\s*from\s+([\w.]+)\s+import\b")
-_JS = re.compile(
-    r"""(?:^\s*import\s+(?:[^'"]*?\s+from\s+)?|\brequire\s*\(\s*|\bimport\s*\(\s*)['"]([^'"]+)['"]"""
-)
-_GO_IMPORT = re.compile(r"""^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"]+)"\s*$""")
-_JAVA = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+)")
-_RUST = re.compile(r"^\s*(?:pub\s+)?(?:use|extern\s+crate)\s+([\w]+)")
-_RUBY = re.compile(r"""^\s*require(?:_relative)?\s*\(?\s*['"]([^'"]+)['"]""")
-
-_REQ = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@]|$)")
-_QUOTED_REQ = re.compile(r"""["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;@][^"']*)?["']""")
-_REQ_LIST = re.compile(r"""^\s*(["']|[\w-]*(dependencies|requires)\s*=)""")
-_NOT_DEPS = ("name", "version", "python", "requires-python", "rust-version", "edition")
-_TOML_DEP = re.compile(r"""^\s*([A-Za-z0-9][\w.-]*)\s*=\s*(?:["'][\^~<>=*\d]|\{)""")
-_JSON_KEY = re.compile(r'^\s*"([^"]+)"\s*:\s*"([^"]*)"')
-_GO_REQ = re.compile(r"^\s*(?:require\s+)?([\w.-]+\.[\w.-]+/[^\s]+)\s+v[\d.]")
-_POM = re.compile(r"<artifactId>\s*([^<\s]+)\s*</artifactId>")
-_GRADLE = re.compile(r"""^\s*\w+\s*\(?\s*['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]""")
-_GEM = re.compile(r"""^\s*gem\s+['"]([^'"]+)['"]""")
 
 _CI = re.compile(
     r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.ya?ml|"
@@ -100,7 +61,7 @@ def additions(
     services = _compose_services(text) if _is_compose(path) and text else {}
     for number, line in lines:
         if language is not None:
-            found = imports(language.name, line)
+            found = imports(language, line)
             out += [Added("import", m, path, number, "import") for m in found]
         if package is not None:
             deps, commands = _package_line(package, line)
@@ -108,8 +69,7 @@ def additions(
             out += _command_additions(path, number, commands, line)
             continue
         out += [
-            Added("dependency", d, path, number, name, ecosystem)
-            for d in _dependencies(name, line, path)
+            Added("dependency", d, path, number, name, ecosystem) for d in _dependencies(path, line)
         ]
         out += _command_additions(path, number, _commands(path, line), line)
         out += [Added("image", i, path, number, "image") for i in _images(path, line)]
@@ -130,40 +90,14 @@ def _command_additions(path: str, number: int, commands: Sequence[str], line: st
 
 def manifest_ecosystem(path: str) -> str:
     """The package ecosystem of a manifest file ("" when it is none)."""
-    name = posixpath.basename(path)
-    lower = name.lower()
-    if name == "package.json":
-        return "npm"
-    if name in ("pyproject.toml", "Pipfile", "setup.py", "setup.cfg", "environment.yml",
-                "environment.yaml") or is_requirements(path):  # fmt: skip
-        return "pypi"
-    if name == "Gemfile" or name.endswith(".gemspec"):
-        return "gem"
-    if name == "go.mod":
-        return "go"
-    if name == "pom.xml" or name.startswith("build.gradle") or name.endswith(".gradle.kts"):
-        return "maven"
-    if name == "Cargo.toml":
-        return "cargo"
-    if lower.endswith((".csproj", ".fsproj", ".vbproj")) or name in (
-        "packages.config",
-        "Directory.Packages.props",
-        "Directory.Build.props",
-    ):
-        return "nuget"
+    for ecosystem in ECOSYSTEMS:
+        if ecosystem.manifest(path):
+            return ecosystem.name
     return ""
 
 
 def is_manifest(path: str) -> bool:
     return bool(manifest_ecosystem(path))
-
-
-def is_requirements(path: str) -> bool:
-    """``requirements.txt``, ``dev-requirements.in``, ``requirements/base.txt``."""
-    name = posixpath.basename(path).lower()
-    if not name.endswith((".txt", ".in")):
-        return False
-    return "requirements" in name or posixpath.basename(posixpath.dirname(path)) == "requirements"
 
 
 _DEP_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
@@ -192,7 +126,7 @@ def _package_line(
     package: tuple[set[str], set[tuple[str, str]], str], line: str
 ) -> tuple[list[str], list[str]]:
     deps, scripts, manager = package
-    m = _JSON_KEY.match(line)
+    m = JSON_STRING_KEY.match(line)
     if not m:
         return [], []
     key, value = m.groups()
@@ -205,103 +139,22 @@ def _package_line(
     return [], []
 
 
-def imports(language: str, line: str) -> list[str]:
+def imports(language: Language, line: str) -> list[str]:
     """Modules an import statement on ``line`` names (nothing for a comment)."""
     if line.lstrip().startswith(_COMMENT):
         return []
-    if language == "python":
-        m = _PY_FROM.match(line)
-        if m:
-            return [m.group(1)] if not m.group(1).startswith(".") else []
-        m = _PY_IMPORT.match(line)
-        return [s.strip() for s in m.group(1).split(",")] if m else []
-    if language in ("javascript", "typescript", "tsx"):
-        return _JS.findall(line)
-    if language == "go":
-        m = _GO_IMPORT.match(line)
-        return [m.group(1)] if m else []
-    if language in ("java", "kotlin", "scala", "c_sharp"):
-        m = _JAVA.match(line)
-        return [m.group(1)] if m else []
-    if language == "rust":
-        m = _RUST.match(line)
-        return [m.group(1)] if m and m.group(1) not in ("crate", "self", "super") else []
-    if language == "ruby":
-        m = _RUBY.match(line)
-        return [m.group(1)] if m else []
-    return []
+    return language.line_imports(line)
 
 
-_PACKAGE_REFERENCE = re.compile(
-    r"""<(?:PackageReference|PackageVersion|GlobalPackageReference|package)\s[^>]*?"""
-    r"""(?:Include|Update|id)\s*=\s*["']([^"']+)["']""",
-    re.IGNORECASE,
-)
-_GEMSPEC = re.compile(r"""\.add_(?:runtime_|development_)?dependency\s*\(?\s*["']([^"']+)["']""")
-_SETUP_PY_REQ = re.compile(
-    r"""^\s*["']([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?\s*(?:[<>=!~;][^"']*)?["'],?\s*\)?,?\s*$"""
-)
-_CONDA = re.compile(r"^\s*-\s*([A-Za-z0-9][\w.-]*)\s*(?:[=<>!~]|$)")
-
-
-def _dependencies(name: str, line: str, path: str = "") -> Iterable[str]:
+def _dependencies(path: str, line: str) -> list[str]:
+    """The packages an added line of a manifest names (its ecosystem's reader)."""
     stripped = line.strip()
     if not stripped or stripped.startswith(("#", "//")):
         return []
-    lower = name.lower()
-    if lower.endswith((".csproj", ".fsproj", ".vbproj", ".props")) or name == "packages.config":
-        return _PACKAGE_REFERENCE.findall(line)
-    if name.endswith(".gemspec"):
-        return _GEMSPEC.findall(line)
-    if name == "Pipfile":
-        m = _TOML_DEP.match(line)
-        return [m.group(1)] if m and not m.group(1).startswith(_NOT_DEPS) else []
-    if name == "setup.py":
-        m = _SETUP_PY_REQ.match(line)
-        return [m.group(1)] if m else []
-    if name == "setup.cfg":
-        m = _REQ.match(stripped) if line[:1] in " \t" and "=" not in stripped.split()[0] else None
-        return [m.group(1)] if m else []
-    if name in ("environment.yml", "environment.yaml"):
-        m = _CONDA.match(line)
-        return [m.group(1)] if m and m.group(1) not in ("pip", "python") else []
-    if path and is_requirements(path) and not name.startswith("requirements"):
-        name = "requirements.txt"
-    if name == "package.json":
-        m = _JSON_KEY.match(line)
-        if not m:
-            return []
-        key, value = m.groups()
-        if key == "packageManager":
-            return [value.split("@", 1)[0]]
-        if value and (value[0] in "^~*<>=" or value[0].isdigit() or ":" in value):
-            return [key]  # "name": "^1.2" — a dependency, not a script or a field
-        return []
-    if re.fullmatch(r"requirements[\w.-]*\.(txt|in)", name):
-        if stripped.startswith("-"):
-            return []
-        m = _REQ.match(stripped)
-        return [m.group(1)] if m else []
-    if name in ("pyproject.toml", "Cargo.toml"):
-        m = _TOML_DEP.match(line)
-        if m and not m.group(1).startswith(_NOT_DEPS):
-            return [m.group(1)]  # name = "^1.2" / name = { version = ... } (poetry, cargo)
-        if name == "pyproject.toml" and re.match(
-            r"^\s*([\"']|[\w-]*(dependencies|requires)\s*=)", line
-        ):
-            return _QUOTED_REQ.findall(line)
-        return []
-    if name == "go.mod":
-        m = _GO_REQ.match(line)
-        return [m.group(1)] if m else []
-    if name == "pom.xml":
-        return _POM.findall(line)
-    if name.startswith("build.gradle"):
-        m = _GRADLE.match(line)
-        return [f"{m.group(1)}:{m.group(2)}", m.group(2)] if m else []
-    if name == "Gemfile":
-        m = _GEM.match(line)
-        return [m.group(1)] if m else []
+    for ecosystem in ECOSYSTEMS:
+        found = ecosystem.dependencies(path, line)
+        if found is not None:
+            return found
     return []
 
 
@@ -442,7 +295,7 @@ def _commands(path: str, line: str) -> list[str]:
     if text.lstrip().startswith("#"):
         return []
     if name == "package.json":
-        m = _JSON_KEY.match(line)
+        m = JSON_STRING_KEY.match(line)
         if not m or not m.group(2) or m.group(2)[0] in "^~*<>=0123456789":
             return []
         text = m.group(2)

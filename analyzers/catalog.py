@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
+from analyzers.languages import language_called
+
 ECOSYSTEMS = ("npm", "pypi", "gem", "go", "maven", "cargo", "nuget")
 _FIELDS = (*ECOSYSTEMS, "group", "has", "import", "cmd", "file", "image", "service")
 
@@ -255,33 +257,19 @@ class Catalog:
         return owners
 
     def import_owners(self, language: str, module: str) -> set[str]:
-        """The technologies an import of ``module`` in ``language`` brings in."""
+        """The technologies an import of ``module`` in ``language`` brings in: by the
+        catalog's import roots, else by the package of the language's ecosystem it names."""
         name = module.strip()
-        lower = name.lower()
-        owners: set[str] = set()
-        if language in ("javascript", "typescript", "tsx"):
-            if lower.startswith((".", "/", "~/")) or lower.startswith("node:"):
-                return set()
-            parts = lower.split("/")
-            pkg = "/".join(parts[:2]) if lower.startswith("@") else parts[0]
-            return set(self._packages["npm"].get(pkg, set()))
-        if language == "go":
-            return self.package_owners("go", name)
-        sep = "/" if language == "ruby" else "::" if language == "rust" else "."
-        parts = lower.split(sep)
-        for n in range(len(parts), 0, -1):
-            owners |= self._imports.get(sep.join(parts[:n]), set())
-            if owners:
-                return owners
-        if language == "python":
-            return set(self._packages["pypi"].get(pypi_key(parts[0]), set()))
-        if language == "ruby":
-            return set(self._packages["gem"].get(lower, set()))
-        if language == "rust":
-            return set(self._packages["cargo"].get(parts[0].replace("_", "-"), set()))
-        if language == "c_sharp":
-            return self.package_owners("nuget", name)
-        return owners
+        found = language_called(language)
+        sep = found.import_roots if found is not None else "."
+        if sep:
+            parts = name.lower().split(sep)
+            for n in range(len(parts), 0, -1):
+                owners = self._imports.get(sep.join(parts[:n]), set())
+                if owners:
+                    return set(owners)
+        package = found.import_package(name) if found is not None else ""
+        return self.package_owners(found.ecosystem.name, package) if found and package else set()
 
     def command_owners(self, command: str) -> set[str]:
         return set(self._commands.get(posixpath.basename(command), set()))

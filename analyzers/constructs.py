@@ -1,4 +1,7 @@
-"""Constructs a rule may forbid: calls (by callee text) and a tree-sitter query's matches."""
+"""Constructs a rule may forbid: calls (by callee text) and a tree-sitter query's matches.
+
+Which node types are calls is each language's ``calls`` (``analyzers/lang/``).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,8 @@ import functools
 
 import tree_sitter
 
-from analyzers.languages import Language, language_for_path, language_named
+from analyzers.languages import Language, language_for_path, language_named, node_text
 from analyzers.rulebounds import RuleError, compile_query, matches
-
-# Per language, the node types that are calls; the callee is the text before their arguments.
-CALL_TYPES: dict[str, frozenset[str]] = {
-    "python": frozenset({"call"}),
-    "javascript": frozenset({"call_expression", "new_expression"}),
-    "typescript": frozenset({"call_expression", "new_expression"}),
-    "tsx": frozenset({"call_expression", "new_expression"}),
-    "go": frozenset({"call_expression"}),
-    "java": frozenset({"method_invocation", "object_creation_expression"}),
-    "rust": frozenset({"call_expression", "macro_invocation"}),
-    "csharp": frozenset({"invocation_expression", "object_creation_expression"}),
-    "ruby": frozenset({"call"}),
-}
 
 
 def parse_tree(path: str, source: bytes) -> tuple[Language, tree_sitter.Tree] | None:
@@ -36,7 +26,7 @@ def calls(path: str, source: bytes) -> list[tuple[int, str]]:
     if parsed is None:
         return []
     language, tree = parsed
-    types = CALL_TYPES.get(language.name, frozenset())
+    types = language.calls
     out: list[tuple[int, str]] = []
     cursor = tree.walk()
     visited_children = False
@@ -63,7 +53,7 @@ def _callee(node: tree_sitter.Node, source: bytes) -> str:
         args = node.named_children[-1] if node.named_children else None
     if node.type in ("new_expression", "object_creation_expression"):
         kind = node.child_by_field_name("constructor") or node.child_by_field_name("type")
-        return "new " + "".join(_text(kind).split()) if kind is not None else ""
+        return "new " + "".join(node_text(kind).split()) if kind is not None else ""
     end = args.start_byte if args is not None else node.end_byte
     text = source[node.start_byte : end].decode("utf-8", "replace")
     return "".join(text.split()).rstrip("!")
@@ -91,7 +81,3 @@ def query_lines(language: Language, query: str, path: str, source: bytes) -> lis
 def _compiled(language: str, query: str) -> tree_sitter.Query:
     """A rule's query compiled once per process (``rulebounds`` bounds its cost)."""
     return compile_query(language_named(language).grammar_language, query)
-
-
-def _text(node: tree_sitter.Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analyzers.languages import language_for_path
+from analyzers.languages import language_for_path, node_text
 
 _MARK = re.compile(r"cairn:\s*ignore\[([^\]]*)\]\s*(.*)")
 
@@ -44,7 +44,7 @@ def suppressions(path: str, source: bytes) -> list[Suppression]:
     while True:  # iterative pre-order walk: deep nesting is no danger
         node = cursor.node
         if not visited_children and node is not None and node.type in language.comments:
-            text = node.text.decode("utf-8", "replace") if node.text is not None else ""
+            text = node_text(node)
             for offset, line in enumerate(text.splitlines()):
                 mark = _MARK.search(line)
                 if mark:

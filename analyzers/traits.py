@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tree_sitter
 
+from analyzers.lang.language import node_text
+
 DECORATOR = "decorator:"
 BASE = "base:"
 # A function or class expression named after the object key or member it is assigned to
@@ -133,7 +135,7 @@ def _type_name(node: tree_sitter.Node) -> str:
 
 
 def _plain(node: tree_sitter.Node) -> str:
-    text = (node.text or b"").decode("utf-8", "replace")
+    text = node_text(node)
     for stop in ("(", "<", "[", "{"):
         text = text.split(stop, 1)[0]
     text = "".join(text.split()).lstrip("@*&").rstrip(":,")

@@ -30,13 +30,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.imports import Resolved
-from analyzers.languages import language_for_path
+from analyzers.languages import language_called, language_for_path
 from analyzers.traits import BASE, DECORATOR, PROPERTY
 from checks.context import Codebase, Declaration
 from checks.names import file_stem, name_suffix, styles_of
@@ -179,42 +178,6 @@ def kept(settings: ConventionSettings) -> _Keep:
     return _Keep(settings.exclude)
 
 
-_NODE_BUILTINS = frozenset(
-    (
-        "assert",
-        "buffer",
-        "child_process",
-        "cluster",
-        "crypto",
-        "dgram",
-        "dns",
-        "events",
-        "fs",
-        "http",
-        "http2",
-        "https",
-        "net",
-        "os",
-        "path",
-        "perf_hooks",
-        "process",
-        "querystring",
-        "readline",
-        "stream",
-        "string_decoder",
-        "timers",
-        "tls",
-        "tty",
-        "url",
-        "util",
-        "v8",
-        "vm",
-        "worker_threads",
-        "zlib",
-    )
-)
-
-
 def is_standard(package: str, language: str) -> bool:
     """Whether ``package`` is the language's standard library (or private, ``_thread``).
 
@@ -223,19 +186,8 @@ def is_standard(package: str, language: str) -> bool:
     """
     if package.startswith("_"):
         return True
-    if language == "python":
-        return package in sys.stdlib_module_names
-    if language == "go":
-        return "." not in package.split("/", 1)[0]
-    if language == "java":
-        return package.startswith(("java.", "javax.", "jdk.", "sun."))
-    if language in ("javascript", "typescript", "tsx"):
-        return package.startswith("node:") or package in _NODE_BUILTINS
-    if language == "rust":
-        return package in ("std", "core", "alloc")
-    if language == "csharp":
-        return package in ("System", "Microsoft")
-    return False
+    found = language_called(language)
+    return found is not None and found.standard(package)
 
 
 def wrapped_dependencies(imports: Sequence[Resolved], min_evidence: int) -> list[Convention]:

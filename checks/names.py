@@ -5,6 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
+from analyzers.languages import language_called
+
 SNAKE, CAMEL, PASCAL, KEBAB, SCREAMING, MIXED_CAPS = (
     "snake_case",
     "camelCase",
@@ -30,8 +32,9 @@ def styles_of(name: str, language: str = "") -> frozenset[str] | None:
     """The styles ``name`` is consistent with (empty: none, a mixture); None: not judged.
 
     A single lower-case word fits snake_case, camelCase and kebab-case alike; an all-caps
-    word fits PascalCase (an acronym) and SCREAMING_SNAKE_CASE. Go spells exported and
-    unexported names alike but for the first letter, so both are its MixedCaps.
+    word fits PascalCase (an acronym) and SCREAMING_SNAKE_CASE. A language whose names are
+    MixedCaps (Go) spells exported and unexported names alike but for the first letter, so
+    both are its MixedCaps.
     """
     if name.startswith("__") and name.endswith("__"):
         return None  # dunders are the language's, not the team's
@@ -39,7 +42,8 @@ def styles_of(name: str, language: str = "") -> frozenset[str] | None:
     core = re.sub("__+", "_", name.strip("_$"))
     if not core or not core[0].isalpha():
         return None
-    if language == "go" and core[0].isupper() and not core.isupper():
+    mixed_caps = _mixed_caps(language)
+    if mixed_caps and core[0].isupper() and not core.isupper():
         core = core[0].lower() + core[1:]
     if _WORD.fullmatch(core):
         found = {SNAKE, CAMEL, KEBAB}
@@ -47,9 +51,14 @@ def styles_of(name: str, language: str = "") -> frozenset[str] | None:
         found = {PASCAL, SCREAMING}
     else:
         found = {style for style, pattern in _STYLE_PATTERNS if pattern.fullmatch(core)}
-    if language == "go" and found & {CAMEL, PASCAL}:
+    if mixed_caps and found & {CAMEL, PASCAL}:
         found = (found - {CAMEL, PASCAL}) | {MIXED_CAPS}
     return frozenset(found)
+
+
+def _mixed_caps(language: str) -> bool:
+    found = language_called(language)
+    return found is not None and found.mixed_caps
 
 
 def file_stem(path: str) -> str:

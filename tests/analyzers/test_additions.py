@@ -53,3 +53,20 @@ def test_commands_are_what_a_line_runs_never_its_arguments(
     found = [a for a in additions(path, [(3, line)], text) if a.kind == "command"]
     assert [a.name for a in found] == commands
     assert all(a.line == 3 for a in found)
+
+
+@pytest.mark.parametrize(
+    ("line", "imported"),
+    [
+        pytest.param("using Newtonsoft.Json;", ["Newtonsoft.Json"], id="using"),
+        pytest.param("global using RestSharp;", ["RestSharp"], id="global-using"),
+        pytest.param("using static System.Math;", ["System.Math"], id="using-static"),
+        pytest.param("using Json = Newtonsoft.Json;", ["Newtonsoft.Json"], id="using-alias"),
+        pytest.param("    using (var client = new RestClient()) {", [], id="using-statement"),
+        pytest.param("    using var client = new RestClient();", [], id="using-declaration"),
+        pytest.param("// using RestSharp;", [], id="comment"),
+    ],
+)
+def test_csharp_usings_are_imports(line: str, imported: list[str]) -> None:
+    added = additions("Shop/Client.cs", [(3, line)])
+    assert [a.name for a in added if a.kind == "import"] == imported

@@ -105,3 +105,10 @@ def test_a_small_catalog_of_our_own() -> None:
     assert c.package_owners("pypi", "Pika") == {"mq"}
     assert c.command_owners("rabbitmqctl") == c.file_owners("etc/rabbitmq.conf") == {"mq"}
     assert c.image_owners("rabbitmq:3-management") == c.service_owners("rabbit") == {"mq"}
+
+
+def test_csharp_usings_name_nuget_packages() -> None:
+    c = catalog()
+    assert c.import_owners("csharp", "RestSharp") == {"restsharp"}
+    assert c.import_owners("csharp", "Serilog.Sinks.Console") >= {"serilog"}
+    assert c.import_owners("csharp", "Shop.Domain") == set()

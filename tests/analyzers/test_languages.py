@@ -64,6 +64,7 @@ def test_configured_node_types_exist_in_the_grammar(language: Language) -> None:
         | language.literals
         | language.comments
         | set(language.names)
+        | language.calls
     )
     assert configured - named == set()
 

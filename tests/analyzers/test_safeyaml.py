@@ -30,10 +30,10 @@ MONSTERS = [
 
 @pytest.mark.parametrize(("text", "problem"), MONSTERS)
 def test_a_hostile_document_is_a_yaml_error_within_a_second(text: str, problem: str) -> None:
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(yaml.YAMLError, match=problem):
         safeyaml.load(text)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_ordinary_yaml_reads_as_safe_load_reads_it() -> None:
@@ -49,9 +49,9 @@ def test_a_hostile_cairn_yml_is_reported_not_expanded(text: str, problem: str) -
 
 def test_an_adr_with_a_bomb_in_its_front_matter_is_a_problem_of_the_log() -> None:
     adr = f"---\n{BOMB}---\n# 1. Use httpx\n\nAccepted.\n".encode()
-    started = time.monotonic()
+    started = time.process_time()
     parsed = parse_adr("docs/adr/0001-use-httpx.md", adr)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert any("aliases are not allowed" in p for p in parsed.problems), parsed.problems
 
 
