@@ -71,7 +71,8 @@ def _fix_for(
         rules = {r.id: r for r in ctx.config.patterns.prefer}
         if finding.rule in rules:
             return prefer_fix(finding, rules[finding.rule], ctx)
-        return rename_fix(finding, change, ctx, naming)
+        if finding.rule == NAMING or finding.rule in {n.id for n in ctx.config.patterns.naming}:
+            return rename_fix(finding, change, ctx, naming)
     return None
 
 

@@ -260,3 +260,20 @@ async def test_no_rename_when_the_change_uses_the_name(store: Store, repo: GitRe
     )  # fmt: skip
     flagged = [f for f in result.findings if f.rule == "billing-functions"]
     assert flagged and all(f.fix is None for f in flagged)
+
+
+async def test_a_mined_naming_convention_renames_too(store: Store, repo: GitRepoBuilder) -> None:
+    names = ["parse_total", "format_money", "round_cents", "add_tax", "split_lines", "net_price"]
+    repo.write({f"billing/{n}.py": f"def {n}(value):\n    return value\n" for n in names})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({"billing/money.py": "def parseAmount(text):\n    return int(text)\n"})
+    repo.commit("change")
+    git = GitRepo(repo.root)
+    row = await store.repository(f"local:{repo.root}")
+    result = await review(
+        store, row, LocalSource(git), git.resolve("main"), git.resolve("HEAD"), parse_config(None)
+    )
+    [finding] = [f for f in result.findings if f.rule == "naming"]
+    assert finding.fix is not None
+    assert [e.replacement for e in finding.fix.edits] == ["def parse_amount(text):"]
