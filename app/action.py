@@ -24,40 +24,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 from analyzers.diff import parse_unified_diff
-from app import database
 from app import markdown as md
-from app.analysis import Analysis, AnalysisError
+from app.analysis import Analysis
 from app.errors import CairnError, ConfigError, GitError
 from app.git import GitRepo
 from app.github import Forbidden, GitHubError, Installation, Unauthorized
 from app.indexer import index_commit
-from app.ledger import Ledger
+from app.pipeline import review_and_publish
 from app.publish import (
     CHECKS,
     GITHUB_WEB,
     MAX_COMMENTS,
     Publisher,
-    PublishReport,
     PullRequestRef,
+    Renderer,
 )
-from app.report.labels import evidence_label, finding_key, plural, rule_id, span
+from app.report.labels import evidence_label, finding_key, plural, rule_id
 from app.report.sarif import review_sarif
-from app.review import review
 from app.settings import GITHUB_API, Secret, Settings
 from app.source import LocalSource
-from app.store import Store
+from app.store import Store, database
+from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, CairnConfig, load_config
-from checks.decisions import NO_NOTES, DecisionNotes
+from checks.decisions import NO_NOTES
 from checks.finding import Finding, Severity
 
 logger = logging.getLogger(__name__)
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
-#: Findings listed in the job summary; GitHub takes up to 1 MiB of it, readers far less.
-SUMMARY_FINDINGS = 200
 _COMMAND = {Severity.NOTICE: "notice", Severity.WARNING: "warning", Severity.ERROR: "error"}
 
 
@@ -226,43 +222,36 @@ async def _pull_request(
         if config_error is not None:
             await _broken_config(env, publisher, ref, runs, config_error)
             raise config_error
-        for check, problems in config.invalid.items():  # a broken section: only its run
-            if publisher is not None and check in runs:
-                await publisher.neutral(ref, {check: runs.pop(check)}, problems)
-        report: PublishReport | None = None
+        commentable: dict[str, tuple[tuple[int, int], ...]] = {}
+        if publisher is not None:  # GitHub's hunks: the lines a review comment may target
+            commentable = {
+                d.path: d.hunks for d in parse_unified_diff(git.diff(base, head, context=3))
+            }
         try:
-            result = await review(
-                store, repo, LocalSource(git), base, head, config, analysis=analysis
+            reviewed = await review_and_publish(
+                store,
+                repo,
+                LocalSource(git),
+                ref,
+                config,
+                publisher=publisher,
+                runs=runs,
+                commentable=commentable,
+                analysis=analysis,
+                refusal_ok=True,
             )
-            if publisher is not None:
-                hunks = parse_unified_diff(git.diff(base, head, context=3))
-                commentable = {d.path: d.hunks for d in hunks}
-                notes = [f"`{p}` skipped: {r}" for p, r in sorted(result.skipped_files.items())]
-                notes += result.suppressed
-                try:
-                    report = await publisher.finish(
-                        ref,
-                        runs,
-                        result.findings,
-                        commentable,
-                        config.fail_on,
-                        notes,
-                        decisions=result.decisions,
-                    )
-                except (Forbidden, Unauthorized) as exc:
-                    why_not = f"the token cannot publish the review ({exc.status})"
-                    await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
-        except AnalysisError as exc:  # killed at its bounds: not reviewed, and why (as the App)
-            if publisher is not None and runs:
-                await publisher.skip(ref, runs, f"{exc.reason}.")
-            _summary(env, f"## Cairn\n\nNot reviewed: {md.text(exc.reason)}.\n")
-            _outputs(env, [], "neutral")
-            return 0
         except Exception as exc:  # the command's top level: never leave a check run open
             if publisher is not None and runs:
                 await _close(publisher, ref, runs, f"{type(exc).__name__}: {exc}")
             raise
-    findings = result.findings
+    if reviewed.not_reviewed is not None:  # killed at its bounds: not reviewed, and why
+        _summary(env, f"## Cairn\n\nNot reviewed: {md.text(reviewed.not_reviewed)}.\n")
+        _outputs(env, [], "neutral")
+        return 0
+    if reviewed.refused is not None:
+        why_not = f"the token cannot publish the review ({reviewed.refused.status})"
+    result, report = reviewed.result, reviewed.report
+    findings = result.findings if result is not None else []
     if why_not is not None:
         logger.warning("findings as workflow commands: %s", why_not)
         out.write("".join(workflow_command(f) + "\n" for f in sorted(findings, key=finding_key)))
@@ -271,9 +260,9 @@ async def _pull_request(
         options.sarif_file.parent.mkdir(parents=True, exist_ok=True)
         options.sarif_file.write_text(json.dumps(sarif, indent=2) + "\n", encoding="utf-8")
     conclusion = _conclusion(findings, options.fail_on)
-    _summary(
-        env, _summary_text(env, event, findings, conclusion, why_not, report, result.decisions)
-    )
+    render = Renderer(env.web_url)
+    decisions = result.decisions if result is not None else NO_NOTES
+    _summary(env, render.job_summary(ref, findings, conclusion, why_not, report, decisions))
     _outputs(env, findings, conclusion)
     if config.invalid:  # the other checks ran; the job still says the file needs fixing
         broken = [p for ps in config.invalid.values() for p in ps]
@@ -396,65 +385,3 @@ def _summary(env: ActionEnv, markdown: str) -> None:
     if env.step_summary is not None:
         with env.step_summary.open("a", encoding="utf-8") as fh:
             fh.write(markdown)
-
-
-def _summary_text(
-    env: ActionEnv,
-    event: PullRequestEvent,
-    findings: Sequence[Finding],
-    conclusion: str,
-    why_not: str | None,
-    report: PublishReport | None,
-    decisions: DecisionNotes = NO_NOTES,
-) -> str:
-    lines = [
-        f"## Cairn: {conclusion}",
-        "",
-        f"Reviewed #{event.number} at `{event.head_sha[:10]}` against `{event.base_sha[:10]}`: "
-        f"{plural(len(findings), 'finding')}.",
-        "",
-        "| check | findings |",
-        "| --- | --- |",
-        *(f"| {c} | {sum(1 for f in findings if f.check == c)} |" for c in CHECKS),
-        "",
-    ]
-    if why_not is not None:
-        lines += [f"Published as annotations on this job only: {md.text(why_not)}.", ""]
-    elif report is not None:
-        lines += [
-            f"Published to the `cairn/*` check runs: {report.posted} new inline comments, "
-            f"{report.kept} already commented, {report.fixed} fixed.",
-            "",
-        ]
-    ordered = sorted(findings, key=finding_key)
-    for f in ordered[:SUMMARY_FINDINGS]:
-        where = f"{env.web_url}/{event.full_name}/blob/{event.head_sha}/{quote(f.path, safe='/')}"
-        lines.append(
-            f"- **{f.severity.value}** [{md.code(f'{f.path}:{span(f.start_line, f.end_line)}')}]"
-            f"({where}#L{max(f.start_line, 1)}) {md.code(rule_id(f.check, f.rule))}: "
-            f"{md.text(f.message)}"
-        )
-        for e in f.evidence:
-            sha = event.head_sha if f.rule == "clone-in-change" else event.base_sha
-            path = quote(e.path, safe="/")
-            link = f"{env.web_url}/{event.full_name}/blob/{sha}/{path}#L{max(e.start_line, 1)}"
-            if e.kind in ("commit", "pull-request"):  # decision history: "#12 title", "<sha> …"
-                ref = e.name.split(" ", 1)[0]
-                where = f"pull/{ref.lstrip('#')}" if e.kind == "pull-request" else f"commit/{ref}"
-                link = f"{env.web_url}/{event.full_name}/{where}"
-            lines.append(f"  - [{md.text(evidence_label(e))}]({link})")
-    if len(ordered) > SUMMARY_FINDINGS:
-        lines.append(f"- … and {len(ordered) - SUMMARY_FINDINGS} more in the check runs or SARIF")
-    if decisions.relevant:  # information, never findings
-        lines += ["", "### Decisions relevant to this change", ""]
-        for r in decisions.relevant:
-            where = (
-                f"{env.web_url}/{event.full_name}/blob/{event.base_sha}/{quote(r.path, safe='/')}"
-            )
-            lines.append(
-                f"- [{md.text(r.label)} {md.text(r.title)}]({where}) ({md.text(r.status)})"
-            )
-    if decisions.problems:
-        lines += ["", "### Decision log problems", ""]
-        lines += [f"- {md.text(p)}" for p in decisions.problems[:SUMMARY_FINDINGS]]
-    return "\n".join(lines) + "\n"

@@ -12,12 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-import asyncpg
-
 from analyzers.adr import HistoryEntry
 from app.git import GitRepo
 from app.source import LocalSource, Source
 from app.store import Repository, Store
+from app.store import history as recorded
+from app.store.database import Pool
 
 MAX_COMMITS = 300  # commits read per git log call
 MAX_ENTRIES = 10  # kept per file
@@ -79,7 +79,7 @@ class GitHistory:
 class PullRequestHistory:
     """The merged pull requests the App recorded, by the files they changed."""
 
-    def __init__(self, pool: asyncpg.Pool, repo_id: int) -> None:
+    def __init__(self, pool: Pool, repo_id: int) -> None:
         self.pool = pool
         self.repo_id = repo_id
 
@@ -87,27 +87,22 @@ class PullRequestHistory:
         if not paths:
             return {}
         numbers = _numbers(paths)
-        rows = await self.pool.fetch(
-            """
-            SELECT number, title, body, merged_at, files FROM pull_requests
-            WHERE repo_id = $1 AND (files && $2::text[]
-                OR ($3 <> '' AND (title ~* $3 OR body ~* $3)))
-            ORDER BY merged_at DESC NULLS LAST, number DESC LIMIT 1000
-            """,
+        rows = await recorded.touching(
+            self.pool,
             self.repo_id,
-            list(paths),
+            paths,
             _mention_pattern(numbers, posix=False) if numbers else "",
         )
         wanted = set(paths)
         found: dict[str, list[HistoryEntry]] = {}
         for r in rows:
-            date = f"{r['merged_at']:%Y-%m-%d}" if r["merged_at"] is not None else ""
-            changed = wanted.intersection(r["files"])
-            mentioned = _mentioned(f"{r['title']}\n{r['body']}", numbers) - changed
+            date = f"{r.merged_at:%Y-%m-%d}" if r.merged_at is not None else ""
+            changed = wanted.intersection(r.files)
+            mentioned = _mentioned(f"{r.title}\n{r.body}", numbers) - changed
             for path in sorted(changed | mentioned):
                 same = found.setdefault(path, [])
                 if len(same) < MAX_ENTRIES:
-                    entry = HistoryEntry("pull-request", str(r["number"]), r["title"], date, "")
+                    entry = HistoryEntry("pull-request", str(r.number), r.title, date, "")
                     same.append(
                         _mentions(entry, numbers, path)
                         if path in mentioned

@@ -159,16 +159,12 @@ async def index_commit(
     """Bring the repository's index to ``commit``'s tree, parsing only unseen blobs (on
     ``analysis``'s bounded processes when given)."""
     started = time.monotonic()
-    async with store.pool.acquire() as lock_conn:
-        await lock_conn.execute("SELECT pg_advisory_lock($1)", repo.id)
-        try:
-            tree = await source.tree(commit)  # one listing serves the code and the ADRs
-            report = await _index(store, repo, source, commit, tree, progress_stream, analysis)
-            await index_decisions(
-                store, repo, source, commit, decision_paths, tree=tree, analysis=analysis
-            )
-        finally:
-            await lock_conn.execute("SELECT pg_advisory_unlock($1)", repo.id)
+    async with store.locked(repo.id):
+        tree = await source.tree(commit)  # one listing serves the code and the ADRs
+        report = await _index(store, repo, source, commit, tree, progress_stream, analysis)
+        await index_decisions(
+            store, repo, source, commit, decision_paths, tree=tree, analysis=analysis
+        )
     report.seconds = time.monotonic() - started
     logger.info(
         "indexed %s at %s: %d files, %d parsed, %s",

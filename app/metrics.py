@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-import asyncpg
 import httpx
 from arq.connections import ArqRedis
 from arq.worker import Retry
 from redis.exceptions import RedisError
+
+from app.store import deliveries
+from app.store.database import Pool
+from app.store.ledger import finding_counts
 
 METRICS_KEY = "cairn:metrics"
 
@@ -109,23 +112,15 @@ async def _record(ctx: dict[str, Any], function: str, outcome: str, seconds: flo
         pass  # metrics never fail a job
 
 
-async def render(pool: asyncpg.Pool, redis: ArqRedis) -> str:
+async def render(pool: Pool, redis: ArqRedis) -> str:
     """The Prometheus exposition of Cairn's metrics."""
     out: list[str] = []
-    deliveries = await pool.fetch(
-        "SELECT event, state, count(*) AS n FROM deliveries GROUP BY event, state ORDER BY 1, 2"
-    )
     _family(out, "cairn_webhook_deliveries_total", "counter", "Webhook deliveries recorded.")
-    for r in deliveries:
-        out.append(
-            _sample("cairn_webhook_deliveries_total", r["n"], event=r["event"], state=r["state"])
-        )
-    findings = await pool.fetch(
-        "SELECT check_name, state, count(*) AS n FROM findings GROUP BY 1, 2 ORDER BY 1, 2"
-    )
+    for event, state, n in await deliveries.counts(pool):
+        out.append(_sample("cairn_webhook_deliveries_total", n, event=event, state=state))
     _family(out, "cairn_findings", "gauge", "Findings on pull requests, by check and state.")
-    for r in findings:
-        out.append(_sample("cairn_findings", r["n"], check=r["check_name"], state=r["state"]))
+    for check, state, n in await finding_counts(pool):
+        out.append(_sample("cairn_findings", n, check=check, state=state))
     try:
         shared: dict[Any, Any] = await redis.hgetall(METRICS_KEY)  # type: ignore[misc]
     except (RedisError, OSError):

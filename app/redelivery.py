@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from arq.connections import ArqRedis
 
 from app.github import GitHubApp, GitHubError, GitHubUnavailable, HookDelivery, RateLimited
+from app.store import deliveries
+from app.store.database import Pool
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def latest_attempts(deliveries: Iterable[HookDelivery]) -> dict[str, HookDeliver
 
 async def redeliver(
     github: GitHubApp,
-    pool: asyncpg.Pool,
+    pool: Pool,
     redis: ArqRedis,
     *,
     now: datetime | None = None,
@@ -60,12 +61,7 @@ async def redeliver(
     now = now or datetime.now(UTC)
     listed = await github.hook_deliveries(since=now - max_age)
     latest = latest_attempts(listed)
-    known = {
-        row["id"]
-        for row in await pool.fetch(
-            "SELECT id FROM deliveries WHERE id = ANY($1::text[])", list(latest)
-        )
-    }
+    known = await deliveries.known(pool, latest)
     report = Redelivered(listed=len(listed))
     for guid, attempt in sorted(latest.items(), key=lambda item: item[1].delivered_at):
         reason = "failed" if attempt.failed else "unknown" if guid not in known else None

@@ -14,7 +14,6 @@ import json
 import logging
 from typing import Any
 
-import asyncpg
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
@@ -22,9 +21,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app import database
 from app.metrics import render as render_metrics
 from app.settings import Secret
+from app.store import database, deliveries
+from app.store.database import Pool
 from app.webhooks import Delivery, route
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ BODY_TIMEOUT = 10.0  # seconds the whole body may take to arrive (CAIRN_BODY_TIM
 
 
 def create_app(
-    pool: asyncpg.Pool,
+    pool: Pool,
     redis: ArqRedis,
     secret: Secret,
     *,
@@ -79,11 +79,9 @@ def create_app(
         delivery = route(event, payload, delivery_id, review_drafts=review_drafts)
         log = {"delivery": delivery_id, "event": event, "repo": delivery.repo_id}
         try:
-            state = "new"
+            state: str | None = "new"
             if not await _record(pool, delivery_id, delivery):
-                state = await pool.fetchval(
-                    "SELECT state FROM deliveries WHERE id = $1", delivery_id
-                )
+                state = await deliveries.state(pool, delivery_id)
         except database.UNAVAILABLE as exc:
             # Not recorded, so not accepted: GitHub marks the delivery failed and the
             # redelivery sweep has it sent again once the database is back.
@@ -104,7 +102,7 @@ def create_app(
             logger.warning("delivery %s recorded, not queued: %s", delivery_id, exc, extra=log)
             return _answer(202, "recorded")
         try:
-            await pool.execute("UPDATE deliveries SET state = 'queued' WHERE id = $1", delivery_id)
+            await deliveries.mark_queued(pool, delivery_id)
         except database.UNAVAILABLE as exc:
             # Queued all the same; the reconciler's re-enqueue of a 'received' one is a no-op.
             logger.warning("delivery %s queued, not marked: %r", delivery_id, exc, extra=log)
@@ -113,9 +111,9 @@ def create_app(
     async def healthz(request: Request) -> Response:
         checks: dict[str, str] = {}
         try:
-            await pool.fetchval("SELECT 1")
+            await database.ping(pool)
             checks["database"] = "ok"
-        except (*database.UNAVAILABLE, asyncpg.PostgresError) as exc:
+        except (*database.UNAVAILABLE, database.DatabaseError) as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         try:
             await redis.ping()
@@ -199,24 +197,17 @@ def _why(exc: ValueError) -> str:
     return "not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc).split("\n")[0][:200]
 
 
-async def _record(pool: asyncpg.Pool, delivery_id: str, delivery: Delivery) -> bool:
+async def _record(pool: Pool, delivery_id: str, delivery: Delivery) -> bool:
     """Record the delivery; False when its id was recorded before (a redelivery)."""
-    state = "received" if delivery.jobs else "ignored"
-    inserted = await pool.fetchval(
-        """
-        INSERT INTO deliveries (id, event, action, installation_id, repo_id, state, jobs)
-        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-        ON CONFLICT (id) DO NOTHING RETURNING true
-        """,
+    return await deliveries.record(
+        pool,
         delivery_id,
-        delivery.event,
-        delivery.action,
-        delivery.installation_id,
-        delivery.repo_id,
-        state,
-        json.dumps([job.as_json() for job in delivery.jobs]),
+        event=delivery.event,
+        action=delivery.action,
+        installation_id=delivery.installation_id,
+        repo_id=delivery.repo_id,
+        jobs=[job.as_json() for job in delivery.jobs],
     )
-    return bool(inserted)
 
 
 def _answer(status: int, message: str, **extra: Any) -> JSONResponse:

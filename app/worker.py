@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-import asyncpg
 import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
@@ -33,8 +32,7 @@ from arq.worker import Retry, Worker, func
 from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
-from app import database
-from app.analysis import Analysis, AnalysisError, Inline, Runner
+from app.analysis import Analysis, Inline, Runner
 from app.commands import ignored_reply, may_command, recheck_allowed, refuse
 from app.concurrency import InstallationSlots
 from app.github import (
@@ -49,15 +47,16 @@ from app.github import (
     Unprocessable,
 )
 from app.indexer import index_commit
-from app.ledger import Ledger
 from app.metrics import GitHubMeter, MeteredTransport, metered
+from app.pipeline import review_and_publish
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
 from app.reconcile import job_done, job_gave_up, job_started, reconcile
 from app.redelivery import redeliver
-from app.review import review
 from app.settings import AppSettings, Settings, redacted
 from app.source import GitHubSource
-from app.store import Store
+from app.store import Store, database
+from app.store.database import Pool
+from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, ConfigError, load_config
 from checks.finding import Severity
 
@@ -203,7 +202,7 @@ class WorkerState:
 
     settings: Settings
     app: AppSettings
-    pool: asyncpg.Pool
+    pool: Pool
     github: GitHubApp
     meter: GitHubMeter | None = None
     analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)
@@ -291,12 +290,6 @@ async def _review_and_publish(
     except ConfigError as exc:  # the whole file is unreadable: every run is neutral
         await publisher.neutral(ref, runs, exc.described)
         return f"configuration problems: {len(exc.problems)}"
-    for check, problems in config.invalid.items():  # a broken section: only its run is neutral
-        if check in runs:
-            await publisher.neutral(ref, {check: runs[check]}, problems)
-    runs = {check: run for check, run in runs.items() if check not in config.invalid}
-    if not runs:
-        return "configuration problems in every section"
     files, limits = _reviewable(
         await gh.pull_request_files(ref.full_name, ref.number), changed_files
     )
@@ -305,38 +298,35 @@ async def _review_and_publish(
     repo = await store.repository(
         ref.full_name, repo_id=ref.repo_id, installation_id=ref.installation_id
     )
+    commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
     try:
-        result = await review(
-            store, repo, source, ref.base_sha, ref.head_sha, config, analysis=w.analysis
+        reviewed = await review_and_publish(
+            store,
+            repo,
+            source,
+            ref,
+            config,
+            publisher=publisher,
+            runs=runs,
+            commentable=commentable,
+            analysis=w.analysis,
+            notes=limits,
         )
-    except AnalysisError as exc:  # killed: over its time or memory; the loop never waited
-        logger.warning("not reviewed: %s", exc.reason, extra={"repo": ref.full_name})
-        await publisher.skip(ref, runs, f"{exc.reason}.")
-        return f"not reviewed: {exc.reason}"
     except NotFound:
         if await _known(gh, ref.full_name, ref.base_sha):
             raise
         await publisher.skip(
             ref,
-            runs,
+            {c: r for c, r in runs.items() if c not in config.invalid},
             f"its base commit {ref.base_sha[:7]} is unknown to GitHub (was the base branch "
             "force-pushed?). Update the pull request's branch, or push to it, to review again.",
         )
         return "base commit unknown"
-    commentable = {d.path: d.hunks for d in await source.diff(ref.base_sha, ref.head_sha)}
-    notes = limits + [
-        f"`{path}` skipped: {reason}" for path, reason in sorted(result.skipped_files.items())
-    ]
-    notes += result.suppressed
-    report = await publisher.finish(
-        ref,
-        runs,
-        result.findings,
-        commentable,
-        policy=config.fail_on,
-        notes=notes,
-        decisions=result.decisions,
-    )
+    if reviewed.not_reviewed is not None:
+        return f"not reviewed: {reviewed.not_reviewed}"
+    result, report = reviewed.result, reviewed.report
+    if result is None or report is None:
+        return "configuration problems in every section"
     if report.unresolved and w.meter is not None:
         w.meter.refused("resolve_thread", report.unresolved)
     return (

@@ -44,12 +44,11 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from app import database  # noqa: E402
 from app.git import GitRepo  # noqa: E402
 from app.review import review  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.source import LocalSource  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.store import Store, database  # noqa: E402
 from bench.gitrepo import commit_all, git, init  # noqa: E402
 from checks.config import CairnConfig  # noqa: E402
 from checks.finding import Severity  # noqa: E402

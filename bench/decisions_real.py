@@ -55,12 +55,11 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from app import database  # noqa: E402
 from app.git import GitRepo  # noqa: E402
 from app.review import review  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.source import LocalSource  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.store import Store, database  # noqa: E402
 from checks.config import CairnConfig, parse_config  # noqa: E402
 from checks.finding import Finding  # noqa: E402
 

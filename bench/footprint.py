@@ -60,8 +60,8 @@ async def measure(name: str, repo: Path) -> dict[str, Any]:
     os.environ["CAIRN_HOME"] = str(home)
     os.environ.pop("DATABASE_URL", None)
     from analyzers import fingerprint as fp
-    from app import database
     from app.settings import Settings
+    from app.store import database
 
     out: dict[str, Any] = {"corpus": name, "scan_s": run.wall_s, "relations": [], "dropped": []}
     async with database.connect(Settings.from_env()) as pool:

@@ -36,14 +36,13 @@ async def measure(name: str, repo: Path, repeat: int) -> dict[str, object]:
     home.mkdir(parents=True)
     os.environ["CAIRN_HOME"] = str(home)
     os.environ.pop("DATABASE_URL", None)
-    from app import database
     from app.clones import BASE_INDEXES
     from app.git import GitRepo
     from app.indexer import index_commit
     from app.review import review
     from app.settings import Settings
     from app.source import LocalSource
-    from app.store import Store
+    from app.store import Store, database
     from checks.config import CairnConfig
 
     gitrepo.reset_to_base(repo)

@@ -10,9 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app import database
 from app.settings import Settings
-from app.store import Store
+from app.store import Store, database
 from tests.servers import RedisServer
 
 

@@ -21,11 +21,10 @@ import jsonschema
 import pytest
 import yaml
 
-from analyzers.diff import parse_unified_diff
+from analyzers.diff import parse_patch, parse_unified_diff
 from app.action import escape_data, escape_property, workflow_command
 from app.git import GitRepo
 from app.github import Installation
-from app.publish import commentable_ranges
 from app.store import Store
 from checks.finding import Evidence, Finding, Severity
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
@@ -315,7 +314,12 @@ def test_diff_with_context_gives_githubs_hunks(world: World) -> None:
         d.path: d.hunks for d in parse_unified_diff(git.diff(world.base, world.head, context=3))
     }
     pr = world.state.pulls[(REPO, NUMBER)]
-    assert ours == {f.filename: commentable_ranges(f.patch) for f in pr.files}
+    assert ours == {
+        f.filename: parse_patch(
+            f.patch or "", old_path=None, new_path=f.filename, status="added"
+        ).hunks
+        for f in pr.files
+    }
 
 
 async def test_installation_from_token(world: World) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from app import database
 from app.errors import EnvironmentProblem
 from app.settings import Settings
+from app.store import database
 
 
 async def test_migrations_are_recorded_and_idempotent(pool: asyncpg.Pool) -> None:

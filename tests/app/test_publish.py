@@ -15,22 +15,22 @@ from datetime import UTC, datetime
 import pytest
 
 from analyzers.adr import HistoryEntry
+from analyzers.diff import parse_patch
 from app.git import GitRepo
 from app.github import Forbidden, GitHubApp
 from app.history import PullRequestHistory
-from app.ledger import Ledger
 from app.publish import (
     DEFAULT_FAIL_ON,
     MAX_OUTPUT,
     Publisher,
     PublishReport,
     PullRequestRef,
-    commentable_ranges,
 )
 from app.review import review
 from app.settings import Secret
 from app.source import LocalSource
 from app.store import Store
+from app.store.ledger import Ledger
 from checks.config import CairnConfig
 from checks.decisions import DecisionNotes, RelevantDecision
 from checks.finding import Evidence, Finding, Severity, fingerprint
@@ -72,7 +72,7 @@ class Sim:
 
     def commentable(self, number: int = 1) -> dict[str, tuple[tuple[int, int], ...]]:
         pr = self.state.pulls[(REPO, number)]
-        return {f.filename: commentable_ranges(f.patch) for f in pr.files}
+        return {f.filename: _hunks(f.patch) for f in pr.files}
 
     async def publish(
         self,
@@ -561,14 +561,21 @@ class _Patch:
         pytest.param(_Patch("@@ -0,0 +1,3 @@\n+a\n+b\n+c", ((1, 3),)), id="added-file"),
         pytest.param(_Patch("@@ -1,3 +0,0 @@\n-a\n-b\n-c", ()), id="deleted-file"),
         pytest.param(
-            _Patch("@@ -2,7 +2,7 @@ def f\n x\n@@ -40 +40,2 @@\n-y\n+y\n+z", ((2, 8), (40, 41))),
+            _Patch(
+                "@@ -2,7 +2,7 @@ def f\n"
+                + " x\n" * 3
+                + "-a\n+b\n"
+                + " x\n" * 3
+                + "@@ -40 +40,2 @@\n-y\n+y\n+z",
+                ((2, 8), (40, 41)),
+            ),
             id="two-hunks",
         ),
         pytest.param(_Patch("@@ -5 +5 @@\n-a\n+b", ((5, 5),)), id="single-line-counts"),
     ],
 )
-def test_commentable_ranges(case: _Patch) -> None:
-    assert commentable_ranges(case.text) == case.expected
+def test_the_lines_a_comment_may_target_are_the_hunks_of_githubs_patch(case: _Patch) -> None:
+    assert _hunks(case.text) == case.expected
 
 
 async def test_the_ledger_keeps_merged_pull_requests_per_repository(sim: Sim) -> None:
@@ -735,3 +742,8 @@ class _RefuseThirdRun(list[str]):
             if opened == 2:
                 self.state.fail_next(1, 403)
         super().append(request)
+
+
+def _hunks(patch: str | None) -> tuple[tuple[int, int], ...]:
+    """The new-side line ranges of GitHub's per-file patch (what a comment may target)."""
+    return parse_patch(patch or "", old_path=None, new_path="f", status="modified").hunks

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from analyzers.adr import HistoryEntry, parse_adr
-from app.action import ActionEnv, PullRequestEvent, _summary_text
 from app.errors import CairnError
 from app.git import GitRepo
 from app.history import GitHistory
+from app.publish import PullRequestRef, Renderer
 from app.review import review
 from app.source import LocalSource
 from app.store import Store
@@ -270,11 +270,7 @@ def test_the_cli_why_and_decisions_commands(
 
 
 def test_the_action_job_summary_links_the_decision_history() -> None:
-    env = ActionEnv(
-        "pull_request", Path("e.json"), "acme/shop", "h" * 40, "https://api", "https://gh",
-        None, Path(), None, None,
-    )  # fmt: skip
-    event = PullRequestEvent(7, "b" * 40, "h" * 40, 1, "acme/shop", "acme/shop", "main")
+    ref = PullRequestRef(1, "acme/shop", 7, "b" * 40, "h" * 40, 0)
     finding = Finding(
         check="decisions",
         rule="adr-0005",
@@ -295,7 +291,7 @@ def test_the_action_job_summary_links_the_decision_history() -> None:
         ),
         problems=("docs/adr/0002-x.md: no status",),
     )
-    text = _summary_text(env, event, [finding], "neutral", "no token", None, notes)
+    text = Renderer("https://gh").job_summary(ref, [finding], "neutral", "no token", None, notes)
     assert (
         "### Decisions relevant to this change\n\n- [ADR-0005 Use httpx]"
         f"(https://gh/acme/shop/blob/{'b' * 40}/docs/adr/0005-use-httpx.md) (accepted)\n"

@@ -19,10 +19,10 @@ from arq.constants import default_queue_name
 from arq.jobs import Job, JobResult, JobStatus
 
 from app import worker as worker_module
-from app.ledger import Ledger, Seen
 from app.metrics import render as render_metrics
 from app.settings import Settings
 from app.store import Store
+from app.store.ledger import Ledger, Seen
 from app.worker import build_worker
 from checks.config import CONFIG_FILE, ConfigError, parse_config
 from checks.finding import Finding, Severity, fingerprint

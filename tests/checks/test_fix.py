@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.fixmarkdown import fix_markdown
+from app.publish.render import fix_markdown
 from app.report.text import render_review
 from checks.config import ConfigError, parse_config
 from checks.finding import Finding, Severity

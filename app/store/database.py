@@ -29,6 +29,13 @@ from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+#: A pool of connections: what the rest of Cairn holds and hands to the store's modules.
+Pool = asyncpg.Pool
+#: A connection taken from a pool (``pool.acquire()``), for the store's modules.
+Connection = asyncpg.Connection
+#: An error in a query (not the server being away): a bug or a constraint, not worth a retry.
+DatabaseError = asyncpg.PostgresError
+
 #: What asyncpg raises while the server is down, shutting down, starting up or has dropped the
 #: connection: worth trying again later, unlike an error in a query.
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -193,6 +200,11 @@ async def connect(
         yield pool
     finally:
         await pool.close()
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """Raise unless the server answers a query."""
+    await pool.fetchval("SELECT 1")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

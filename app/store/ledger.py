@@ -288,3 +288,11 @@ class Ledger:
             list(files),
             merged_at,
         )
+
+
+async def finding_counts(db: asyncpg.Pool) -> list[tuple[str, str, int]]:
+    """(check, state, how many) of the findings on every pull request, for the metrics."""
+    rows = await db.fetch(
+        "SELECT check_name, state, count(*) AS n FROM findings GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    return [(r["check_name"], r["state"], r["n"]) for r in rows]
