@@ -5,7 +5,8 @@
   name (the import fix) — at most MAX_FILES files and MAX_BYTES bytes;
 * the internal import graph at base (a Python clone fix must not create an import cycle);
 * co-change: how often each changed file changed together with other files in the last
-  MAX_COMMITS commits of the git log (a local checkout only), read within a time cap.
+  MAX_COMMITS commits of the git log, read within a time cap (a local checkout: the CLI and
+  the Action), or in the merged pull requests the App recorded (``pull_requests``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from analyzers.diff import FileDiff
 from analyzers.files import skip_reason
 from app.source import LocalSource, Source
 from app.store import Repository, Store
+from app.store import history as recorded
 from checks.config import CairnConfig
 from checks.context import ChangedUnit, LocatedUnit
 from checks.fix import FixInputs
@@ -78,10 +80,13 @@ async def fix_inputs(
             if imp.internal is not None:
                 edges.setdefault(imp.path, []).append(imp.internal)
         graph = {k: tuple(v) for k, v in edges.items()}
-    cochange = {}
-    if isinstance(source, LocalSource) and any(cu.previous is not None for cu in units):
-        changed = sorted({cu.path for cu in units if cu.previous is not None})
+    cochange: dict[str, dict[str, int]] = {}
+    changed = sorted({cu.path for cu in units if cu.previous is not None})
+    if changed and isinstance(source, LocalSource):
         cochange = await asyncio.to_thread(_git_cochange, source, base, changed)
+    elif changed:  # the App: the merged pull requests it recorded
+        merged = await recorded.touching(store.pool, repo.id, changed)
+        cochange = _counted(changed, [pr.files for pr in merged])
     return FixInputs(base_sources=sources, imports=graph, cochange=cochange)
 
 
@@ -116,10 +121,15 @@ def _git_cochange(
     except (subprocess.SubprocessError, OSError) as exc:
         logger.warning("co-change history not read: %s", exc)
         return {}
+    records = [[f for f in r.split("\n") if f.strip()] for r in out.split("\x1e")]
+    return _counted(changed, records)
+
+
+def _counted(changed: Sequence[str], changes: Sequence[Sequence[str]]) -> dict[str, dict[str, int]]:
+    """changed path → other path → how many of ``changes`` (file lists) hold both."""
     wanted = set(changed)
     counts: dict[str, Counter[str]] = {p: Counter() for p in changed}
-    for record in out.split("\x1e"):
-        files = [line for line in record.split("\n") if line.strip()]
+    for files in changes:
         if len(files) > MAX_FILES_PER_COMMIT:
             continue
         for path in wanted.intersection(files):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from analyzers.shapes import syntax_errors
-from tests.app.test_worker import REPO, World, world  # noqa: F401  (the fixture)
+from tests.app.samples import PARSE_DATE, module
+from tests.app.test_worker import INSTALLATION, REPO, World, world  # noqa: F401  (the fixture)
 from tests.conftest import FIXTURES
 from tests.github_sim.state import suggestions
 
@@ -62,3 +63,36 @@ async def test_a_fix_beyond_the_commented_lines_is_a_collapsed_patch(
     [body] = bodies
     assert suggestions(body) == []
     assert "<details><summary>Fix: " in body and "lines 29–41 become:" in body
+
+
+async def test_the_app_ranks_sibling_copies_by_the_pull_requests_it_recorded(
+    world: World,  # noqa: F811
+) -> None:
+    base = {
+        "billing/dates.py": module(PARSE_DATE),
+        "exports/days.py": module(PARSE_DATE.replace("parse_iso_date", "parse_day")),
+        "imports/reader.py": module(PARSE_DATE.replace("parse_iso_date", "read_day")),
+    }
+    for number in (7, 8):  # imports/reader.py changed with billing/dates.py twice, merged
+        touched = {p: text + f"\nREVISION = {number}\n" for p, text in base.items()}
+        del touched["exports/days.py"]
+        world.pull_request(touched, base=base, number=number)
+        recorded = await world.run(
+            "record_pull_request",
+            INSTALLATION,
+            world.repo_id(),
+            REPO,
+            number,
+            f"2024-01-0{number}T10:00:00Z",
+            [],
+        )
+        assert recorded.result == "recorded"
+    edited = PARSE_DATE.replace("if not text:", "if not text or text == '-':")
+    _, head = world.pull_request({"billing/dates.py": module(edited)}, base=base)
+    result = await world.run("review_pull_request", *world.review_args(head))
+    assert result.success, result.result
+    [comment] = world.state.review_comments(REPO, 1)
+    assert "duplication/edited-copy" in comment.body
+    first, second = [line for line in comment.body.split("\n") if line.startswith("- [")]
+    assert "imports/reader.py" in first and "changed together 2 times" in first
+    assert "exports/days.py" in second
