@@ -72,6 +72,13 @@ def _untouched_copies(
     prev = cu.previous
     assert prev is not None
     copies: dict[tuple[str, int, int], tuple[float, LocatedUnit]] = {}
+    # Units the change edits, by where they were at base: a hunk that only inserts lines into
+    # a copy removes none, so ``Change.rewrites`` alone would call that copy untouched.
+    edited = {
+        (_old_path(change, other.path), other.previous.qualname, other.previous.start_line)
+        for other in change.units
+        if other.previous is not None
+    }
     for cand in ctx.index.candidates(prev):
         key = (cand.path, cand.unit.start_line, cand.unit.end_line)
         if key in copies:
@@ -85,7 +92,9 @@ def _untouched_copies(
         score = fp.similarity(prev.tokens, cand.unit.tokens)
         if score < max(cfg.threshold, SIBLING_THRESHOLD):
             continue
-        if change.rewrites(cand.path, cand.unit.start_line, cand.unit.end_line):
+        if change.rewrites(cand.path, cand.unit.start_line, cand.unit.end_line) or (
+            (cand.path, cand.unit.qualname, cand.unit.start_line) in edited
+        ):
             continue  # the change edits (or moves, or deletes) this copy too
         copies[key] = (score, cand)
     return _outermost(list(copies.values()))

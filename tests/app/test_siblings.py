@@ -169,3 +169,27 @@ async def test_an_edited_test_is_not_judged(store: Store, repo: GitRepoBuilder) 
     repo.write({"tests/test_dates.py": module(helper.replace(*FIXED))})
     repo.commit("the test helper accepts a lone dash")
     assert _edited(await _review(store, repo)) == []
+
+
+async def test_copies_the_change_only_inserts_into_are_edited_too(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    _three_copies(repo)
+    guard = (
+        "    if value is None:\n",
+        "    if value == '-':\n        return default\n    if value is None:\n",
+    )
+    repo.write(
+        {
+            "billing/dates.py": module(PARSE_DATE.replace(*guard)),
+            "exports/days.py": module(COPY_B.replace(*guard)),
+            "imports/reader.py": module(
+                COPY_C.replace(
+                    "    if raw is None:\n",
+                    "    if raw == '-':\n        return fallback\n    if raw is None:\n",
+                )
+            ),
+        }
+    )
+    repo.commit("a lone dash is no date, in every copy: lines inserted only")
+    assert _edited(await _review(store, repo)) == []
