@@ -175,21 +175,24 @@ async def test_copies_the_change_only_inserts_into_are_edited_too(
     store: Store, repo: GitRepoBuilder
 ) -> None:
     _three_copies(repo)
-    guard = (
-        "    if value is None:\n",
-        "    if value == '-':\n        return default\n    if value is None:\n",
+    slash = (
+        "    text = str(value).strip()\n",
+        "    text = str(value).strip()\n    text = text.replace('/', '-')\n",
+    )
+    slash_c = (
+        "    s = str(raw).strip()\n",
+        "    s = str(raw).strip()\n    s = s.replace('/', '-')\n",
     )
     repo.write(
         {
-            "billing/dates.py": module(PARSE_DATE.replace(*guard)),
-            "exports/days.py": module(COPY_B.replace(*guard)),
-            "imports/reader.py": module(
-                COPY_C.replace(
-                    "    if raw is None:\n",
-                    "    if raw == '-':\n        return fallback\n    if raw is None:\n",
-                )
-            ),
+            "billing/dates.py": module(PARSE_DATE.replace(*slash)),
+            "exports/days.py": module(COPY_B.replace(*slash)),
+            "imports/reader.py": module(COPY_C.replace(*slash_c)),
         }
     )
-    repo.commit("a lone dash is no date, in every copy: lines inserted only")
+    repo.commit("slashes too, in every copy: one line inserted in each")
+    git = GitRepo(repo.root)
+    assert "+++ b/exports/days.py\n@@ -8,0 +9 @@" in git.diff(
+        git.resolve("main"), git.resolve("HEAD")
+    )
     assert _edited(await _review(store, repo)) == []
