@@ -283,7 +283,10 @@ MIN_ANCHOR = 6  # characters of a normalised line worth matching (not a bare `}`
 
 
 def _normal(line: str) -> str:
-    """A line with layout, literals and (non-keyword) identifiers abstracted."""
+    """A line with layout, literals and (non-keyword) identifiers abstracted; "" for a comment
+    line (its words abstracted, any comment of as many words would match)."""
+    if line.lstrip().startswith(("#", "//", "/*", "*")):
+        return ""
     text = _LITERAL.sub("L", line.strip())
     text = _WORD.sub(lambda m: m.group() if m.group() in _KEYWORDS else "I", text)
     return " ".join(text.split())
