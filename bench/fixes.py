@@ -44,12 +44,11 @@ import quality  # noqa: E402
 from analyzers.diff import FileDiff  # noqa: E402
 from analyzers.errors import CairnError  # noqa: E402
 from analyzers.shapes import behave_alike, function_shape  # noqa: E402
-from app import database  # noqa: E402
 from app.git import GitRepo  # noqa: E402
 from app.review import review  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.source import LocalSource  # noqa: E402
-from app.store import Store  # noqa: E402
+from app.store import Store, database  # noqa: E402
 from checks.config import CairnConfig  # noqa: E402
 from checks.context import Change, CheckContext  # noqa: E402
 from checks.finding import Evidence, Finding, Severity  # noqa: E402
@@ -276,13 +275,19 @@ def section(doc: dict[str, Any]) -> str:
             "The rule as first written (any clone at "
             "`duplication.threshold` 0.70, tests and migrations judged too):",
         )
+    second = doc.get("history_second")
+    if second:
+        out += _history_lines(
+            second,
+            "second_run",
+            "Narrowed (copies 85%+ similar that still hold a line the edit changed; production "
+            "code only), before two fixes its sample showed (a copy the change edited by "
+            "inserting lines only counted as untouched; comment lines were anchors):",
+        )
     h = doc.get("history")
     if h:
         out += _history_lines(
-            h,
-            "second_run",
-            "The rule now (copies 85%+ similar that still hold "
-            "a line the edit changed; production code only):",
+            h, "third_run", "The rule now (narrowed, with both fixes; not sampled again):"
         )
     out.append(END)
     return "\n".join(out) + "\n"

@@ -126,7 +126,15 @@ def _write_report() -> None:
     # Keep the sections that app_speed.py, rules.py, decisions.py, decisions_real.py,
     # reliability.py and the footprint bench write between their markers.
     kept = RESULTS.read_text() if RESULTS.exists() else ""
-    for block in ("app_speed", "rules", "decisions", "decisions-real", "reliability", "footprint"):
+    for block in (
+        "app_speed",
+        "rules",
+        "decisions",
+        "decisions-real",
+        "reliability",
+        "footprint",
+        "fixes",
+    ):
         end_marker = f"<!-- {block}:end -->"
         begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
         if -1 < begin < end:
