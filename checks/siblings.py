@@ -38,7 +38,7 @@ def edited_copy_findings(change: Change, ctx: CheckContext) -> list[Finding]:
     cfg = ctx.config.duplication
     if cfg.edited_copy == "off":
         return []
-    findings: list[Finding] = []
+    findings: list[tuple[int, Finding]] = []
     for cu in change.units:
         prev = cu.previous
         if prev is None or prev.raw_hash == cu.unit.raw_hash:
@@ -55,8 +55,15 @@ def edited_copy_findings(change: Change, ctx: CheckContext) -> list[Finding]:
             if _holds(c, anchors, ctx)
         ]
         if any(not _apart(c.path, cfg) for _, c in copies):
-            findings.append(_finding(cu, old_path, copies, change, ctx, cfg))
-    return findings
+            findings.append((cu.unit.line_count, _finding(cu, old_path, copies, change, ctx, cfg)))
+    # An edit inside a method of a copied class is one edit: said once, by the innermost unit
+    # (its copies are the closest), not again by the class around it.
+    kept: dict[tuple[str, int, int], tuple[int, Finding]] = {}
+    for size, f in findings:
+        key = (f.path, f.start_line, f.end_line)
+        if key not in kept or size < kept[key][0]:
+            kept[key] = (size, f)
+    return [f for _, f in kept.values()]
 
 
 def _old_path(change: Change, path: str) -> str:
@@ -97,7 +104,23 @@ def _untouched_copies(
         ):
             continue  # the change edits (or moves, or deletes) this copy too
         copies[key] = (score, cand)
-    return _outermost(list(copies.values()))
+    return _outermost(_closest(list(copies.values()), prev.kind))
+
+
+def _closest(copies: list[tuple[float, LocatedUnit]], kind: str) -> list[tuple[float, LocatedUnit]]:
+    """Drop a copy that holds another copy of the edited unit's own kind (a class around the
+    copied method: the method is the copy)."""
+
+    def holds_own_kind(c: LocatedUnit) -> bool:
+        return any(
+            o.path == c.path
+            and o.unit.kind == kind
+            and c.unit.start_line <= o.unit.start_line <= o.unit.end_line <= c.unit.end_line
+            and (o.unit.start_line, o.unit.end_line) != (c.unit.start_line, c.unit.end_line)
+            for _, o in copies
+        )
+
+    return [(s, c) for s, c in copies if c.unit.kind == kind or not holds_own_kind(c)]
 
 
 def _outermost(copies: list[tuple[float, LocatedUnit]]) -> list[tuple[float, LocatedUnit]]:

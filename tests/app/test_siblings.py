@@ -196,3 +196,26 @@ async def test_copies_the_change_only_inserts_into_are_edited_too(
         git.resolve("main"), git.resolve("HEAD")
     )
     assert _edited(await _review(store, repo)) == []
+
+
+def _as_class(name: str, function: str) -> str:
+    body = "".join(f"    {line}\n" if line else "\n" for line in function.splitlines())
+    method = body.replace("(value, default", "(self, value, default")
+    return f"class {name}:\n    unit = 'day'\n\n{method}"
+
+
+async def test_an_edit_in_a_method_of_a_copied_class_is_one_finding(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    repo.write(
+        {
+            "billing/dates.py": module(_as_class("DateReader", PARSE_DATE)),
+            "exports/days.py": module(_as_class("DayReader", PARSE_DATE)),
+        }
+    )
+    repo.commit("a copied class")
+    repo.branch("feature")
+    repo.write({"billing/dates.py": module(_as_class("DateReader", PARSE_DATE.replace(*FIXED)))})
+    repo.commit("accept a lone dash")
+    [finding] = _edited(await _review(store, repo))
+    assert [e.name for e in finding.evidence] == ["DayReader.parse_iso_date"]
