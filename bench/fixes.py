@@ -287,7 +287,10 @@ def section(doc: dict[str, Any]) -> str:
     h = doc.get("history")
     if h:
         out += _history_lines(
-            h, "third_run", "The rule now (narrowed, with both fixes; not sampled again):"
+            h,
+            "third_run",
+            "The rule of commit 9b048d2 (narrowed, with both fixes; not sampled again; the "
+            "commit after it says an edit in a method of a copied class once, not twice):",
         )
     out.append(END)
     return "\n".join(out) + "\n"
