@@ -32,7 +32,7 @@ class Added:
 
 
 _CI = re.compile(
-    r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/config\.ya?ml|"
+    r"(^|/)(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|\.circleci/(?:[^/]+/)*[^/]+\.ya?ml|"
     r"\.travis\.yml|azure-pipelines\.ya?ml|bitbucket-pipelines\.yml|\.drone\.yml|"
     r"\.buildkite/[^/]+\.ya?ml|buildspec\.ya?ml|cloudbuild\.ya?ml|\.?appveyor\.yml|"
     r"\.woodpecker\.yml|\.github/actions/[^/]+/action\.ya?ml|Taskfile\.ya?ml)$"

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
 
 from analyzers import adr_prose, adr_rules, safeyaml
+from analyzers.adr_explicit import explicit_constraints, without_fences, yaml_problem
+from analyzers.adr_model import (
+    AddedFile,
+    Adr,
+    Constraint,
+    DecisionInputs,
+    DecisionLog,
+    HistoryEntry,
+)
 from analyzers.adr_prose import Mention
 from analyzers.catalog import catalog
-from analyzers.languages import LANGUAGES, language_named
-from analyzers.rulebounds import MAX_QUERIES, RuleError, compile_query, compile_regex
-from analyzers.rulebounds import message as rule_message
 
 ADR_DIRS = (
     "docs/adr",
@@ -46,151 +51,9 @@ STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "ame
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
 #: Raise when parsing yields something new from the same file: stored records are read again
 #: (as they are when the technology catalog's version changes: see :func:`reader_version`).
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 #: Record files: Markdown, or text (adr-tools logs also hold numbered files with no extension).
 _RECORD_EXTENSIONS = (".md", ".markdown", ".mdx", ".txt", ".rst", ".adoc", ".asciidoc")
-
-
-@dataclass(frozen=True, slots=True)
-class Constraint:
-    """A rule a decision sets: ``forbid`` a thing (optionally naming what to ``prefer``)."""
-
-    kind: str  # "import" | "call" | "dependency" | "command" | "regex" | "any"
-    value: str  # the forbidden module, package, call, command or pattern
-    message: str = ""
-    prefer: str = ""  # what to use instead, when the decision says
-    language: str = ""  # only for files of this language, when set
-    scope: tuple[str, ...] = ()  # path globs; empty: everywhere
-    explicit: bool = False
-    sentence: str = ""  # the decision's own words
-    line: int = 0  # of the sentence in the ADR
-    technology: str = ""  # the catalog's technology: whatever a change can add for it counts
-    allow: tuple[str, ...] = ()  # technologies the record chose: never forbidden by it
-    origin: str = ""  # stated | weighed (an option passed over) | sibling | evidence | explicit
-    new_code: bool = False  # "in new code": existing uses are expected, never stale
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "value": self.value,
-            "message": self.message,
-            "prefer": self.prefer,
-            "language": self.language,
-            "scope": list(self.scope),
-            "explicit": self.explicit,
-            "sentence": self.sentence,
-            "line": self.line,
-            "technology": self.technology,
-            "allow": list(self.allow),
-            "origin": self.origin,
-            "new_code": self.new_code,
-        }
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> Constraint:
-        return cls(
-            kind=str(raw["kind"]),
-            value=str(raw["value"]),
-            message=str(raw.get("message", "")),
-            prefer=str(raw.get("prefer", "")),
-            language=str(raw.get("language", "")),
-            scope=tuple(raw.get("scope", ())),
-            explicit=bool(raw.get("explicit", False)),
-            sentence=str(raw.get("sentence", "")),
-            line=int(raw.get("line", 0)),
-            technology=str(raw.get("technology", "")),
-            allow=tuple(raw.get("allow", ())),
-            origin=str(raw.get("origin", "")),
-            new_code=bool(raw.get("new_code", False)),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Adr:
-    """One decision record as written (its status is what the file says)."""
-
-    path: str
-    number: int | None
-    title: str
-    status: str  # one of STATUSES, or "" when the record has none
-    date: str = ""
-    decision: str = ""  # the decision's text (Decision / Decision Outcome)
-    body: str = ""
-    supersedes: tuple[str, ...] = ()  # link targets (paths) or "ADR-n"
-    superseded_by: tuple[str, ...] = ()
-    constraints: tuple[Constraint, ...] = ()
-    problems: tuple[str, ...] = ()
-    mentions: tuple[Mention, ...] = ()  # what the prose chose, rejected and removed
-    stated_status: str = ""  # the status as written, when Cairn reads it differently
-
-    @property
-    def label(self) -> str:
-        return f"ADR-{self.number:04d}" if self.number is not None else self.path
-
-    @property
-    def explicit(self) -> bool:
-        """Whether a ``cairn:`` block states its rules (then the prose sets none)."""
-        return any(c.explicit for c in self.constraints)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionLog:
-    """The records of a repository and what binds: accepted and superseded by nothing."""
-
-    records: tuple[Adr, ...] = ()
-    binding: tuple[Adr, ...] = ()
-    problems: tuple[str, ...] = ()
-    stale: tuple[tuple[Adr, Constraint, str], ...] = ()  # (record, rule, why): not enforced
-
-
-@dataclass(frozen=True, slots=True)
-class AddedFile:
-    """The lines a change adds to one file, at head: (line number, text)."""
-
-    path: str
-    lines: tuple[tuple[int, str], ...]
-    text: str = ""  # the whole file at head, for manifests that need context
-    new: bool = False  # the change adds the file
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """A commit or merged pull request that added or changed a file: where it was decided."""
-
-    kind: str  # "commit" | "pull-request"
-    ref: str  # the full commit sha, or the pull request's number
-    title: str  # the commit's subject or the pull request's title
-    date: str = ""  # YYYY-MM-DD
-    reason: str = ""  # why it is listed ("added docs/adr/0004-npm.md", "touched lines 3-9")
-
-    @property
-    def label(self) -> str:
-        return f"#{self.ref}" if self.kind == "pull-request" else self.ref[:10]
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "kind": self.kind,
-            "ref": self.ref,
-            "title": self.title,
-            "date": self.date,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionInputs:
-    """What the decisions check gets: the log at base, the added lines, the relevant ADRs."""
-
-    log: DecisionLog = field(default_factory=DecisionLog)
-    added: tuple[AddedFile, ...] = ()
-    relevant: tuple[str, ...] = ()  # paths of ADRs lexically related to the change
-    head: tuple[Adr, ...] = ()  # ADR files the change adds or edits, parsed at head
-    # per ADR path, the commits or pull requests that added or changed it, newest first
-    history: Mapping[str, tuple[HistoryEntry, ...]] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------------------------
-# Finding the log
 
 
 def adr_dirs(files: Mapping[str, bytes]) -> list[str]:
@@ -223,6 +86,13 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     text file, or a numbered file with no extension (README, index and templates are not)."""
     folder, name = posixpath.split(path)
     lower = name.lower()
+    if _RECORD_FOLDER_FILE.match(lower) and posixpath.dirname(folder) in dirs:
+        # one folder per record ("2022-08-17-remove-h2/README.md"): its README is the record
+        record = posixpath.basename(folder).lower()
+        if (_NUMBER_FILE.match(record) or _DATED.match(record)) and not _TEMPLATE_DIR.search(
+            record
+        ):
+            return True
     if lower.startswith(("readme", "index", "template", "_", ".")) or _TEMPLATE.search(lower):
         return False
     if re.match(r"^\d+[-_ ](?:index|readme|toc|summary|overview)\.[a-z]+$", lower):
@@ -243,6 +113,9 @@ def is_adr_path(path: str, dirs: Sequence[str]) -> bool:
     return numbered or not _TEMPLATES.search(folder)
 
 
+_RECORD_FOLDER_FILE = re.compile(r"^(?:readme|index)\.(?:md|markdown|mdx)$")
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]")
+_TEMPLATE_DIR = re.compile(r"(?:^|[-_])template$")
 # "adr-template.md", "0000-template.md", "template-madr.md"; not "0039-…-as-template-engine.md"
 _TEMPLATE = re.compile(
     r"^(?:\d+[-_])?(?:adr|madr|nygard|decision|record)?[-_]?template(?:[-_.][a-z-]+)?\.[a-z]+$"
@@ -265,7 +138,6 @@ _HEADING = re.compile(r"^(#{2,6})\s+(.+?)\s*#*\s*$")
 _FIELD = re.compile(r"^\s*(?:[-*]\s+)?\**(status|date|deciders)\**\s*:\s*\**(.*)$", re.IGNORECASE)
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 _ADR_REF = re.compile(r"\bADR[-\s]?(\d+)\b", re.IGNORECASE)
-_FENCE = re.compile(r"^```\s*cairn\s*$(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 
 
 def parse_adr(path: str, data: bytes) -> Adr:
@@ -336,10 +208,10 @@ def parse_adr(path: str, data: bytes) -> Adr:
     )
     decision = sections[decision_key][1] if decision_key else ""
 
-    constraints = list(_explicit(meta, body, path, problems, offset))
+    constraints = list(explicit_constraints(meta, body, path, problems, offset))
     # The prose only: a fenced cairn block's messages are no sentences to derive rules from
     # (blanked line for line, so the sentences keep their line numbers).
-    prose_lines = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), body).split("\n")
+    prose_lines = without_fences(body).split("\n")
     try:
         mentions = adr_prose.read(title, prose_lines, offset, catalog())
     except Exception as exc:  # noqa: BLE001 - one record's prose never stops the log
@@ -415,9 +287,7 @@ def _front_matter(text: str, path: str, problems: list[str]) -> tuple[dict[str, 
     try:
         meta = safeyaml.load(raw)
     except yaml.YAMLError as exc:
-        problems.append(
-            f"{path}: broken front matter ({_yaml_problem(exc)}); its plain fields read"
-        )
+        problems.append(f"{path}: broken front matter ({yaml_problem(exc)}); its plain fields read")
         return _plain_fields(raw), rest, offset
     if meta is None:
         return {}, rest, offset
@@ -576,133 +446,6 @@ def _ref(raw: str, path: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Explicit constraints: a ``cairn:`` front-matter block or a fenced ``cairn`` block
-
-_FORBID_KINDS = ("import", "call", "dependency", "command", "regex", "query", "any")
-
-
-def _explicit(
-    meta: Mapping[str, Any], body: str, path: str, problems: list[str], offset: int = 0
-) -> Iterable[Constraint]:
-    """The rules of the ``cairn:`` blocks, each with the line its block starts on."""
-    blocks: list[tuple[Any, int]] = []
-    if "cairn" in meta:
-        blocks.append((meta["cairn"], 1))
-    for m in _FENCE.finditer(body):
-        try:
-            data = safeyaml.load(m.group(1))
-        except yaml.YAMLError as exc:
-            problems.append(f"{path}: the cairn block is not valid YAML ({_yaml_problem(exc)})")
-            continue
-        line = offset + body.count("\n", 0, m.start()) + 1
-        blocks.append((data.get("cairn", data) if isinstance(data, dict) else data, line))
-    for block, line in blocks:
-        if not isinstance(block, dict):
-            problems.append(f"{path}: the cairn block must be a mapping")
-            continue
-        scope = block.get("scope", [])
-        scope = [scope] if isinstance(scope, str) else scope
-        if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
-            problems.append(f"{path}: cairn.scope must be a list of path globs")
-            scope = []
-        for c in (
-            *_forbids(block.get("forbid", []), tuple(scope), path, problems),
-            *_prefers(block.get("prefer", []), tuple(scope), path, problems),
-        ):
-            yield replace(c, line=line)
-
-
-def _forbids(
-    raw: Any, scope: tuple[str, ...], path: str, problems: list[str]
-) -> Iterable[Constraint]:
-    if not isinstance(raw, list):
-        problems.append(f"{path}: cairn.forbid must be a list")
-        return
-    queries = 0
-    for i, item in enumerate(raw):
-        kinds = [k for k in _FORBID_KINDS if isinstance(item, dict) and k in item]
-        if len(kinds) != 1:
-            problems.append(f"{path}: cairn.forbid[{i}] needs one of {', '.join(_FORBID_KINDS)}")
-            continue
-        kind = kinds[0]
-        value = str(item[kind])
-        if kind == "query":
-            queries += 1
-            if queries > MAX_QUERIES:
-                problems.append(f"{path}: cairn.forbid[{i}]: over {MAX_QUERIES} queries, not read")
-                continue
-            trouble = _query_problem(value, str(item.get("language", "")))
-            if trouble:
-                problems.append(f"{path}: cairn.forbid[{i}]: {trouble}")
-                continue
-        if kind == "regex":
-            try:
-                compile_regex(value)
-            except RuleError as exc:
-                problems.append(f"{path}: cairn.forbid[{i}]: bad regex ({exc})")
-                continue
-        yield Constraint(
-            kind=kind,
-            value=value,
-            message=rule_message(str(item.get("message", ""))),
-            prefer=str(item.get("prefer", "")),
-            language=str(item.get("language", "")),
-            scope=scope,
-            explicit=True,
-            technology=_technology(value) if kind in ("any", "dependency", "import") else "",
-        )
-
-
-def _query_problem(query: str, language: str) -> str:
-    names = [lang.name for lang in LANGUAGES]
-    if language not in names:
-        return f"a tree-sitter query needs a language, one of {', '.join(names)}"
-    try:
-        compile_query(language_named(language).grammar_language, query)
-    except RuleError as exc:
-        return f"not a valid {language} tree-sitter query: {exc}"
-    return ""
-
-
-def _prefers(
-    raw: Any, scope: tuple[str, ...], path: str, problems: list[str]
-) -> Iterable[Constraint]:
-    if not isinstance(raw, list):
-        problems.append(f"{path}: cairn.prefer must be a list")
-        return
-    for i, item in enumerate(raw):
-        use = item.get("use") if isinstance(item, dict) else None
-        instead = item.get("instead_of") if isinstance(item, dict) else None
-        if not isinstance(use, str) or not isinstance(instead, str):
-            problems.append(f"{path}: cairn.prefer[{i}] needs `use` and `instead_of`")
-            continue
-        yield Constraint(
-            kind="any",
-            value=instead,
-            prefer=use,
-            message=str(item.get("message", "")),
-            language=str(item.get("language", "")),
-            scope=scope,
-            explicit=True,
-            technology=_technology(instead),
-            allow=tuple(sorted(catalog().named(use))),
-        )
-
-
-def _technology(value: str) -> str:
-    """The catalog's technology an explicit rule names, when it names exactly one."""
-    techs = catalog().named(value)
-    return next(iter(techs)) if len(techs) == 1 else ""
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """The error's kind, and for the bounds of ``safeyaml`` what was refused."""
-    problem = getattr(exc, "problem", None)
-    refused = isinstance(problem, str) and ("not allowed" in problem or "not read" in problem)
-    return f"{type(exc).__name__}: {problem}" if refused else type(exc).__name__
-
-
-# ---------------------------------------------------------------------------------------------
 # Derived constraints: what the prose chose, rejected and removed (see analyzers.adr_prose)
 
 
@@ -715,4 +458,12 @@ def derive(text: str, line: int = 0) -> list[Constraint]:
 
 from analyzers.adr_timeline import build_log  # noqa: E402  (the log needs the records above)
 
-__all__ = ["build_log"]
+__all__ = [
+    "AddedFile",
+    "Adr",
+    "Constraint",
+    "DecisionInputs",
+    "DecisionLog",
+    "HistoryEntry",
+    "build_log",
+]

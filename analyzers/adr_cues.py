@@ -16,332 +16,29 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from analyzers.adr_vocabulary import (
+    CHOOSE_CUES,
+    CHOSEN,
+    FOLLOWERS,
+    HEDGE_CUES,
+    MENTIONED,
+    MOTION,
+    POSTFIX_CHOSEN,
+    POSTFIX_NEGATIVE,
+    POSTFIX_NOUN,
+    QUALIFIED,
+    QUALIFIER,
+    REJECT,
+    REJECTED,
+    REMOVE_CUES,
+    REMOVED,
+    REPLACED_BY,
+    SELF_NOUNS,
+    STATED,
+    TROUBLE,
+    WEIGH,
+)
 from analyzers.catalog import Catalog, Found
-
-CHOSEN, REJECTED, REMOVED, MENTIONED = "chosen", "rejected", "removed", "mentioned"
-STATED, WEIGHED = "stated", "weighed"
-NEGATIVE = (REJECTED, REMOVED)
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(w for w in text.split("|") if w)
-
-
-CHOOSE_CUES = _words(
-    "use|uses|using|adopt|adopts|adopting|adopted|choose|chose|chosen|choosing|pick|"
-    "decided for|decide for|"
-    "picked|select|selected|go with|going with|went with|opt for|opted for|"
-    "standardize on|standardise on|standardized on|standardised on|settle on|settled on|"
-    "rely on|relying on|build on|built on|introduce|introducing|add|adding|keep|keeping|"
-    "stick with|sticking with|sticked to|stay with|stay on|continue to use|"
-    "continue using|prefer|prefers|preferring|favour|favor|in favour of|in favor of|"
-    "recommend|recommends|leverage|employ|install|deploy|embrace|implement|move to|"
-    "moving to|moved to|switch to|switching to|switched to|migrate to|migrating to|"
-    "migrated to|upgrade to|transition to|port to|convert to|consolidate on|go for|"
-    "decided on|land on|stick to"
-)
-_REJECT = _words(
-    "instead of|rather than|in place of|avoid|avoids|avoiding|reject|rejecting|ban|"
-    "forbid|disallow|decided against|decide against|voted against|vote against|"
-    "argued against|argue against|recommend against|recommended against|advise against|"
-    "advised against|ruled out|rule out|steer clear of|without|neglected|neglect|"
-    "not|no"
-)
-REMOVE_CUES = _words(
-    "remove|removes|removing|drop|drops|dropping|stop using|stopped using|no longer use|"
-    "no longer using|deprecate|deprecating|phase out|phasing out|retire|retiring|"
-    "get rid of|getting rid of|eliminate|eliminating|uninstall|abandon|abandoning|ditch|"
-    "sunset|sunsetting|move away from|moving away from|moved away from|migrate away from|"
-    "migrating away from|migrate off|move off|moving off|away from|switch off|"
-    "switched off|turn off|turned off|replace|replaces|replacing|ejecting from|"
-    "eject from|leave behind|wean off"
-)
-_WEIGH = _words(
-    "considered|consider|considering|explored|explore|evaluated|evaluate|evaluating|"
-    "looked at|look at|investigated|investigate|compared|compare|tried|assessed|reviewed|"
-    "weighed|trialled|trialed|spiked"
-)
-_MOTION = _words(
-    "switch|switching|switched|move|moving|moved|migrate|migrating|migrated|transition|"
-    "transitioning|port|porting|convert|converting|change|changing|go|going|upgrade|"
-    "upgrading|jump|shift|shifting|moves|migration|switches"
-)
-HEDGE_CUES = _words(
-    "if|unless|whether|might|may|could|perhaps|maybe|possibly|potentially|in the future|"
-    "someday|eventually|would like to|hope to|would|at a future point|future|can|allows|"
-    "allow|allowing|able to|lets|enables|one option|an option|alternatively"
-)
-NEGATIVE_TURN = re.compile(
-    r"\b(but|however|although|though|instead|rejected|decided against|did not|didn't|dismissed|"
-    r"ruled out|not worth|too|worse|lacks?|unmaintained|deprecated|dead)\b"
-)
-_POSTFIX_NEGATIVE = re.compile(
-    r"^\W*(?:(?:is|are|was|were|will be|would be|has been|have been|had been|gets|got|being|"
-    r"should be|must be|can be|to be)\s+)?(?:now\s+|also\s+|being\s+|officially\s+)?"
-    r"(deprecated|removed|dropped|rejected|banned|forbidden|discouraged|retired|abandoned|avoided|"
-    r"phased out|replaced|sunset|switched off|turned off|deleted|no longer (?:be )?"
-    r"(?:used|supported|needed|maintained|recommended|required)|not (?:be )?"
-    r"(?:allowed|permitted|supported|recommended|used))\b|"
-    r"^\W*(?:isn't|is not|aren't|are not|was not|wasn't|were not|weren't|is no longer|"
-    r"was no longer)"
-    r"\s+(?:\w+\s+)?(?:practical|viable|suitable|appropriate|a good fit|worth it|worth the effort|"
-    r"an option|feasible|needed|necessary|fit for (?:our )?(?:needs|purpose))\b"
-)
-_POSTFIX_NOUN = re.compile(r"^\W*(removal|deprecation|retirement|sunset|decommission\w*)\b")
-_POSTFIX_CHOSEN = re.compile(
-    r"^\W*(?:(?:is|are|was|were|will be|has been|have been|had been)\s+)(?:now\s+)?"
-    r"(not\s+)?(chosen|selected|adopted|preferred|recommended|the default|the way forward)\b"
-)
-_REPLACED_BY = re.compile(r"\b(?:replaced|superseded|succeeded) by\b")
-NEW_CODE = re.compile(
-    r"\b(new code|going forward|from now on|moving forward|new (?:components|features|services|"
-    r"projects|modules|tests|files|work)|for new|in new|gradually|incrementally|over time)\b"
-)
-_QUALIFIER = re.compile(
-    r"^\s*(?:in|on|for)\s+(?:the\s+)?(production|prod|staging|development|dev|local|"
-    r"locally|live)\b"
-)
-_TROUBLE = re.compile(
-    r"\b(difficult\w*|problems?|issues?|complexity|overhead|costs?|pitfalls?|risks?|pain|"
-    r"limitations?|drawbacks?|bugs?|errors?|need for|reliance on|dependence on|lock-in|"
-    r"vulnerabilit\w*|warnings?)\b"
-)
-OWN = re.compile(
-    r"\b(we|our|us|the team|prior decision|previous decision|previously|currently|existing|"
-    r"this project|this repository|the codebase|the project|the service|the application|"
-    r"the app)\b"
-)
-_QUALIFIED = re.compile(
-    r"\b(?:in|on|for)\s+(?:the\s+)?(production|prod|staging|development|dev|live)\b"
-)
-# Words after a technology that keep it the thing decided ("remove the Skylight service");
-# any other noun makes the name a modifier ("python scripts"): no rule from it.
-_SELF_NOUNS = frozenset(
-    [
-        "dependency",
-        "dependencies",
-        "library",
-        "libraries",
-        "lib",
-        "libs",
-        "package",
-        "packages",
-        "gem",
-        "gems",
-        "module",
-        "modules",
-        "crate",
-        "crates",
-        "driver",
-        "drivers",
-        "client",
-        "clients",
-        "sdk",
-        "sdks",
-        "framework",
-        "frameworks",
-        "tool",
-        "tools",
-        "tooling",
-        "cli",
-        "service",
-        "services",
-        "server",
-        "servers",
-        "database",
-        "databases",
-        "db",
-        "instance",
-        "instances",
-        "cluster",
-        "integration",
-        "integrations",
-        "support",
-        "usage",
-        "plugin",
-        "plugins",
-        "setup",
-        "config",
-        "configuration",
-        "pipeline",
-        "pipelines",
-        "workflow",
-        "workflows",
-        "build",
-        "builds",
-        "image",
-        "images",
-        "container",
-        "containers",
-        "runner",
-        "runners",
-        "workspace",
-        "workspaces",
-        "binding",
-        "bindings",
-        "engine",
-        "engines",
-        "adapter",
-        "adapters",
-        "api",
-        "apis",
-        "app",
-        "apps",
-        "account",
-        "accounts",
-        "code",
-        "version",
-        "versions",
-        "queue",
-        "queues",
-        "stack",
-        "platform",
-        "profiler",
-        "agent",
-        "agents",
-        "provider",
-        "providers",
-        "connector",
-        "connectors",
-        "wrapper",
-        "wrappers",
-        "extension",
-        "extensions",
-        "addon",
-        "addons",
-        "backend",
-        "layer",
-        "store",
-        "cache",
-        "broker",
-        "implementation",
-        "approach",
-        "solution",
-        "option",
-        "options",
-        "polyfill",
-        "ui",
-        "bundler",
-        "linter",
-        "formatter",
-        "test",
-        "tests",
-        "specs",
-        "suite",
-        "gateway",
-        "proxy",
-        "router",
-        "component",
-        "components",
-        "web",
-        "file",
-        "files",
-    ]
-)
-_FOLLOWERS = frozenset(
-    [
-        "in",
-        "for",
-        "on",
-        "at",
-        "to",
-        "when",
-        "and",
-        "or",
-        "with",
-        "from",
-        "as",
-        "by",
-        "anymore",
-        "any",
-        "again",
-        "here",
-        "there",
-        "now",
-        "unless",
-        "except",
-        "because",
-        "since",
-        "if",
-        "where",
-        "which",
-        "that",
-        "but",
-        "so",
-        "across",
-        "within",
-        "inside",
-        "outside",
-        "directly",
-        "altogether",
-        "entirely",
-        "anywhere",
-        "going",
-        "instead",
-        "over",
-        "than",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "should",
-        "must",
-        "can",
-        "may",
-        "might",
-        "shall",
-        "could",
-        "does",
-        "do",
-        "did",
-        "be",
-        "being",
-        "been",
-        "itself",
-        "until",
-        "after",
-        "before",
-        "during",
-        "while",
-        "via",
-        "into",
-        "under",
-        "the",
-        "a",
-        "an",
-        "our",
-        "its",
-        "rather",
-        "their",
-        "this",
-        "these",
-        "those",
-        "all",
-        "every",
-        "also",
-        "only",
-        "too",
-        "either",
-        "nor",
-        "not",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-        "doesn't",
-        "don't",
-        "won't",
-        "can't",
-        "shouldn't",
-        "hasn't",
-        "haven't",
-    ]
-)
 
 
 @dataclass(slots=True)
@@ -388,7 +85,9 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     """Spans of the clauses of a sentence: split at ; : ( ) and contrasts (but, however …)."""
     cuts = [0]
     for m in re.finditer(
-        r";|:\s|\s[-–—]\s|,?\s+but\s|,?\s+however\b|\s+whereas\s|,\s*while\s|\.\s", sentence
+        r";|:\s|\s[-–—]\s|,?\s+but\s|,?\s+however\b|\s+whereas\s|,\s*while\s|"
+        r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)\.\s",
+        sentence,
     ):
         cuts += [m.start(), m.end()]
     # "Rather than a SOURCE column, we derive it from X": the lead clause ends at its comma
@@ -431,10 +130,10 @@ def classify(sentence: str, occ: list[Occurrence], *, title: bool = False) -> No
         events: list[tuple[int, int, str, str]] = []  # (start, end, kind, phrase)
         kinds = (
             ("choose", CHOOSE_CUES),
-            ("reject", _REJECT),
+            ("reject", REJECT),
             ("remove", REMOVE_CUES),
-            ("weigh", _WEIGH),
-            ("motion", _MOTION),
+            ("weigh", WEIGH),
+            ("motion", MOTION),
             ("hedge", HEDGE_CUES),
         )
         for kind, phrases in kinds:
@@ -474,7 +173,7 @@ def _walk(
 ) -> None:
     mode = ""  # choose | reject | remove | weigh
     hedged = any(e[2] == "hedge" for e in events)  # a conditional clause decides nothing
-    qualified = bool(_QUALIFIED.search(clause))  # "on production": a condition, not a rule
+    qualified = bool(QUALIFIED.search(clause))  # "on production": a condition, not a rule
     motion = False
     replacing = False
     last_cue_end = -1
@@ -495,34 +194,37 @@ def _walk(
             after = _PARENTHESES.sub(
                 "", sentence[o.found.end :].lstrip("`")
             )  # "Trestle (link) isn't"
-            if _QUALIFIER.match(after) or qualified:
+            if QUALIFIER.match(after) or qualified:
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
             # "the `six` package is deprecated": the predicate past the name's own noun
             bare = _OWN_NOUN.sub("", after, count=1)
-            postfix = _POSTFIX_NEGATIVE.match(bare.lower()) or _POSTFIX_CHOSEN.match(bare.lower())
+            if not POSTFIX_NEGATIVE.match(bare.lower()):  # "… located in the `x` folder will be …"
+                bare = _WHERE.sub("", bare, count=1)
+            postfix = POSTFIX_NEGATIVE.match(bare.lower()) or POSTFIX_CHOSEN.match(bare.lower())
             # a name before a noun qualifies it ("python scripts", "`fetch` replacement
             # packages"); a code span the catalog does not know is the thing ("`global` flags")
             if (o.tech or not o.code) and not postfix and _modifier(after) and not title:
                 o.stance = MENTIONED
                 seen.append(o)
                 continue
-            if _POSTFIX_NEGATIVE.match(bare.lower()) or (
-                title and _POSTFIX_NOUN.match(after.lower())
+            if o.tech in _REGISTRIES and _REGISTRY_SENSE.match(after):
+                o.stance = ""  # "a global NPM package": the registry, not the client
+                continue
+            if POSTFIX_NEGATIVE.match(bare.lower()) or (
+                title and POSTFIX_NOUN.match(after.lower())
             ):
                 o.stance = REMOVED
-            elif (c := _POSTFIX_CHOSEN.match(bare.lower())) is not None:
+            elif (c := POSTFIX_CHOSEN.match(bare.lower())) is not None:
                 o.stance = REJECTED if c.group(1) else CHOSEN
-            elif _REPLACED_BY.match(
-                after.lower().lstrip(" ,")
-            ) or after.lower().lstrip().startswith(
+            elif REPLACED_BY.match(after.lower().lstrip(" ,")) or after.lower().lstrip().startswith(
                 ("is replaced by", "was replaced by", "will be replaced by", "being replaced by")
             ):
                 o.stance = REMOVED
             elif mode == "choose":
                 o.stance = CHOSEN
-            elif mode in ("reject", "remove") and _TROUBLE.search(
+            elif mode in ("reject", "remove") and TROUBLE.search(
                 sentence[last_cue_end : o.found.start].lower()
             ):
                 o.stance = ""  # "avoids the difficulties of Storybook": the difficulty goes
@@ -620,7 +322,7 @@ def _walk(
         if (
             first.stance == CHOSEN
             and second.stance in (REJECTED, REMOVED)
-            and _POSTFIX_NEGATIVE.match(_PARENTHESES.sub("", sentence[second.found.end :]).lower())
+            and POSTFIX_NEGATIVE.match(_PARENTHESES.sub("", sentence[second.found.end :]).lower())
             and re.fullmatch(r"[\s,/]*(?:and|or|with|plus|/)?[\s,/]*", gap)
         ):
             first.stance = second.stance
@@ -633,6 +335,12 @@ _DECLINED_ADVICE = re.compile(
 )
 # a parenthesis right after a name (a link's address, an abbreviation) is no part of its clause
 _PARENTHESES = re.compile(r"^\s*\([^()]*\)")
+# Where a thing is, between its name and what happens to it: "(located) in the `resources`
+# folder", "under docs/" (at most five words, up to an auxiliary verb).
+_WHERE = re.compile(
+    r"^[\s`]*(?:(?:located|stored|kept|living|found|used)\s+)?(?:in|under|inside|within|at)\s+"
+    r"(?:[\w`'./-]+\s+){1,5}?(?=(?:is|are|was|were|will|would|has|have|had|should|must|can)\b)"
+)
 
 
 def _next_mention(start: int, end: int, inside: list[Occurrence]) -> Occurrence | None:
@@ -652,7 +360,13 @@ _OWN_NOUN = re.compile(
     r"plugin|service|sdk)s?\b",
     re.IGNORECASE,
 )
-_GERUND = re.compile(r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b)[a-z]{3,}ing\b")
+# The object of another verb ("instead of mocking fetch"), unless the verb adopts the thing
+# ("rather than setting up Snyk", "instead of running Jenkins").
+_GERUND = re.compile(
+    r"\b(?!using\b|adopting\b|introducing\b|adding\b|keeping\b|setting\b|installing\b|"
+    r"running\b|hosting\b|self-hosting\b|deploying\b|maintaining\b|enabling\b|integrating\b|"
+    r"relying\b|bringing\b|pulling\b)[a-z]{3,}ing\b"
+)
 _PASSIVE_USE = re.compile(r"\b(?:be|is|are|was|were)\s+(?:used|adopted|allowed|introduced)\b")
 _PLACES = ("in", "on", "for", "at", "inside", "within", "across", "under", "via", "into",
            "throughout", "during")  # fmt: skip
@@ -699,9 +413,16 @@ def _after_motion(link: tuple[int, int, str, str], events: list[tuple[int, int, 
     return any(e[2] in ("motion", "remove", "choose") and 0 <= link[0] - e[1] <= 30 for e in events)
 
 
+# Package managers named for their registry: "an npm package", "published to PyPI as a module".
+_REGISTRIES = frozenset(("npm", "yarn", "pypi", "rubygems", "nuget", "maven", "cargo"))
+_REGISTRY_SENSE = re.compile(
+    r"^\s+(?:packages?|modules?|registry|registries|libraries|library)\b", re.IGNORECASE
+)
+
+
 def _modifier(after: str) -> bool:
     m = re.match(r"^\s+([a-z][a-z'-]*)\b", after, re.IGNORECASE)
     if m is None:
         return False
     word = m.group(1).lower()
-    return word not in _FOLLOWERS and word not in _SELF_NOUNS and not word.endswith("ly")
+    return word not in FOLLOWERS and word not in SELF_NOUNS and not word.endswith("ly")

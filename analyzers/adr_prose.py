@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from analyzers.adr_cues import (
+from analyzers.adr_cues import Occurrence, classify, cues, mentions_of
+from analyzers.adr_text import Sentence, sentences
+from analyzers.adr_vocabulary import (
     CHOOSE_CUES,
     CHOSEN,
     HEDGE_CUES,
@@ -30,12 +32,7 @@ from analyzers.adr_cues import (
     REMOVED,
     STATED,
     WEIGHED,
-    Occurrence,
-    classify,
-    cues,
-    mentions_of,
 )
-from analyzers.adr_text import Sentence, sentences
 from analyzers.catalog import Catalog
 
 __all__ = ["CHOSEN", "MENTIONED", "NEGATIVE", "REJECTED", "REMOVED", "STATED", "WEIGHED",
@@ -134,6 +131,10 @@ def read(title: str, lines: Sequence[str], offset: int, catalog: Catalog) -> tup
                 if o.found.weak and o.found.start <= 2 + len(s.text) - len(s.text.lstrip("([ ")):
                     o.found = replace(o.found, weak=False)
         classify(s.text, occ, title=s.section == "title")
+        if s.section == "decision" and _CHOSEN_LEAD.match(s.text):
+            for o in occ:  # "Chosen option: Formik": named without a verb, still the choice
+                if o.stance == MENTIONED:
+                    o.stance = CHOSEN
         _attach_pairs(occ)
         for o in occ:
             if not o.stance:
@@ -216,9 +217,13 @@ def _hedged(text: str) -> bool:
     return bool(cues(text.lower(), HEDGE_CUES))
 
 
+_CHOSEN_LEAD = re.compile(
+    r"^\W*(?:chosen|selected)\s+(?:option|alternative|solution|approach)s?\W*:", re.IGNORECASE
+)
 _CHOSEN_OPTION = re.compile(
-    r"(?:chosen option|we (?:have )?(?:decided|chose|choose|selected|picked)(?: to go)?(?: with)?|"
-    r"decided to go with|go with|going with|selected option|decision)\s*:?\s*[\"“]?\(?#?"
+    r"(?:chosen (?:option|alternative|solution|approach)|selected (?:option|alternative)|"
+    r"we (?:have )?(?:decided|chose|choose|selected|picked)(?: to go)?(?: with)?|"
+    r"decided to go with|go with|going with|decision)\s*:?\s*[\"“]?\(?#?"
     r"(?:option\s*)?([0-9]+[a-z]?(?![a-z])|[a-z](?![a-z]))?\)?[\"”]?(.*)",
     re.IGNORECASE,
 )

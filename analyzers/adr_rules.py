@@ -229,7 +229,11 @@ def manifest_ecosystem(path: str) -> str:
         return "gem"
     if name == "go.mod":
         return "go"
-    if name in ("pom.xml",) or name.startswith("build.gradle") or name.endswith(".gradle.kts"):
+    if (
+        name in ("pom.xml",)
+        or name.startswith("build.gradle")
+        or name.endswith((".gradle.kts", ".versions.toml"))
+    ):
         return "maven"
     if name == "Cargo.toml":
         return "cargo"

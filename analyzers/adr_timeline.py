@@ -90,7 +90,22 @@ def build_log(
 
     binding = [a for a in adrs if a.status == "accepted" and not successors[a.path]]
     cat = catalog()
-    binding = [_rules(a, cat, vocabulary, usage, (removals or {}).get(a.path)) for a in binding]
+    # What a later proposal names is under discussion: no record's choice passes it over by
+    # guess (a sibling rule) while the team weighs it in the open.
+    proposals = [a for a in adrs if a.status == "proposed"]
+    binding = [
+        _rules(
+            a,
+            cat,
+            vocabulary,
+            usage,
+            (removals or {}).get(a.path),
+            frozenset(
+                m.tech for p in proposals if _order(p) > _order(a) for m in p.mentions if m.tech
+            ),
+        )
+        for a in binding
+    ]
     binding, drift = _timeline(binding, cat)
     problems += drift
     stale: list[tuple[Adr, Constraint, str]] = []
@@ -112,6 +127,7 @@ def _rules(
     vocabulary: adr_rules.Vocabulary | None,
     usage: Usage | None,
     removal: adr_rules.Removal | None,
+    deliberated: frozenset[str] = frozenset(),
 ) -> Adr:
     """The record's constraints with what the repository adds to the catalog."""
     if a.explicit or not a.mentions or (vocabulary is None and usage is None and removal is None):
@@ -121,7 +137,11 @@ def _rules(
         rules, _ = adr_rules.extend(rules, a.mentions, removal, cat)
     if usage is not None:
         present = {t: len(files) for t, files in usage.items() if not t.startswith("name:")}
-        rules += adr_rules.sibling_rules(a.mentions, cat, present)
+        rules += [
+            r
+            for r in adr_rules.sibling_rules(a.mentions, cat, present)
+            if r.technology not in deliberated
+        ]
     return replace(a, constraints=tuple(constraint_of(r) for r in rules))
 
 
@@ -248,8 +268,26 @@ def _used(c: Constraint, usage: Usage, cat: Catalog) -> frozenset[str]:
         for t in cat.expand(c.technology):
             if t not in c.allow:
                 files |= usage.get(t, frozenset())
-    files |= usage.get("name:" + c.value.lower(), frozenset())
+    want = c.value.lower()
+    if c.technology and " " in want:
+        return frozenset(files)  # a name of several words is matched as its technology only
+    for key, used in usage.items():  # the literal, as the check matches it (see checks.decisions)
+        if key.startswith("name:") and _names(want, key[5:]):
+            files |= used
     return frozenset(files)
+
+
+def _names(want: str, got: str) -> bool:
+    """Whether a literal rule value names a package or module the base uses: itself, a part of
+    it (``requests.adapters``), a Maven artifact, or a Go path's last elements."""
+    if got == want or got.startswith((want + ".", want + "/", want + "::")):
+        return True
+    if got.endswith(":" + want):
+        return True
+    host = got.split("/", 1)[0]
+    if "/" in got and "." in host and not host.startswith((".", "@")):
+        return got.endswith("/" + want) or ("/" + want + "/") in got
+    return False
 
 
 def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:

@@ -3,9 +3,11 @@
 A ``StreamIndex`` holds distinct normalised token streams (one per ``exact_hash``: units with
 the same stream are renamed or exact copies of each other and are paired without alignment).
 Candidates are the pairs that share an LSH band of their MinHash signatures; the band keys are
-sorted once and every bucket is joined with numpy, never pair by pair in Python. Each candidate
-is then verified by ``fingerprint.similarity``'s alignment, in rapidfuzz's native code, on
-``workers`` threads (it releases the GIL, so both cores work).
+sorted once and every bucket is joined with numpy, never pair by pair in Python. A candidate
+whose bags of bigrams cannot overlap enough is dropped exactly (an alignment keeps no more
+bigrams than the two bags share); the rest are verified by ``fingerprint.similarity``'s
+alignment, in rapidfuzz's native code, on ``workers`` threads (it releases the GIL, so both
+cores work).
 
 Scan: ``pairs`` (all pairs, or only those involving streams marked new: the incremental scan).
 Review: ``matches`` of a few probe streams against the index.
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +36,10 @@ MAX_BUCKET = 64
 MAX_CANDIDATES = 20_000_000
 VERIFY_CHUNK = 200_000  # candidate pairs verified per call: bounds memory, paces the progress
 SKETCH_CHUNK = 4_000  # streams sketched per task
+# Buckets of a stream's bag of bigrams: on Django's scan, 128 drop 65 % of the LSH candidates
+# before alignment (64: 52 %, 256: 67 % at twice the cost), none of which could verify.
+BAG_BUCKETS = 128
+BAG_CHUNK = 50_000  # candidate pairs bounded per task
 
 Ints = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]  # (done, total) candidate pairs verified
@@ -67,6 +74,7 @@ class StreamIndex:
         self.lengths = lengths  # (n,) tokens
         self.texts = texts
         self.keys = keys  # (n, BANDS) LSH band keys
+        self.bags = Bags.of(texts.texts)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -97,6 +105,9 @@ class StreamIndex:
         at ``threshold``."""
         left, right, capped = band_pairs(self.keys, new=new)
         left, right = _may_reach(self.lengths, left, right, threshold)
+        candidates = len(left)
+        kept = self.bags.may_reach(self.bags, left, right, threshold, workers=workers)
+        left, right = left[kept], right[kept]
         texts = self.texts.texts
         scores = verify(
             [texts[i] for i in left.tolist()],
@@ -106,7 +117,7 @@ class StreamIndex:
             progress=progress,
         )
         kept = scores >= threshold
-        return Pairs(left[kept], right[kept], scores[kept], len(left), capped)
+        return Pairs(left[kept], right[kept], scores[kept], candidates, capped)
 
     def matches(
         self, probes: Sequence[Sequence[int]], threshold: float, *, workers: int = 1
@@ -120,6 +131,8 @@ class StreamIndex:
         probe_texts = self.texts.encode_flat(flat, lengths)
         owners, found = _probe_pairs(self.keys, probe_keys)
         owners, found = _may_reach_probe(lengths, self.lengths, owners, found, threshold)
+        kept = Bags.of(probe_texts).may_reach(self.bags, owners, found, threshold, workers=workers)
+        owners, found = owners[kept], found[kept]
         texts = self.texts.texts
         scores = verify(
             [probe_texts[i] for i in owners.tolist()],
@@ -246,6 +259,56 @@ def _may_reach_probe(
     a, b = probe_lengths[owners], lengths[found]
     keep = 2 * np.minimum(a, b) >= threshold * (a + b)
     return owners[keep], found[keep]
+
+
+@dataclass(frozen=True, slots=True)
+class Bags:
+    """Each text's code points counted into ``BAG_BUCKETS`` buckets (by code modulo).
+
+    An alignment of two texts keeps at most ``sum(min(a[c], b[c]))`` characters over codes
+    ``c``, and summing codes into buckets can only raise that sum: so ``2 * overlap / (len(a)
+    + len(b))`` bounds the alignment's similarity from above, and a pair below the threshold
+    by it cannot verify.
+    """
+
+    counts: npt.NDArray[Any]  # (n, BAG_BUCKETS) counts: 16 bits, or 32 for a very long text
+    lengths: Ints  # (n,) characters of each text
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Bags:
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        flat = np.bincount(
+            rows * BAG_BUCKETS + (codes % BAG_BUCKETS), minlength=len(texts) * BAG_BUCKETS
+        )
+        # A bucket holds at most its text's length: 16 bits unless a text is longer.
+        wide = len(lengths) and int(lengths.max()) > np.iinfo(np.uint16).max
+        counts = flat.astype(np.uint32 if wide else np.uint16)
+        return cls(counts.reshape(len(texts), BAG_BUCKETS), lengths)
+
+    def may_reach(
+        self, other: Bags, mine: Ints, theirs: Ints, threshold: float, *, workers: int = 1
+    ) -> npt.NDArray[np.bool_]:
+        """For each pair (``mine[i]`` here, ``theirs[i]`` in ``other``): whether its bags
+        overlap enough for the alignment to reach ``threshold``."""
+
+        def chunk(start: int) -> npt.NDArray[np.bool_]:
+            a, b = mine[start : start + BAG_CHUNK], theirs[start : start + BAG_CHUNK]
+            overlap = np.minimum(self.counts[a], other.counts[b]).sum(axis=1, dtype=np.int64)
+            # The same margin as a float score at the threshold: never drop a pair on rounding.
+            reach: npt.NDArray[np.bool_] = (
+                2 * overlap >= threshold * (self.lengths[a] + other.lengths[b]) - 1e-6
+            )
+            return reach
+
+        starts = range(0, len(mine), BAG_CHUNK)
+        if workers > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                parts = list(pool.map(chunk, starts))
+        else:
+            parts = [chunk(start) for start in starts]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def verify(

@@ -182,6 +182,12 @@ async def scan(
     result = families(units, links, cfg, new_units=new_units)
     timings["families"] = time.monotonic() - mark
     progress.done()
+    logger.info(
+        "scanned %s: %s",
+        repo.full_name,
+        ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in timings.items()),
+        extra={"repo": repo.full_name, "sha": commit},
+    )
     return ScanResult(
         families=result,
         index=report,

@@ -7,17 +7,21 @@ records (``pull_requests``). Both are bounded: a few hundred commits, the newest
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from analyzers.adr import HistoryEntry
+from app.errors import GitError
 from app.git import GitRepo
 from app.source import LocalSource, Source
 from app.store import Repository, Store
 from app.store import history as recorded
 from app.store.database import Pool
+
+logger = logging.getLogger(__name__)
 
 MAX_COMMITS = 300  # commits read per git log call
 MAX_ENTRIES = 10  # kept per file
@@ -42,8 +46,18 @@ class GitHistory:
         self.commit = commit
 
     async def of(self, paths: Sequence[str]) -> dict[str, tuple[HistoryEntry, ...]]:
+        """The history of ``paths``; none when git cannot walk it (a clone missing objects).
+
+        The history is evidence for a finding, never a condition of the review."""
         if not paths:
             return {}
+        try:
+            return self._of(paths)
+        except GitError as exc:
+            logger.warning("decision history not read: %s", exc)
+            return {}
+
+    def _of(self, paths: Sequence[str]) -> dict[str, tuple[HistoryEntry, ...]]:
         wanted = set(paths)
         # The directories, not thousands of paths, on the command line; filtered below.
         where = sorted({posixpath.dirname(p) or "." for p in paths})

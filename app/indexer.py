@@ -12,9 +12,10 @@ import logging
 import os
 import sys
 import time
+from array import array
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from analyzers.files import skip_reason
@@ -70,17 +71,28 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
     if result is None:
         return ParsedBlob(sha=sha, language=None, lines=0, error_nodes=0, skipped="unsupported")
     parsed, tree = result
-    units = tuple(u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR)
+    units = [u for u in parsed.units if u.token_count >= MIN_TOKENS_FLOOR]
     return ParsedBlob(
         sha=sha,
         language=parsed.language,
         lines=parsed.lines,
         error_nodes=parsed.error_nodes,
         skipped=None,
-        units=units,
+        # Token streams as bytes: a tuple of ints per unit cost more to pickle from the
+        # parsing process and back than the parsing of some files.
+        units=tuple(replace(u, tokens=()) for u in units),
+        streams=tuple(_packed(u.tokens) for u in units),
         imports=tuple(extract_imports(path, data, tree)),  # one parse serves both
         declarations=tuple(_declared(u) for u in parsed.units),
     )
+
+
+def _packed(tokens: tuple[int, ...]) -> bytes:
+    """Token ids as little-endian uint32, as the index stores them."""
+    packed = array("I", tokens)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
 
 
 def _declared(unit: CodeUnit) -> CodeUnit:

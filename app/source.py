@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from analyzers.diff import FileDiff, parse_patch, parse_unified_diff
 from app.git import GitRepo, TreeEntry
-from app.github import Installation, PullFile
+
+if TYPE_CHECKING:  # GitHub's client is loaded only by the commands that call GitHub
+    from app.github import Installation, PullFile
 
 # Blobs fetched at once from GitHub: enough to hide latency, few enough to stay polite
 # (GitHub asks integrations not to make many concurrent requests).

@@ -8,7 +8,19 @@ from typing import Any
 
 import pytest
 
-from bench.decisions_real import BEGIN, END, apply_edit, load, origin, outcome, score, section
+from bench.decisions_real import (
+    BENCH,
+    CASES,
+    apply_edit,
+    load,
+    origin,
+    outcome,
+    score,
+    section,
+    suite_of,
+)
+
+HELDOUT = BENCH / "decisions_heldout_cases.yml"
 
 
 def test_the_cases_cover_eight_logs_and_both_kinds_evenly() -> None:
@@ -20,6 +32,27 @@ def test_the_cases_cover_eight_logs_and_both_kinds_evenly() -> None:
     assert {c.claims for c in cases} == {"dependency", "import", "command", "config"}
     assert all(len(g.commit) == 40 for g in logs.values())
     assert {c.log for c in cases} == set(logs)
+
+
+def test_the_held_out_cases_are_on_six_other_logs() -> None:
+    tuned, _ = load()
+    logs, cases = load(HELDOUT)
+    assert len(logs) >= 6 and not {g.repo for g in logs.values()} & {g.repo for g in tuned.values()}
+    kinds = Counter(c.kind for c in cases)
+    assert kinds["violation"] >= 40 and kinds["clean"] >= 40
+    assert {c.claims for c in cases} == {"dependency", "import", "command", "config"}
+    assert all(len(g.commit) == 40 for g in logs.values())
+    assert {c.log for c in cases} == set(logs)
+
+
+def test_each_case_file_and_tag_has_a_section_of_its_own() -> None:
+    tuned = suite_of(CASES)
+    assert (tuned.block, tuned.figures.name) == ("decisions-real", "decisions_real.json")
+    first = suite_of(HELDOUT, "first-run")
+    assert first.block == "decisions-heldout-first-run"
+    assert first.figures.name == "decisions_heldout_first_run.json"
+    assert first.begin == "<!-- decisions-heldout-first-run:begin -->"
+    assert suite_of(HELDOUT, "after-fixes").block != first.block
 
 
 def test_edits_create_append_and_replace_keeping_line_ends() -> None:
@@ -78,8 +111,9 @@ def test_the_section_lists_every_miss() -> None:
             row("clean", [], [], id="fine"),
         ],
     }
-    text = section(doc)
-    assert text.startswith(BEGIN) and text.rstrip().endswith(END)
+    suite = suite_of(CASES)
+    text = section(doc, suite)
+    assert text.startswith(suite.begin) and text.rstrip().endswith(suite.end)
     assert "| missed | violation | dependency | `Pipfile` | – |" in text
     assert "| fine |" not in text
     assert "| overall | 2 | 1 | 0 | 0 | 1 | – | 0.00 |" in text

@@ -41,21 +41,46 @@ def _line_imports(line: str) -> list[str]:
 
 def _manifest(path: str) -> bool:
     name = posixpath.basename(path)
-    return name == "pom.xml" or name.startswith("build.gradle") or name.endswith(".gradle.kts")
+    return (
+        name == "pom.xml"
+        or name.startswith("build.gradle")
+        or name.endswith((".gradle.kts", ".versions.toml"))
+    )
 
 
 _POM = re.compile(r"<artifactId>\s*([^<\s]+)\s*</artifactId>")
 _GRADLE = re.compile(r"""^\s*\w+\s*\(?\s*['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]""")
+# A Gradle version catalog's accessor ("testImplementation(libs.h2)": the alias h2), and the
+# catalog's own entries (gradle/libs.versions.toml: module = "g:a", group + name, "g:a:v").
+_GRADLE_ACCESSOR = re.compile(
+    r"^\s*\w+\s*\(\s*(?:platform\s*\(\s*)?libs\.([A-Za-z][\w.]*?)(?:\.get\(\))?\s*\)"
+)
+_CATALOG_MODULE = re.compile(r"""\bmodule\s*=\s*["']([\w.-]+):([\w.-]+)["']""")
+_CATALOG_GROUP = re.compile(
+    r"""\bgroup\s*=\s*["']([\w.-]+)["']\s*,\s*name\s*=\s*["']([\w.-]+)["']"""
+)
+_CATALOG_SHORT = re.compile(r"""^\s*[\w.-]+\s*=\s*["']([\w.-]+):([\w.-]+):[^"']*["']""")
 
 
 def _dependencies(path: str, line: str) -> list[str] | None:
     """``pom.xml``'s artifact ids; Gradle's ``implementation("group:artifact:1.0")``, as
-    ``group:artifact`` and ``artifact``."""
+    ``group:artifact`` and ``artifact``; a version catalog's entries, and its accessors
+    (``libs.h2``) by their alias."""
     name = posixpath.basename(path)
     if name == "pom.xml":
         return _POM.findall(line)
-    if name.startswith("build.gradle"):
+    if name.startswith("build.gradle") or name.endswith(".gradle.kts"):
         m = _GRADLE.match(line)
+        if m:
+            return [f"{m.group(1)}:{m.group(2)}", m.group(2)]
+        a = _GRADLE_ACCESSOR.match(line)  # an alias names the artifact it stands for, mostly
+        return [a.group(1).replace(".", "-").replace("_", "-")] if a else []
+    if name.endswith(".versions.toml"):
+        m = (
+            _CATALOG_MODULE.search(line)
+            or _CATALOG_GROUP.search(line)
+            or _CATALOG_SHORT.match(line)
+        )
         return [f"{m.group(1)}:{m.group(2)}", m.group(2)] if m else []
     return None
 

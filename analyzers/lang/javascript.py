@@ -235,6 +235,8 @@ def _dialect(name: str, extensions: tuple[str, ...], grammar: str, typed: bool) 
         ecosystem=NPM,
         names=_NAMES,
         optional_imports=_optional_imports,
+        optional_import_kinds=("try_statement",),
+        resolves_by_directory=True,
     )
 
 

@@ -158,6 +158,11 @@ class Language:
     names: Mapping[str, Namer] = field(default_factory=dict)  # unit type → namer; default: `name`
     owner: Namer | None = None  # the type a unit declared outside it belongs to (Go receivers)
     optional_imports: Guard | None = None  # try/except ImportError, `if TYPE_CHECKING:` …
+    # The node types that guard can accept: found by a query (natively) instead of a walk.
+    optional_import_kinds: tuple[str, ...] = ()
+    # The resolver reads only the imported name and, for a relative one, the importing file's
+    # directory: one answer serves every file of a directory (``imports.resolve`` shares it).
+    resolves_by_directory: bool = False
     mixed_caps: bool = False  # a first capital letter exports a name, not a style (Go)
 
     @property

@@ -32,6 +32,8 @@ class ProjectFiles:
     _suffixes: dict[str, list[str]] = field(default_factory=dict)
     _dirs: dict[str, list[str]] = field(default_factory=dict)
     _dir_suffixes: dict[str, list[str]] = field(default_factory=dict)
+    # (language, directory, name) → resolution, for languages that resolve by directory
+    resolved: dict[tuple[str, str, str], tuple[str | None, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for path in sorted(self.paths):

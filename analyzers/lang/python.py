@@ -189,4 +189,6 @@ PYTHON = Language(
     calls=frozenset({"call"}),
     ecosystem=PYPI,
     optional_imports=_optional_imports,
+    optional_import_kinds=("try_statement", "if_statement"),
+    resolves_by_directory=True,
 )

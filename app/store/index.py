@@ -40,7 +40,8 @@ class ParsedBlob:
     lines: int
     error_nodes: int
     skipped: str | None
-    units: tuple[CodeUnit, ...] = ()  # units of MIN_TOKENS_FLOOR tokens or more
+    units: tuple[CodeUnit, ...] = ()  # units of MIN_TOKENS_FLOOR tokens or more, tokens left out
+    streams: tuple[bytes, ...] = ()  # their tokens, little-endian uint32: cheap to pass around
     imports: tuple[Import, ...] = ()
     declarations: tuple[CodeUnit, ...] = ()  # every unit, whatever its size (its traits)
 
@@ -601,7 +602,7 @@ def _located(row: asyncpg.Record) -> LocatedUnit:
 
 def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[Any, ...]]:
     for blob in blobs:
-        for ordinal, u in enumerate(blob.units):
+        for ordinal, (u, stream) in enumerate(zip(blob.units, blob.streams, strict=True)):
             yield (
                 repo_id,
                 blob.sha,
@@ -611,8 +612,8 @@ def _unit_records(repo_id: int, blobs: Iterable[ParsedBlob]) -> Iterable[tuple[A
                 u.qualname,
                 u.start_line,
                 u.end_line,
-                u.token_count,
+                len(stream) // 4,
                 u.raw_hash,
                 u.exact_hash,
-                np.asarray(u.tokens, dtype="<u4").tobytes(),
+                stream,
             )

@@ -14,6 +14,12 @@ PACKAGE = '{"scripts": {"test": "npx jest --ci", "build": "tsc && yarn run esbui
         pytest.param(CI, "      - run: yarn global add x", ["yarn"], id="ci-args"),
         pytest.param(CI, "          yarn install --frozen-lockfile", ["yarn"], id="ci-block"),
         pytest.param(CI, "name: ci", [], id="ci-key"),
+        pytest.param(
+            ".circleci/build-and-test/jobs.yml",
+            "          command: cd web; npx snyk test",
+            ["cd", "npx", "snyk"],
+            id="circleci-split-config",
+        ),
         pytest.param(CI, "    runs-on: ubuntu-latest", [], id="ci-runs-on"),
         pytest.param(CI, "      - uses: actions/setup-node@v4", [], id="ci-uses"),
         pytest.param(CI, "      - run: make test", ["make"], id="make-target"),

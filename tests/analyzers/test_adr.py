@@ -59,7 +59,7 @@ def fixture(name: str) -> Adr:
             "Dates in the front end",
             "accepted",
             "2024-02-01",
-            {("moment", "")},
+            {("moment", "date-fns")},  # 'Chosen option: "date-fns"' names what to use instead
             id="madr4",
         ),
         pytest.param(
@@ -310,6 +310,11 @@ def test_where_the_log_lives() -> None:
     assert is_adr_path("docs/adr/0025-caching", ["docs/adr"])  # and numbered files, no extension
     assert not is_adr_path("docs/adr/0001-x.png", ["docs/adr"])
     assert not is_adr_path("docs/adr/notes.txt", ["docs/adr"])
+    # one folder per record, named by date or number: its README is the record
+    assert is_adr_path("docs/adr/2022-08-17-remove-h2/README.md", ["docs/adr"])
+    assert is_adr_path("docs/adr/0007-use-x/index.md", ["docs/adr"])
+    assert not is_adr_path("docs/adr/app/README.md", ["docs/adr"])  # a part's own index
+    assert not is_adr_path("docs/adr/0000-template/README.md", ["docs/adr"])
 
 
 @pytest.mark.parametrize(

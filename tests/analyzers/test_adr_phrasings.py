@@ -203,6 +203,87 @@ CASES = [
         ("web/app.js", "// no framework: see ADR 9"),
         id="bold-option-labels",
     ),
+    pytest.param(
+        nygard(
+            "Web analytics",
+            "We will use New Relic to capture page views. This excludes services that track "
+            "users in external systems, e.g. Google Analytics.",
+        ),
+        ("package.json", package_json("react-ga4")),
+        ("package.json", package_json("newrelic")),
+        id="excludes-e-g",
+    ),
+    pytest.param(
+        nygard(
+            "Dependency updates",
+            "Rather than setting up Snyk on a new organisation, we enable Dependabot.",
+        ),
+        (".snyk", "version: v1.25.0\nignore: {}\n"),
+        (".github/dependabot.yml", "version: 2\nupdates: []\n"),
+        id="rather-than-setting-up",
+    ),
+    pytest.param(
+        (
+            b"# Form library\n\n## Considered Options\n\n* [Formik](https://formik.org)\n"
+            b"* [React Hook Form](https://react-hook-form.com)\n* Our own pattern\n\n"
+            b"## Decision Outcome\n\n* Chosen Option: Formik\n* Easy to unit test\n\n"
+            b"## Pros and Cons of the Options\n\n### React Hook Form\n\n* Good, because fast\n"
+        ),
+        ("package.json", package_json("react-hook-form")),
+        ("package.json", package_json("formik")),
+        id="chosen-option-names-no-heading",
+    ),
+    pytest.param(
+        (
+            b"# ORM\n\n## Considered Alternatives\n\n* No ORM\n* [Pop](https://gobuffalo.io)\n"
+            b"* [GORM](https://gorm.io)\n\n## Decision Outcome\n\n* Chosen Alternative: *Pop*\n"
+            b"* Pop is one of the more mature Go ORMs\n"
+        ),
+        ("go.mod", "module example.com/shop\n\nrequire gorm.io/gorm v1.25.0\n"),
+        ("go.mod", "module example.com/shop\n\nrequire github.com/gobuffalo/pop/v6 v6.1.1\n"),
+        id="chosen-alternative",
+    ),
+    pytest.param(
+        nygard("Delete the Helm chart", "The Helm chart in the `deploy` folder will be removed."),
+        ("deploy/charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n"),
+        ("deploy/kustomization.yaml", "resources:\n  - shop.yaml\n"),
+        id="delete-title-passive-past-a-place",
+    ),
+    pytest.param(
+        nygard(
+            "Structured logs",
+            "Services log with `structlog` rather than the standard logging module, with the "
+            "processors in `shop/logs.py`.",
+        ),
+        ("shop/orders.py", "import logging\n\nlog = logging.getLogger(__name__)\n"),
+        ("shop/orders.py", "import structlog\n\nlog = structlog.get_logger()\n"),
+        id="rather-than-the-standard-module",
+    ),
+    pytest.param(
+        nygard("Remove H2", "SQL tests target a real Postgres instance instead of an embedded H2."),
+        ("store/build.gradle.kts", "dependencies {\n    testImplementation(libs.h2)\n}\n"),
+        ("store/build.gradle.kts", "dependencies {\n    testImplementation(libs.postgres)\n}\n"),
+        id="gradle-version-catalog-accessor",
+    ),
+    pytest.param(
+        nygard("Remove H2", "SQL tests target a real Postgres instance instead of an embedded H2."),
+        ("gradle/libs.versions.toml", 'h2 = { module = "com.h2database:h2", version = "2.4" }'),
+        (
+            "gradle/libs.versions.toml",
+            'pg = { module = "org.postgresql:postgresql", version = "42" }',
+        ),
+        id="gradle-version-catalog-entry",
+    ),
+    pytest.param(
+        nygard(
+            "Web analytics",
+            "We will use New Relic for page views.",
+            context="We must use approved systems. This excludes trackers such as Mixpanel.",
+        ),
+        ("package.json", package_json("mixpanel-browser")),
+        ("package.json", package_json("newrelic")),
+        id="context-this-excludes",
+    ),
 ]
 
 
@@ -337,3 +418,15 @@ def test_a_selected_option_that_names_no_technology() -> None:
     assert adr.status == "accepted" and not adr.problems
     assert flagged(adr, "requirements.txt", "pika==1.3.2")
     assert not flagged(adr, "requirements.txt", "httpx==0.27.0")
+
+
+def test_an_npm_package_is_the_registry_not_a_reversal_of_the_package_manager() -> None:
+    yarn = record(nygard("Use Yarn instead of npm", "Install with Yarn."), "docs/adr/0002-yarn.md")
+    later = record(
+        nygard("Distribute the CLI as a global npm package", "Publish `shop-cli` for all."),
+        "docs/adr/0009-distribute-the-cli.md",
+    )
+    assert not any(m.tech == "npm" and m.stance == "chosen" for m in later.mentions)
+    bad = findings([yarn, later], "package-lock.json", '{"lockfileVersion": 3}')
+    assert [f.rule for f in bad] == ["adr-0002"]
+    assert findings([yarn, later], "yarn.lock", "# yarn lockfile v1") == []

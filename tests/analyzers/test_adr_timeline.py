@@ -118,3 +118,32 @@ def test_sibling_rules_only_for_alternatives_the_base_does_not_use() -> None:
     assert not any(v.lower().startswith("delayed") for v in values)  # in use: no rule
     assert flagged([adr], "Gemfile", 'gem "resque"', usage=used) == ["adr-0007"]
     assert flagged([adr], "Gemfile", 'gem "sidekiq-cron"', usage=used) == []
+
+
+def test_what_a_later_proposal_weighs_is_passed_over_by_no_sibling_rule() -> None:
+    # ADR-7 chose Sidekiq; ADR-8, only proposed, weighs Resque against it: the team is
+    # discussing Resque in the open, so ADR-7's choice is no guess against it.
+    adr = nygard(7, "Background jobs", "We will use Sidekiq for background jobs.")
+    proposal = nygard(
+        8, "Job runner", "We will keep Sidekiq rather than Resque.", status="Proposed"
+    )
+    used = {"sidekiq": frozenset({"Gemfile"})}
+    assert flagged([adr, proposal], "Gemfile", 'gem "resque"', usage=used) == []
+    assert flagged([adr, proposal], "Gemfile", 'gem "good_job"', usage=used) == ["adr-0007"]
+    earlier = nygard(6, "Job runner", "We will keep Sidekiq rather than Resque.", status="Proposed")
+    assert flagged([earlier, adr], "Gemfile", 'gem "resque"', usage=used) == ["adr-0007"]
+
+
+def test_a_literal_the_base_uses_widely_under_a_longer_path_is_stale() -> None:
+    # ADR-2 passed over "XLSX" (tealeg/xlsx); the base already imports github.com/tealeg/xlsx/v3
+    # in many files: the check would match that path, so the decision is stale, not enforced.
+    adr = nygard(2, "Spreadsheets", "We will use Excelize rather than `xlsx`.")
+    files = frozenset(f"pkg/parser/p{i}.go" for i in range(6))
+    used = {"name:github.com/tealeg/xlsx/v3": files}
+    log = build_log([adr], usage=used)
+    assert any("stale" in p for p in log.problems)
+    assert flagged([adr], "pkg/x.go", 'import "github.com/tealeg/xlsx/v3"', usage=used) == []
+    few = {"name:github.com/tealeg/xlsx/v3": frozenset({"pkg/parser/p0.go"})}
+    assert flagged([adr], "pkg/x.go", 'import "github.com/tealeg/xlsx/v3"', usage=few) == [
+        "adr-0002"
+    ]

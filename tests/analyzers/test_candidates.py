@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analyzers import fingerprint as fp
-from analyzers.candidates import StreamIndex, band_pairs
+from analyzers.candidates import StreamIndex, band_pairs, verify
 from analyzers.parse import parse_file
 
 CLONES = Path(__file__).parent.parent / "fixtures" / "languages" / "python" / "clones"
@@ -72,3 +72,38 @@ def test_an_empty_index() -> None:
     engine = StreamIndex.build([], *fp.flatten([]))
     assert len(engine.pairs(0.7).left) == 0
     assert engine.matches([(1, 2, 3)], 0.7) == [[]]
+
+
+def all_units() -> list[tuple[int, ...]]:
+    """Every unit of the clone fixtures and of the analyzers' own sources: real streams."""
+    sources = [*CLONES.glob("*.py"), *Path(fp.__file__).parent.glob("*.py")]
+    out = []
+    for path in sorted(sources):
+        parsed = parse_file(path.name, path.read_bytes())
+        assert parsed is not None
+        out.extend(u.tokens for u in parsed.units if len(u.tokens) >= 20)
+    return out
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
+def test_the_bag_bound_never_drops_a_pair_that_verifies(threshold: float) -> None:
+    streams = all_units()
+    engine = StreamIndex.build(range(len(streams)), *fp.flatten(streams))
+    n = len(streams)
+    left, right = (ix.ravel() for ix in np.triu_indices(n, 1))
+    kept = engine.bags.may_reach(engine.bags, left, right, threshold, workers=2)
+    texts = engine.texts.texts
+    scores = verify([texts[i] for i in left], [texts[j] for j in right], threshold)
+    assert n > 100
+    assert not (scores >= threshold)[~kept].any()  # the bound is exact: nothing lost
+    assert (scores >= threshold).any()  # some pairs verify, so the check means something
+    assert (~kept).mean() > 0.3  # and it spares the alignment of many pairs
+
+
+def test_the_bag_bound_drops_a_pair_whose_tokens_differ() -> None:
+    a = tuple(range(50))  # 49 bigrams each, none shared, fewer than the buckets: no collision
+    b = tuple(range(1000, 1050))
+    engine = StreamIndex.build([0, 1], *fp.flatten([a, b]))
+    one, two = np.array([0]), np.array([1])
+    assert engine.bags.may_reach(engine.bags, one, two, 0.7).tolist() == [False]
+    assert engine.bags.may_reach(engine.bags, one, one, 0.7).tolist() == [True]

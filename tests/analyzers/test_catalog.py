@@ -56,6 +56,15 @@ def test_categories_and_exclusive_groups() -> None:
         ("maven", "org.apache.velocity:velocity-engine-core", "velocity"),
         ("cargo", "axum", "axum"),
         ("nuget", "Serilog.AspNetCore", "serilog"),
+        # web analytics, client-side search, form libraries, visual regression, load testing
+        ("npm", "react-ga4", "google-analytics"),
+        ("npm", "fuse.js", "fuse-js"),
+        ("npm", "react-hook-form", "react-hook-form"),
+        ("npm", "happo.io", "happo"),
+        ("maven", "io.gatling.highcharts:gatling-charts-highcharts", "gatling"),
+        ("maven", "org.apache.jmeter:ApacheJMeter_core", "jmeter"),
+        ("go", "github.com/gobuffalo/pop/v6", "gobuffalo-pop"),
+        ("npm", "eslint-config-standard", "standardjs"),
     ],
 )
 def test_packages_per_ecosystem(ecosystem: str, name: str, tech: str) -> None:
@@ -72,6 +81,8 @@ def test_imports_commands_files_images_and_services() -> None:
     assert c.file_owners("apps/web/lerna.json") == {"lerna"}
     assert c.image_owners("docker.io/library/postgres:16-alpine") == {"postgresql"}
     assert c.service_owners("redis") == {"redis"}
+    assert c.file_owners("deploy/charts/shop/Chart.yaml") == {"helm"}  # not Cluster Autoscaler
+    assert c.file_owners("sonar-project.properties") == {"sonarcloud"}
     assert image_repository("ghcr.io/acme/app:1.2") == "ghcr.io/acme/app"
     assert image_repository("postgres:16") == "postgres"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.imports import ProjectFiles, extract_imports, resolve
+from analyzers.imports import Import, ProjectFiles, extract_imports, resolve
 
 # One small repository holding every language; each case is a real-looking file in it.
 TREE = [
@@ -274,6 +274,13 @@ def test_a_cycle_and_an_unreadable_tsconfig_resolve() -> None:
             id="py-try-not-about-imports",
         ),
         pytest.param(
+            "nested.py",
+            b"try:\n    try:\n        import ujson\n    except ImportError:\n        ujson = None\n"
+            b"    import yaml\nexcept ValueError:\n    pass\nif True:\n    import toml\n",
+            {"ujson": True, "yaml": False, "toml": False},
+            id="py-guard-inside-another-try",
+        ),
+        pytest.param(
             "load.js",
             b"const a = require('a');\nlet b;\ntry { b = require('b'); } catch (e) { b = null; }\n",
             {"a": False, "b": True},
@@ -289,3 +296,24 @@ def test_a_cycle_and_an_unreadable_tsconfig_resolve() -> None:
 )
 def test_optional_imports_are_marked(path: str, source: bytes, optional: dict[str, bool]) -> None:
     assert {i.name: i.optional for i in extract_imports(path, source)} == optional
+
+
+def test_one_relative_name_resolves_per_directory_in_one_tree() -> None:
+    # Resolution is shared between files of a tree: a relative import must still resolve
+    # from each importing file's own directory, and a package's module from its own package.
+    python = ["a/models.py", "a/views.py", "b/models.py", "b/views.py", "c/views.py"]
+    files = ProjectFiles.build([*python, "a/u.ts", "a/util.ts", "b/u.ts", "b/util.ts"])
+    imports = [Import(line=1, name=".models")]
+    ts = [Import(line=1, name="./util")]
+    got = [
+        resolve(path, found, files)[0].internal
+        for path, found in [
+            ("a/views.py", imports),
+            ("b/views.py", imports),
+            ("c/views.py", imports),
+            ("a/views.py", imports),
+            ("a/u.ts", ts),
+            ("b/u.ts", ts),
+        ]
+    ]
+    assert got == ["a/models.py", "b/models.py", None, "a/models.py", "a/util.ts", "b/util.ts"]

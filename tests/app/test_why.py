@@ -365,3 +365,25 @@ def test_why_finds_records_through_the_catalog() -> None:
     )
     b_ts = brought("web/b.ts", "import _ from 'lodash'\n")  # near miss: neither technology
     assert _decision(moment, binding, "web/b.ts", [], b_ts) is None  # type: ignore[arg-type]
+
+
+async def test_a_history_git_cannot_walk_is_no_history_not_a_failed_review(
+    repo: GitRepoBuilder,
+) -> None:
+    # A snapshot or damaged clone can lack an old object: the review goes on without history.
+    history_repo(repo)
+    git = GitRepo(repo.root)
+    head = git.resolve("HEAD")
+    oldest = subprocess.run(
+        ["git", "-C", str(repo.root), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[0]  # fmt: skip
+    tree = subprocess.run(
+        ["git", "-C", str(repo.root), "rev-parse", f"{oldest}^{{tree}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    loose = repo.root / ".git" / "objects" / tree[:2] / tree[2:]
+    assert loose.exists()
+    loose.unlink()
+    found = await GitHistory(git, head).of(["docs/adr/0006-logging.md"])
+    assert found == {}
