@@ -77,6 +77,10 @@ class CairnConfig:
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
     decisions: DecisionsConfig = field(default_factory=lambda: DecisionsConfig())
     commands: CommandsConfig = field(default_factory=lambda: CommandsConfig())
+    # The conclusion of the check runs of a push Cairn could not review whole (its analysis
+    # killed at a time or memory limit, or the pull request over the App's caps): "neutral"
+    # passes a required check, "failure" blocks the merge until someone looks.
+    not_reviewed: str = "neutral"
     # load_config only: the checks whose section is invalid → its problems (with lines);
     # those checks are reported neutral, the others run.
     invalid: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -125,7 +129,8 @@ def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
     return DecisionsConfig(paths=tuple(p.strip().strip("/") for p in paths))
 
 
-_SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands")
+_SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands", "not_reviewed")
+NOT_REVIEWED = ("neutral", "failure")
 _DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude", "edited_copy")
 EDITED_COPY_LEVELS = ("notice", "warning", "off")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
@@ -189,12 +194,17 @@ def _parse(text: str | None, source: str) -> tuple[CairnConfig, list[str], dict[
     patterns = parse_patterns(data.get("patterns"), problems)
     decisions = _decisions(data.get("decisions"), problems)
     commands = _commands(data.get("commands"), problems)
+    not_reviewed = data.get("not_reviewed", "neutral")
+    if not_reviewed not in NOT_REVIEWED:
+        problems.append(f"not_reviewed: must be neutral or failure, not {not_reviewed!r}")
+        not_reviewed = "failure"  # a setting that asked for something: the stricter one
     config = CairnConfig(
         duplication=duplication,
         fail_on=fail_on,
         patterns=patterns,
         decisions=decisions,
         commands=commands,
+        not_reviewed=not_reviewed,
     )
     return config, problems, yaml_lines(text) if problems else {}
 

@@ -27,8 +27,14 @@ def floor(check: str, policy: Mapping[str, str]) -> Severity | None:
         raise ValueError(f"fail_on[{check!r}] is {value!r}, not a severity or 'never'") from None
 
 
-def conclusion(findings: Sequence[Finding], floor: Severity | None) -> CheckConclusion:
-    """``success`` without findings, ``failure`` when one reaches ``floor``, else ``neutral``."""
+def conclusion(
+    findings: Sequence[Finding], floor: Severity | None, *, incomplete_fails: bool = False
+) -> CheckConclusion:
+    """``success`` without findings, ``failure`` when one reaches ``floor``, else ``neutral``;
+    ``failure`` whatever was found when the push was not reviewed whole and the repository
+    asks that to fail (``incomplete_fails``, from ``not_reviewed: failure``)."""
+    if incomplete_fails:
+        return "failure"
     if not findings:
         return "success"
     if floor is not None and any(f.severity.rank >= floor.rank for f in findings):

@@ -178,3 +178,11 @@ def test_by_fingerprint_keeps_the_most_severe_and_derives_missing_fingerprints()
     assert out[low.fingerprint] is high
     (derived,) = (fp for fp in out if fp != low.fingerprint)
     assert derived and out[derived].path == "b.py"
+
+
+@pytest.mark.parametrize("severities", [(), (Severity.NOTICE,), (Severity.ERROR,)])
+def test_a_push_not_reviewed_whole_fails_when_asked_whatever_was_found(
+    severities: tuple[Severity, ...],
+) -> None:
+    findings = [_finding(start=i + 1, severity=s) for i, s in enumerate(severities)]
+    assert planning.conclusion(findings, None, incomplete_fails=True) == "failure"
