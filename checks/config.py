@@ -55,6 +55,7 @@ class DuplicationConfig:
     min_lines: int = 5
     threshold: float = 0.70
     exclude: tuple[str, ...] = ()
+    edited_copy: str = "notice"  # severity of `edited-copy` findings, or "off"
 
     def excludes(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.exclude)
@@ -130,7 +131,8 @@ def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
 
 _SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands", "not_reviewed")
 NOT_REVIEWED = ("neutral", "failure")
-_DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
+_DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude", "edited_copy")
+EDITED_COPY_LEVELS = ("notice", "warning", "off")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
 
@@ -271,8 +273,21 @@ def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
                 problems.append(f"duplication.exclude[{i}]: {glob!r} is not a valid glob")
             else:
                 globs.append(glob)
+    edited_copy = raw.get("edited_copy", default.edited_copy)
+    if edited_copy is False:  # YAML reads a bare `off` as false
+        edited_copy = "off"
+    if edited_copy not in EDITED_COPY_LEVELS:
+        problems.append(
+            f"duplication.edited_copy: must be one of {', '.join(EDITED_COPY_LEVELS)}, "
+            f"not {edited_copy!r}"
+        )
+        edited_copy = default.edited_copy
     return DuplicationConfig(
-        min_tokens=min_tokens, min_lines=min_lines, threshold=float(threshold), exclude=tuple(globs)
+        min_tokens=min_tokens,
+        min_lines=min_lines,
+        threshold=float(threshold),
+        exclude=tuple(globs),
+        edited_copy=edited_copy,
     )
 
 

@@ -102,9 +102,10 @@ def plan(
     marked: Mapping[str, ReviewComment],
     commentable: Mapping[str, Sequence[tuple[int, int]]],
     max_comments: int,
-    body: Callable[[Finding], str],
+    body: Callable[[Finding, CommentDraft], str],
 ) -> Plan:
-    """Which findings to comment now, each with its draft (``body`` writes its text).
+    """Which findings to comment now, each with its draft (``body`` writes its text for the
+    lines the draft covers).
 
     The cap counts comments already made on this head (``original_commit_id``: GitHub moves
     ``commit_id`` of every comment to each new head)."""
@@ -120,7 +121,7 @@ def plan(
         if draft is None:
             out.outside.append(f)
         elif len(out.new) < slots:
-            out.new.append((f, dataclasses.replace(draft, body=body(f))))
+            out.new.append((f, dataclasses.replace(draft, body=body(f, draft))))
         else:
             out.over.append(f)
     return out

@@ -232,7 +232,7 @@ class Publisher:
                 marked,
                 commentable,
                 self.max_comments,
-                lambda f: self.render.comment(pr, f),
+                lambda f, draft: self.render.comment(pr, f, draft),
             )
             posted = await self._post(pr, plan, len(active))
             seen = [
