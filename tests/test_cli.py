@@ -294,10 +294,18 @@ def test_an_analysis_over_its_time_is_killed_and_the_review_says_why(
 ) -> None:
     planted.git("checkout", "-q", "main")
     planted.write({"docs/adr/0001-keep.md": "# 1. Keep\n\nStatus: accepted\n"}).commit("log")
-    planted.git("checkout", "-q", "-b", "fences")
-    # every line opens a fence that never closes: quadratic for the ADR parser
-    planted.write({"docs/adr/0002-fences.md": "# 2. Fences\n\n" + "```cairn\n" * 60_000})
-    planted.commit("fences")
+    planted.git("checkout", "-q", "-b", "big-log")
+    # a decision log of twelve records at the reader's size cap (256 KiB each): a second or more
+    # of reading per record, far more than the 3 s this review is given
+    prose = "We will use PostgreSQL instead of MySQL, and not MongoDB or Redis for sessions.\n"
+    planted.write(
+        {
+            f"docs/adr/{n:04d}-storage-{n}.md": f"# {n}. Storage {n}\n\nStatus: accepted\n\n"
+            + prose * 3_300
+            for n in range(2, 14)
+        }
+    )
+    planted.commit("a big decision log")
     env = dict(cairn_env, CAIRN_ANALYSIS_TIMEOUT="3")
     started = time.monotonic()
     proc = cairn(env, "review", "--repo", str(planted.root), "--base", "main")

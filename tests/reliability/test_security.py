@@ -155,8 +155,14 @@ def test_a_catastrophic_pull_request_of_one_installation_does_not_hold_anothers_
         **evil_base,
         "exports/runs.py": "RUNS = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'\n",
         "docs/adr/0002-bomb.md": f"---\n{BOMB}---\n# 2. Bomb\n",
-        # every line opens a fence that never closes: quadratic for the ADR parser's regex
-        "docs/adr/0003-fences.md": "# 3. Fences\n\n" + "```cairn\n" * 60_000,
+        # forty decision records at the reader's size cap (256 KiB each): a second or more of
+        # reading each, far more than the analysis is given
+        **{
+            f"docs/adr/{n:04d}-storage-{n}.md": f"# {n}. Storage {n}\n\nStatus: accepted\n\n"
+            + "We will use PostgreSQL instead of MySQL, and not MongoDB or Redis for sessions.\n"
+            * 3_300
+            for n in range(3, 43)
+        },
     }
     evil_head = w.state.commit(EVIL, head_files, "hostile", parents=[base])
     w.state.open_pull_request(EVIL, base, evil_head, number=1)
