@@ -1,13 +1,8 @@
-"""The root of Cairn's exception hierarchy.
+"""The base of Cairn's errors: ``CairnError``.
 
-```
-* CairnError
-  + ConfigError         bad settings or .cairn.yml: report, never retry   (checks.config)
-  + EnvironmentProblem  no git, no database, no vector extension: exit 2  (app.errors)
-  + GitError            not a repository, unknown ref                     (app.errors)
-  + GitHubError         translated from githubkit                         (app.errors)
-```
-A finding is never an exception: violations are data (``checks.finding``).
+It lives here, at the bottom, so that the core (``analyzers``, ``checks``) can raise it
+without importing ``app``; the hierarchy is drawn once, in ``app.errors``, where the rest of
+it is defined.
 """
 
 from __future__ import annotations

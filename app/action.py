@@ -246,8 +246,9 @@ async def _pull_request(
             raise
     if reviewed.not_reviewed is not None:  # killed at its bounds: not reviewed, and why
         _summary(env, f"## Cairn\n\nNot reviewed: {md.text(reviewed.not_reviewed)}.\n")
-        _outputs(env, [], "neutral")
-        return 0
+        fails = config.not_reviewed == "failure"  # the base's .cairn.yml says so
+        _outputs(env, [], "failure" if fails else "neutral")
+        return 1 if fails else 0
     if reviewed.refused is not None:
         why_not = f"the token cannot publish the review ({reviewed.refused.status})"
     result, report = reviewed.result, reviewed.report

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Protocol, TypeVar
 
-from app.errors import CairnError
+from app.errors import AnalysisError, AnalysisKilled
 from app.signals import quiet_spawn_context
 
 logger = logging.getLogger(__name__)
@@ -44,18 +44,6 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 120.0  # seconds one call may run (CAIRN_ANALYSIS_TIMEOUT)
 DEFAULT_MEMORY_MB = 2048  # address space of one child (CAIRN_ANALYSIS_MEMORY_MB)
-
-
-class AnalysisError(CairnError):
-    """The analysis could not finish; ``reason`` says why, in words for a check run."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class AnalysisKilled(AnalysisError):
-    """The child was killed at its wall-clock limit, or died (out of memory, a crash)."""
 
 
 class Runner(Protocol):

@@ -23,8 +23,9 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
-from app.analysis import Analysis, AnalysisError, Inline, Runner
+from app.analysis import Analysis, Inline, Runner
 from app.decisions import index_decisions
+from app.errors import AnalysisError
 from app.git import TreeEntry
 from app.source import Source
 from app.store import ParsedBlob, Repository, Store

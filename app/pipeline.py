@@ -12,8 +12,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from app.analysis import AnalysisError, Runner
-from app.github import Forbidden, GitHubError, Unauthorized
+from app.analysis import Runner
+from app.errors import AnalysisError
+from app.github import CheckConclusion, Forbidden, GitHubError, Unauthorized
 from app.publish import CHECKS, Publisher, PublishReport, PullRequestRef
 from app.review import ReviewResult, review
 from app.source import Source
@@ -46,12 +47,15 @@ async def review_and_publish(
     commentable: Mapping[str, Sequence[tuple[int, int]]],
     analysis: Runner | None = None,
     notes: Sequence[str] = (),
+    incomplete: bool = False,
     refusal_ok: bool = False,
 ) -> Reviewed:
     """Review ``ref``'s head against its base and publish the findings on ``runs``.
 
     ``commentable`` gives per path the lines of the diff a comment may target; ``notes`` say
-    what the edge passed over before the review (files over its caps). With ``refusal_ok``
+    what the edge passed over before the review, and ``incomplete`` that it left files out
+    (over its caps). A push not reviewed whole concludes as ``.cairn.yml``'s ``not_reviewed``
+    asks: ``neutral`` (the default, a required check passes) or ``failure``. With ``refusal_ok``
     (the Action: a workflow's token may be read-only) GitHub's refusal to publish the review
     completes the runs as failed and is returned in ``refused``; otherwise it is raised.
     """
@@ -69,7 +73,7 @@ async def review_and_publish(
     except AnalysisError as exc:  # killed: over its time or memory; the loop never waited
         logger.warning("not reviewed: %s", exc.reason, extra={"repo": ref.full_name})
         if publisher is not None and runs:
-            await publisher.skip(ref, runs, f"{exc.reason}.")
+            await publisher.skip(ref, runs, f"{exc.reason}.", _conclusion(config))
         return Reviewed(not_reviewed=exc.reason)
     if publisher is None:
         return Reviewed(result)
@@ -83,6 +87,7 @@ async def review_and_publish(
             policy=config.fail_on,
             notes=[*notes, *skipped, *result.suppressed],
             decisions=result.decisions,
+            incomplete_fails=incomplete and config.not_reviewed == "failure",
         )
     except (Forbidden, Unauthorized) as exc:
         if not refusal_ok:
@@ -93,3 +98,8 @@ async def review_and_publish(
             logger.warning("could not complete the check runs: %s", again)
         return Reviewed(result, refused=exc)
     return Reviewed(result, report)
+
+
+def _conclusion(config: CairnConfig) -> CheckConclusion:
+    """The conclusion ``not_reviewed`` asks for a push Cairn could not review."""
+    return "failure" if config.not_reviewed == "failure" else "neutral"

@@ -18,6 +18,7 @@ from analyzers.units import CodeUnit
 from app.analysis import Inline, Runner
 from app.clones import review_candidates
 from app.decisions import decision_inputs
+from app.fixinputs import fix_inputs
 from app.head import changed_files, suppress
 from app.history import history_for
 from app.indexer import IndexReport, index_commit
@@ -29,6 +30,7 @@ from checks.context import Change, ChangedUnit, Check, CheckContext, LocatedUnit
 from checks.decisions import DecisionNotes, DecisionsCheck, decision_notes
 from checks.duplication import DuplicationCheck
 from checks.finding import Finding
+from checks.fixes import attach_fixes
 from checks.patterns import PatternsCheck
 
 logger = logging.getLogger(__name__)
@@ -102,9 +104,12 @@ async def review(
     )
     diffs = await source.diff(base, head)
     units, skipped = await changed_units(source, base, head, diffs, runner)
-    found = await review_candidates(store, repo.id, [cu.unit for cu in units], config.duplication)
-    index = PrefetchedIndex(
-        {unit_key(cu.unit): cands for cu, cands in zip(units, found, strict=True)}
+    # The changed units' candidates, and their previous versions' (sibling copies).
+    probes = [cu.unit for cu in units] + [cu.previous for cu in units if cu.previous is not None]
+    found = await review_candidates(store, repo.id, probes, config.duplication)
+    index = PrefetchedIndex({unit_key(u): cands for u, cands in zip(probes, found, strict=True)})
+    fixes = await fix_inputs(
+        store, repo, source, base, diffs, units, found[: len(units)], found[len(units) :], config
     )
     change = Change(base_sha=base, head_sha=head, files=tuple(diffs), units=tuple(units))
     history = history_for(store, repo, source, base)
@@ -112,7 +117,9 @@ async def review(
         store, repo, source, head, diffs, history, base, analysis=runner
     )
     head_files = await changed_files(source, head, diffs, analysis=runner)
-    ctx = CheckContext(index=index, config=config, decisions=decisions, head=head_files)
+    ctx = CheckContext(
+        index=index, config=config, decisions=decisions, head=head_files, fixes=fixes
+    )
     if wants_codebase(config.patterns):  # the index at base, for mined conventions
         ctx = replace(ctx, codebase=await load_codebase(store, repo.id))
     findings, suppressed = await runner.run(run_checks, change, ctx)
@@ -136,7 +143,7 @@ def run_checks(change: Change, ctx: CheckContext) -> tuple[list[Finding], list[s
     for check in CHECKS:
         if check.name not in ctx.config.invalid:  # a broken section: its run is neutral
             findings.extend(check.run(change, ctx))
-    findings, suppressed = suppress(findings, ctx.head)
+    findings, suppressed = suppress(attach_fixes(findings, change, ctx), ctx.head)
     findings.sort(key=lambda f: (f.path, f.start_line, f.check, f.rule))
     return findings, suppressed
 

@@ -2,10 +2,8 @@
 
 Every job's top level is where an unexpected error is caught, logged with its context and
 turned into failed check runs, so a required status check never stays "in progress".
-Rate limits defer the job (``Retry(defer=...)``) instead of sleeping in a worker slot, and so
-does GitHub being unavailable (5xx, network), with exponential backoff up to ``MAX_TRIES``.
-Reviews and indexes take one of their installation's slots first (``app.concurrency``); a job
-over the limit is deferred too, and those waits do not count as tries.
+How each job runs (deferred on rate limits and outages, recorded in Postgres, in one of its
+installation's slots) is ``app.jobs``; what a review does is ``app.pipeline``.
 
 Two periodic jobs keep deliveries from being lost: ``reconcile_deliveries`` (at start-up and
 every minute) queues those recorded while Redis was down; ``redeliver_deliveries`` asks GitHub
@@ -16,25 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import httpx
 from arq.connections import RedisSettings
 from arq.cron import cron
-from arq.worker import Retry, Worker, func
+from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from analyzers.languages import language_for_path
-from app.analysis import Analysis, Inline, Runner
+from app.analysis import Analysis
 from app.commands import ignored_reply, may_command, recheck_allowed, refuse
-from app.concurrency import InstallationSlots
 from app.github import (
     Conflict,
     GitHubApp,
@@ -47,170 +42,36 @@ from app.github import (
     Unprocessable,
 )
 from app.indexer import index_commit
+from app.jobs import (
+    MAX_TRIES,
+    MAX_WAITS,
+    WorkerState,
+    limited,
+    recorded,
+    retry_delay,
+    retrying,
+    state_of,
+)
 from app.metrics import GitHubMeter, MeteredTransport, metered
 from app.pipeline import review_and_publish
 from app.publish import FINDING_MARKER, Publisher, PullRequestRef
-from app.reconcile import job_done, job_gave_up, job_started, reconcile
+from app.reconcile import reconcile
 from app.redelivery import redeliver
-from app.settings import AppSettings, Settings, redacted
+from app.settings import Settings, redacted
 from app.source import GitHubSource
 from app.store import Store, database
-from app.store.database import Pool
 from app.store.ledger import Ledger
 from checks.config import CONFIG_FILE, ConfigError, load_config
 from checks.finding import Severity
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-MAX_TRIES = 5
 # Jobs one worker runs at once. Its pool has a connection more than that: a job holding an
 # advisory lock's connection (index, publish) always finds one for its queries, even when every
 # other job waits for that lock on a connection of its own.
 MAX_JOBS = 10
 # Source files one review reads: each costs a call or two from the installation's 5,000 an hour.
 MAX_REVIEWED_FILES = 500
-# Deferrals for want of an installation slot (``limited``) are not tries: arq may pick a
-# limited job up this many times more (every CAIRN_CONCURRENCY_RETRY seconds).
-MAX_WAITS = 10_000
-RETRY_BACKOFF = 5.0  # seconds before the second try when GitHub is unavailable; doubles after
-
-
-def backoff(tries: int) -> float:
-    """How long to wait after ``tries`` attempts met a GitHub outage: 5, 10, 20, 40 s."""
-    return float(RETRY_BACKOFF * 2 ** (tries - 1))
-
-
-def retry_delay(ctx: dict[str, Any], exc: GitHubError) -> float | None:
-    """Seconds until a job that met ``exc`` runs again; None when it should not."""
-    # the job's tries, less the times it was only deferred for an installation slot
-    tries = int(ctx.get("job_try") or 1) - int(ctx.get("slot_waits") or 0)
-    if isinstance(exc, RateLimited):
-        return exc.retry_after if tries < MAX_TRIES else None
-    if isinstance(exc, GitHubUnavailable):
-        return backoff(tries) if tries < MAX_TRIES else None
-    return None
-
-
-def retrying(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Defer a job that met GitHub's rate limit or an outage (5xx, network), never sleeping in
-    a worker slot: one mechanism for every job and every call it makes."""
-
-    @functools.wraps(job)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
-        try:
-            return await job(*args, **kwargs)
-        except (RateLimited, GitHubUnavailable) as exc:
-            delay = retry_delay(ctx, exc)
-            if delay is None:
-                await _gave_up(ctx)
-                raise
-            logger.warning("%s: %s; trying again in %.0f s", job.__name__, exc, delay)
-            raise Retry(defer=delay) from exc
-        except database.UNAVAILABLE as exc:
-            tries = int(ctx.get("job_try") or 1) - int(ctx.get("slot_waits") or 0)
-            if tries >= MAX_TRIES:
-                await _gave_up(ctx)
-                raise
-            delay = backoff(tries)
-            logger.warning(
-                "%s: the database is unavailable (%r); trying again in %.0f s",
-                job.__name__,
-                exc,
-                delay,
-            )
-            raise Retry(defer=delay) from exc
-
-    return run
-
-
-async def _gave_up(ctx: dict[str, Any]) -> None:
-    """Record in Postgres that the job gave up after its last try (GitHub got its 202 and will
-    not deliver again): the reconciler queues it again after a backoff. Best effort: without
-    the record, the job is still not done, and the reconciler's next sweep queues it."""
-    job_id = ctx.get("job_id")
-    if not job_id or "cairn" not in ctx:
-        return
-    try:
-        await job_gave_up(_state(ctx).pool, str(job_id))
-    except database.UNAVAILABLE as exc:
-        logger.warning("could not record that job %s gave up: %r", job_id, exc)
-
-
-def recorded(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Record each attempt in Postgres (``job_runs``): started, then done once the job returns
-    (a review: its check runs completed). The reconciler queues again the jobs of queued
-    deliveries that are not done and that Redis no longer holds; Redis may lose a job, arq
-    may find it "expired", but Postgres says what was done."""
-
-    @functools.wraps(job)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
-        job_id = ctx.get("job_id")
-        if not job_id:
-            return await job(*args, **kwargs)
-        pool = _state(ctx).pool
-        attempt = await job_started(pool, str(job_id))
-        result = await job(*args, **kwargs)
-        await job_done(pool, str(job_id), attempt)
-        return result
-
-    return run
-
-
-def limited(job: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Run the job only in one of its installation's slots (the first argument after ``ctx``);
-    with none free, defer it by CAIRN_CONCURRENCY_RETRY seconds without holding a worker."""
-
-    @functools.wraps(job)
-    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        ctx: dict[str, Any] = args[0]  # type: ignore[assignment]
-        installation_id = int(args[1])  # type: ignore[call-overload]
-        w = _state(ctx)
-        slots = InstallationSlots(
-            ctx["redis"],
-            w.app.installation_concurrency,
-            lease=w.app.job_timeout + w.app.rerun_after,
-        )
-        job_id = str(ctx.get("job_id") or job.__name__)
-        ctx["slot_waits"] = await slots.waits(job_id)
-        if not await slots.acquire(installation_id, job_id):
-            ctx["slot_waits"] = await slots.waited(job_id)
-            logger.info(
-                "%s: installation %d has %d jobs running; trying again in %.0f s",
-                job.__name__,
-                installation_id,
-                w.app.installation_concurrency,
-                w.app.concurrency_retry,
-                extra={"installation": installation_id},
-            )
-            raise Retry(defer=w.app.concurrency_retry)
-        try:
-            return await job(*args, **kwargs)
-        finally:
-            await slots.release(installation_id, job_id)
-
-    return run
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerState:
-    """What every job shares: settings, the database, the App's GitHub client."""
-
-    settings: Settings
-    app: AppSettings
-    pool: Pool
-    github: GitHubApp
-    meter: GitHubMeter | None = None
-    analysis: Runner = field(default_factory=Inline)  # bounded child processes (startup)
-
-
-def _state(ctx: dict[str, Any]) -> WorkerState:
-    state: WorkerState = ctx["cairn"]
-    return state
 
 
 async def review_pull_request(
@@ -222,7 +83,7 @@ async def review_pull_request(
     head_sha: str,
 ) -> str:
     """Review one push of a pull request and publish the findings."""
-    w = _state(ctx)
+    w = state_of(ctx)
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "pr": number, "sha": head_sha}
     pr = await gh.pull_request(full_name, number)
@@ -311,6 +172,7 @@ async def _review_and_publish(
             commentable=commentable,
             analysis=w.analysis,
             notes=limits,
+            incomplete=bool(limits),
         )
     except NotFound:
         if await _known(gh, ref.full_name, ref.base_sha):
@@ -320,6 +182,7 @@ async def _review_and_publish(
             {c: r for c, r in runs.items() if c not in config.invalid},
             f"its base commit {ref.base_sha[:7]} is unknown to GitHub (was the base branch "
             "force-pushed?). Update the pull request's branch, or push to it, to review again.",
+            "failure" if config.not_reviewed == "failure" else "neutral",
         )
         return "base commit unknown"
     if reviewed.not_reviewed is not None:
@@ -376,7 +239,7 @@ async def recheck_pull_request(
 ) -> str:
     """``/cairn recheck``: review the pull request's current head again, when its author has
     write access and no recheck of it ran in the last CAIRN_RECHECK_INTERVAL seconds."""
-    w = _state(ctx)
+    w = state_of(ctx)
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "pr": number}
     if not await may_command(gh, full_name, author, association):
@@ -405,7 +268,7 @@ async def ignore_finding(
 ) -> str:
     """``/cairn ignore <reason>`` in reply to a Cairn comment, from someone with write access:
     an auditable suppression of that finding in this pull request."""
-    w = _state(ctx)
+    w = state_of(ctx)
     gh = w.github.installation(installation_id)
     in_thread = in_reply_to or None
     if not await may_command(gh, full_name, author, association):
@@ -473,7 +336,7 @@ async def record_pull_request(
     labels: list[str] | None = None,
 ) -> str:
     """A merged pull request joins the decision history (title, body, labels, files)."""
-    w = _state(ctx)
+    w = state_of(ctx)
     gh = w.github.installation(installation_id)
     pr = await gh.pull_request(full_name, number)
     files = await gh.pull_request_files(full_name, number)
@@ -494,7 +357,7 @@ async def index_repository(
     ctx: dict[str, Any], installation_id: int, repo_id: int, full_name: str, sha: str | None
 ) -> str:
     """Bring a repository's index to ``sha`` (or its default branch's head)."""
-    w = _state(ctx)
+    w = state_of(ctx)
     gh = w.github.installation(installation_id)
     log = {"repo": full_name, "sha": sha}
     info = await gh.repository(full_name)
@@ -523,7 +386,7 @@ async def forget_repositories(
     ctx: dict[str, Any], installation_id: int, repo_ids: list[int]
 ) -> str:
     """Delete everything Cairn keeps about repositories the App may no longer see."""
-    store = Store(_state(ctx).pool)
+    store = Store(state_of(ctx).pool)
     for repo_id in repo_ids:
         await store.delete_repository(repo_id)
     return f"forgot {len(repo_ids)} repositories"
@@ -533,7 +396,7 @@ async def forget_installation(
     ctx: dict[str, Any], installation_id: int, repo_ids: list[int]
 ) -> str:
     """Delete everything Cairn keeps about an uninstalled installation's repositories."""
-    store = Store(_state(ctx).pool)
+    store = Store(state_of(ctx).pool)
     forgotten = await store.delete_installation(installation_id)
     for repo_id in repo_ids:
         await store.delete_repository(repo_id)
@@ -576,7 +439,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
     """Queue the deliveries recorded while Redis was down (periodic, and at start-up)."""
     try:
-        done = await reconcile(_state(ctx).pool, ctx["redis"])
+        done = await reconcile(state_of(ctx).pool, ctx["redis"])
     except database.UNAVAILABLE as exc:
         logger.warning("reconcile_deliveries: the database is unavailable (%r)", exc)
         return "skipped: the database is unavailable; the next sweep tries again"
@@ -585,7 +448,7 @@ async def reconcile_deliveries(ctx: dict[str, Any]) -> str:
 
 async def redeliver_deliveries(ctx: dict[str, Any]) -> str:
     """Ask GitHub to send again the recent deliveries that failed or never arrived."""
-    w = _state(ctx)
+    w = state_of(ctx)
     try:
         done = await redeliver(w.github, w.pool, ctx["redis"])
     except database.UNAVAILABLE as exc:

@@ -34,7 +34,7 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
 BEGIN, END = "<!-- footprint:begin -->", "<!-- footprint:end -->"
 
-# Who reads each structure now (app/store.py).
+# Who reads each structure now (app/store/index.py).
 READERS = {
     "units": "scan and review: token streams, verified natively",
     "units_pkey": "the blob cascade, the joins with files",

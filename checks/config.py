@@ -55,6 +55,7 @@ class DuplicationConfig:
     min_lines: int = 5
     threshold: float = 0.70
     exclude: tuple[str, ...] = ()
+    edited_copy: str = "notice"  # severity of `edited-copy` findings, or "off"
 
     def excludes(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.exclude)
@@ -76,6 +77,10 @@ class CairnConfig:
     patterns: PatternsConfig = field(default_factory=PatternsConfig)
     decisions: DecisionsConfig = field(default_factory=lambda: DecisionsConfig())
     commands: CommandsConfig = field(default_factory=lambda: CommandsConfig())
+    # The conclusion of the check runs of a push Cairn could not review whole (its analysis
+    # killed at a time or memory limit, or the pull request over the App's caps): "neutral"
+    # passes a required check, "failure" blocks the merge until someone looks.
+    not_reviewed: str = "neutral"
     # load_config only: the checks whose section is invalid → its problems (with lines);
     # those checks are reported neutral, the others run.
     invalid: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -124,8 +129,10 @@ def _decisions(raw: Any, problems: list[str]) -> DecisionsConfig:
     return DecisionsConfig(paths=tuple(p.strip().strip("/") for p in paths))
 
 
-_SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands")
-_DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude")
+_SECTIONS = ("duplication", "fail_on", "patterns", "decisions", "commands", "not_reviewed")
+NOT_REVIEWED = ("neutral", "failure")
+_DUPLICATION_KEYS = ("min_tokens", "min_lines", "threshold", "exclude", "edited_copy")
+EDITED_COPY_LEVELS = ("notice", "warning", "off")
 # The index keeps units from this size up; a lower min_tokens would find nothing more.
 MIN_TOKENS_FLOOR = 10
 
@@ -187,12 +194,17 @@ def _parse(text: str | None, source: str) -> tuple[CairnConfig, list[str], dict[
     patterns = parse_patterns(data.get("patterns"), problems)
     decisions = _decisions(data.get("decisions"), problems)
     commands = _commands(data.get("commands"), problems)
+    not_reviewed = data.get("not_reviewed", "neutral")
+    if not_reviewed not in NOT_REVIEWED:
+        problems.append(f"not_reviewed: must be neutral or failure, not {not_reviewed!r}")
+        not_reviewed = "failure"  # a setting that asked for something: the stricter one
     config = CairnConfig(
         duplication=duplication,
         fail_on=fail_on,
         patterns=patterns,
         decisions=decisions,
         commands=commands,
+        not_reviewed=not_reviewed,
     )
     return config, problems, yaml_lines(text) if problems else {}
 
@@ -261,8 +273,21 @@ def _duplication(raw: Any, problems: list[str]) -> DuplicationConfig:
                 problems.append(f"duplication.exclude[{i}]: {glob!r} is not a valid glob")
             else:
                 globs.append(glob)
+    edited_copy = raw.get("edited_copy", default.edited_copy)
+    if edited_copy is False:  # YAML reads a bare `off` as false
+        edited_copy = "off"
+    if edited_copy not in EDITED_COPY_LEVELS:
+        problems.append(
+            f"duplication.edited_copy: must be one of {', '.join(EDITED_COPY_LEVELS)}, "
+            f"not {edited_copy!r}"
+        )
+        edited_copy = default.edited_copy
     return DuplicationConfig(
-        min_tokens=min_tokens, min_lines=min_lines, threshold=float(threshold), exclude=tuple(globs)
+        min_tokens=min_tokens,
+        min_lines=min_lines,
+        threshold=float(threshold),
+        exclude=tuple(globs),
+        edited_copy=edited_copy,
     )
 
 

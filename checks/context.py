@@ -16,6 +16,7 @@ from analyzers.imports import Resolved
 from analyzers.units import CodeUnit
 from checks.config import CairnConfig
 from checks.finding import Finding
+from checks.fix import FixInputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class CheckContext:
     head: HeadFiles = field(default_factory=NoHeadFiles)  # changed files at head, imports
     decisions: DecisionInputs = field(default_factory=DecisionInputs)  # ADRs at base, additions
     codebase: Codebase = field(default_factory=Codebase)  # base, for mined conventions
+    fixes: FixInputs = field(default_factory=FixInputs)  # base files the fixes read
 
 
 class Check(Protocol):

@@ -23,6 +23,7 @@ from checks.config import DuplicationConfig
 from checks.context import Change, ChangedUnit, CheckContext, LocatedUnit
 from checks.copies import group_copied_files
 from checks.finding import Evidence, Finding, Severity, fingerprint
+from checks.siblings import edited_copy_findings
 
 MAX_EVIDENCE = 3
 
@@ -47,7 +48,8 @@ class DuplicationCheck:
             # Report on the later of the two; skip it when it already cites the base.
             if (pair.b.path, pair.b.start_line, pair.b.end_line) not in flagged:
                 findings.append(_sibling_finding(pair))
-        return group_copied_files(_outermost(findings), change)
+        copies = group_copied_files(_outermost(findings), change)
+        return copies + edited_copy_findings(change, ctx)
 
 
 def _reportable(path: str, unit: CodeUnit, cfg: DuplicationConfig) -> bool:

@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from checks.fix import Fix
+
 
 class Severity(StrEnum):
     """How much a finding matters; ``--fail-on`` compares against this order."""
@@ -52,6 +54,7 @@ class Finding:
     severity: Severity
     evidence: tuple[Evidence, ...] = ()
     fingerprint: str = ""  # stable identity across pushes
+    fix: Fix | None = None  # edits that resolve it, verified to parse (checks.fix)
 
 
 def fingerprint(*parts: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from app.settings import Settings
 from app.store import Store, database
@@ -29,6 +30,22 @@ def session_redis() -> Iterator[RedisServer]:
     it each, so two test sessions on one machine never share (or flush) each other's queues."""
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis server of the test's own (never the machine's shared one), for tests that stop
+    it, flush it or watch every key in it."""
+    with RedisServer() as server:
+        yield server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    """An arq pool on the test's own Redis."""
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    yield pool
+    await pool.aclose()
 
 
 @pytest.fixture(scope="session")

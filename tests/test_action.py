@@ -232,6 +232,29 @@ def test_a_broken_configuration_completes_neutral_runs_and_exits_2(
     assert world.state.review_comments(REPO, NUMBER) == []
 
 
+@pytest.mark.parametrize(
+    ("setting", "conclusion", "code"),
+    [
+        pytest.param("", "neutral", 0, id="default-neutral"),
+        pytest.param("not_reviewed: failure\n", "failure", 1, id="not_reviewed-failure"),
+    ],
+)
+def test_a_killed_analysis_concludes_as_not_reviewed_says(
+    world: World, tmp_path: Path, setting: str, conclusion: str, code: int
+) -> None:
+    config = tmp_path / "cairn.yml"
+    config.write_text(setting)
+    proc = world.run("--config", str(config), CAIRN_ANALYSIS_TIMEOUT="0.001")
+    assert proc.returncode == code, proc.stderr
+    runs = world.state.runs(REPO)
+    assert {(r.name, r.status, r.conclusion, r.title) for r in runs} == {
+        (name, "completed", conclusion, "Not reviewed")
+        for name in ("cairn/duplication", "cairn/patterns", "cairn/decisions")
+    }
+    assert "Not reviewed: " in world.summary()
+    assert world.outputs()["conclusion"] == conclusion
+
+
 def test_a_broken_patterns_section_leaves_the_other_checks_running(
     world: World, tmp_path: Path
 ) -> None:

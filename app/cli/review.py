@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.analysis import Analysis
+from app.apply import apply_fixes, describe
 from app.cli.common import (
     FAIL_ON,
     cairn_version,
@@ -60,6 +61,12 @@ def add_commands(sub: Any) -> None:
         choices=FAIL_ON,
         default="warning",
         help="exit 1 when a finding is at least this severe (default: warning)",
+    )
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="apply the offered fixes to the working tree (never to a file with changes since "
+        "the head); exit 0 when every one was applied, else 1",
     )
     p.set_defaults(run=_review)
 
@@ -134,6 +141,11 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
         status(f"skipped {path}: {reason}")
     out = _render_review(args, git, head, result.findings, result.decisions)
     emit(args, out)
+    if args.apply:
+        report = apply_fixes(git, head, result.findings)
+        for line in describe(report):
+            status(text.safe(line))
+        return 0 if report.complete else 1
     return exit_code(result.findings, args.fail_on)
 
 

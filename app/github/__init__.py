@@ -1,6 +1,6 @@
 """GitHub, at the edge: the only package that imports githubkit.
 
-- ``errors``: GitHub's refusals as Cairn's errors (the hierarchy is drawn there)
+- ``errors``: githubkit's errors translated into Cairn's (drawn in ``app.errors``)
 - ``models``: Cairn's view of GitHub's objects, parsed leniently
 - ``auth``: the App, its JWT and its installations' tokens (``GitHubApp``)
 - ``client``: the verbs on one installation or a workflow's token (``Installation``)

@@ -1,26 +1,12 @@
-"""GitHub's refusals as Cairn's errors, translated from githubkit's once, here.
-
-```
-* CairnError
-  + GitHubError           GitHub (or the way to it) refused; .status when it answered
-    - RateLimited         .retry_after seconds: primary (x-ratelimit-remaining 0, until the
-                          reset) or secondary (403/429 with Retry-After) → arq Retry(defer=...)
-    - Unauthorized        401: a bad App key or JWT, a revoked installation token
-    - Forbidden           403, or a GraphQL FORBIDDEN: the App lacks a permission
-    - NotFound            404, or a GraphQL NOT_FOUND: no such thing, or not visible to us
-    - Conflict            409: the repository is empty (it has no commit yet), among others
-    - Unprocessable       422: .message and .errors as GitHub wrote them
-    - GitHubUnavailable   5xx, timeouts, network errors: try again later
-```
-githubkit's own retries are off: a job that meets ``RateLimited`` or ``GitHubUnavailable``
-is retried by the queue, which can wait without holding a worker.
+"""githubkit's errors translated into Cairn's, once, here (the classes and their drawing are
+in ``app.errors``). githubkit's own retries are off: a job that meets ``RateLimited`` or
+``GitHubUnavailable`` is retried by the queue, which can wait without holding a worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 from githubkit.exception import (
@@ -32,55 +18,29 @@ from githubkit.exception import (
     RequestTimeout,
 )
 
-from analyzers.errors import CairnError
+from app.errors import (
+    Conflict,
+    Forbidden,
+    GitHubError,
+    GitHubUnavailable,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unprocessable,
+)
 
-
-class GitHubError(CairnError):
-    """GitHub, or the network to it, refused a call."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class RateLimited(GitHubError):
-    """A primary or secondary rate limit; try again in ``retry_after`` seconds."""
-
-    def __init__(self, message: str, retry_after: float, status: int | None = None) -> None:
-        super().__init__(message, status)
-        self.retry_after = retry_after
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # arq pickles a failed job's exception as its result; the default needs cls(*args)
-        return (type(self), (str(self), self.retry_after, self.status))
-
-
-class Unauthorized(GitHubError):
-    """401: the App's credentials or the installation token were refused."""
-
-
-class Forbidden(GitHubError):
-    """403 without a rate limit: the App lacks a permission."""
-
-
-class NotFound(GitHubError):
-    """404: no such object, or one the installation cannot see."""
-
-
-class Conflict(GitHubError):
-    """409: GitHub's state refuses the call; an empty repository's git routes answer it."""
-
-
-class Unprocessable(GitHubError):
-    """422: GitHub understood the request and refused it; ``errors`` say why."""
-
-    def __init__(self, message: str, errors: Sequence[str] = (), status: int = 422) -> None:
-        super().__init__(f"{message}: {'; '.join(errors)}" if errors else message, status)
-        self.errors = tuple(errors)
-
-
-class GitHubUnavailable(GitHubError):
-    """5xx, a timeout or a network error: GitHub could not answer now."""
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "GitHubError",
+    "GitHubUnavailable",
+    "NotFound",
+    "RateLimited",
+    "Unauthorized",
+    "Unprocessable",
+    "translate",
+    "translated",
+]
 
 
 def _message(response: httpx.Response) -> tuple[str, list[str]]:

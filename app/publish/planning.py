@@ -27,8 +27,14 @@ def floor(check: str, policy: Mapping[str, str]) -> Severity | None:
         raise ValueError(f"fail_on[{check!r}] is {value!r}, not a severity or 'never'") from None
 
 
-def conclusion(findings: Sequence[Finding], floor: Severity | None) -> CheckConclusion:
-    """``success`` without findings, ``failure`` when one reaches ``floor``, else ``neutral``."""
+def conclusion(
+    findings: Sequence[Finding], floor: Severity | None, *, incomplete_fails: bool = False
+) -> CheckConclusion:
+    """``success`` without findings, ``failure`` when one reaches ``floor``, else ``neutral``;
+    ``failure`` whatever was found when the push was not reviewed whole and the repository
+    asks that to fail (``incomplete_fails``, from ``not_reviewed: failure``)."""
+    if incomplete_fails:
+        return "failure"
     if not findings:
         return "success"
     if floor is not None and any(f.severity.rank >= floor.rank for f in findings):
@@ -96,9 +102,10 @@ def plan(
     marked: Mapping[str, ReviewComment],
     commentable: Mapping[str, Sequence[tuple[int, int]]],
     max_comments: int,
-    body: Callable[[Finding], str],
+    body: Callable[[Finding, CommentDraft], str],
 ) -> Plan:
-    """Which findings to comment now, each with its draft (``body`` writes its text).
+    """Which findings to comment now, each with its draft (``body`` writes its text for the
+    lines the draft covers).
 
     The cap counts comments already made on this head (``original_commit_id``: GitHub moves
     ``commit_id`` of every comment to each new head)."""
@@ -114,7 +121,7 @@ def plan(
         if draft is None:
             out.outside.append(f)
         elif len(out.new) < slots:
-            out.new.append((f, dataclasses.replace(draft, body=body(f))))
+            out.new.append((f, dataclasses.replace(draft, body=body(f, draft))))
         else:
             out.over.append(f)
     return out

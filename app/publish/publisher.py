@@ -86,6 +86,7 @@ class Publisher:
         self.render = Renderer(web_url)
         self.max_comments = max_comments
         self._completed: set[int] = set()
+        self._incomplete_fails = False
 
     # --- check runs ------------------------------------------------------------------------
 
@@ -139,10 +140,17 @@ class Publisher:
         summary = self.render.config_summary(problems)
         await self._complete_all(pr, check_ids, "neutral", title, summary)
 
-    async def skip(self, pr: PullRequestRef, check_ids: Mapping[str, int], reason: str) -> None:
-        """Complete every open run as ``neutral``: this push could not be reviewed, and why."""
+    async def skip(
+        self,
+        pr: PullRequestRef,
+        check_ids: Mapping[str, int],
+        reason: str,
+        conclusion: CheckConclusion = "neutral",
+    ) -> None:
+        """Complete every open run as ``conclusion`` (``not_reviewed`` of ``.cairn.yml``):
+        this push could not be reviewed, and why."""
         summary = self.render.skipped_summary(pr, reason)
-        await self._complete_all(pr, check_ids, "neutral", "Not reviewed", summary)
+        await self._complete_all(pr, check_ids, conclusion, "Not reviewed", summary)
 
     async def _complete_all(
         self,
@@ -190,13 +198,17 @@ class Publisher:
         policy: Mapping[str, str] = DEFAULT_FAIL_ON,
         notes: Sequence[str] = (),
         decisions: DecisionNotes = NO_NOTES,
+        incomplete_fails: bool = False,
     ) -> PublishReport:
         """Comment the new findings, close the fixed ones, complete every check run.
 
-        ``commentable`` gives per path the new-side line ranges of the diff's hunks
-        (``commentable_ranges`` of GitHub's patch); ``notes`` say what was skipped;
-        ``decisions`` (related decisions, log problems) go to the decisions run's summary.
+        ``commentable`` gives per path the new-side line ranges of the diff's hunks (GitHub's
+        patch, or ``git diff -U3``); ``notes`` say what was skipped; ``decisions`` (related
+        decisions, log problems) go to the decisions run's summary. ``incomplete_fails``: the
+        push was not reviewed whole (over the App's caps) and ``not_reviewed: failure`` asks
+        that such a push fail its runs, whatever was found.
         """
+        self._incomplete_fails = incomplete_fails
         floors = {check: planning.floor(check, policy) for check in check_ids}
         current = planning.by_fingerprint(findings)
         async with self.ledger.exclusive(pr.repo_id, pr.number) as ledger:
@@ -220,7 +232,7 @@ class Publisher:
                 marked,
                 commentable,
                 self.max_comments,
-                lambda f: self.render.comment(pr, f),
+                lambda f, draft: self.render.comment(pr, f, draft),
             )
             posted = await self._post(pr, plan, len(active))
             seen = [
@@ -392,13 +404,16 @@ class Publisher:
         extra: str = "",
     ) -> None:
         ordered = sorted(findings, key=finding_key)
-        conclusion = planning.conclusion(ordered, floor)
+        conclusion = planning.conclusion(ordered, floor, incomplete_fails=self._incomplete_fails)
+        heading = title(check, ordered)
+        if self._incomplete_fails:
+            heading = f"Not reviewed whole · {heading}"
         await self.github.update_check_run(
             pr.full_name,
             run_id,
             status="completed",
             conclusion=conclusion,
-            title=title(check, ordered),
+            title=heading,
             summary=self.render.summary(pr, check, floor, ordered, silenced, notes, extra),
             annotations=[self.render.annotation(pr, f) for f in ordered],
         )

@@ -9,17 +9,20 @@ decision's commit or pull request, a decision record at the base.
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 from urllib.parse import quote
 
 from app import markdown as md
-from app.github import Annotation
+from app.github import Annotation, CommentDraft
 from app.publish.model import CHECKS, GITHUB_WEB, MAX_OUTPUT, Plan, PublishReport, PullRequestRef
 from app.report.labels import evidence_label, finding_key, plural, rule_id, span
 from app.store.ledger import Suppression
 from checks.decisions import DecisionNotes
 from checks.finding import Evidence, Finding, Severity
+from checks.fix import Edit, Fix
 
 MAX_LOG_PROBLEMS = 50  # listed in the decisions run's summary; the rest are counted
 #: Findings listed in the Action's job summary; GitHub takes up to 1 MiB of it, readers far less.
@@ -78,8 +81,9 @@ class Renderer:
 
     # --- comments and reviews --------------------------------------------------------------
 
-    def comment(self, pr: PullRequestRef, f: Finding) -> str:
-        """An inline comment on the finding's lines, with its hidden marker."""
+    def comment(self, pr: PullRequestRef, f: Finding, draft: CommentDraft | None = None) -> str:
+        """An inline comment on the finding's lines, with its hidden marker, and its fix when
+        it has one (``draft``: the lines the comment covers)."""
         lines = [
             f"**Cairn · {_TITLES.get(f.check, f.check)}** · {md.code(rule_id(f.check, f.rule))} · "
             f"{f.severity.value}",
@@ -88,8 +92,15 @@ class Renderer:
         ]
         if f.evidence:
             lines += ["", *(f"- {self.evidence(pr, f, e)}" for e in f.evidence)]
-        lines += ["", f"<!-- cairn:finding {f.fingerprint} -->"]
-        return fit("\n".join(lines), MAX_OUTPUT)
+        marker = ["", f"<!-- cairn:finding {f.fingerprint} -->"]
+        if f.fix is not None and draft is not None:
+            start = draft.start_line or draft.line
+            with_fix = "\n".join(
+                [*lines, "", fix_markdown(f.fix, f.path, start, draft.line), *marker]
+            )
+            if _size(with_fix) <= MAX_OUTPUT:  # a cut suggestion would commit half a fix
+                return with_fix
+        return fit("\n".join([*lines, *marker]), MAX_OUTPUT)
 
     def review_body(self, pr: PullRequestRef, plan: Plan, total: int, max_comments: int) -> str:
         """The body of a push's review: how many findings, and those over the comment cap."""
@@ -298,3 +309,56 @@ def fit(text: str, limit: int) -> str:
     if "\n" in cut:
         cut = cut[: cut.rindex("\n")]
     return cut + note
+
+
+# --- fixes ---------------------------------------------------------------------------------
+#
+# GitHub's ``suggestion`` block replaces exactly the lines a review comment covers (its
+# ``start_line`` to ``line``). A fix becomes one when it is a single edit of the commented file
+# spanning exactly those lines; any other fix (another file, other lines, several edits) is
+# shown as the lines each edit writes, in a collapsed ``<details>`` block that applies nothing
+# by itself. Code goes in fences longer than any backtick run it holds; a fix whose code
+# carries ``<!--`` (which could fake Cairn's hidden markers) is shown with it broken up, and
+# never as a suggestion, which would commit the change.
+
+_FENCE_RUN = re.compile(r"`{3,}")
+_LANGS = {".py": "python", ".ts": "typescript", ".tsx": "tsx", ".js": "javascript", ".go": "go"}
+
+
+def fix_markdown(fix: Fix | None, path: str, start: int, end: int) -> str:
+    """The fix of a comment on ``path`` lines ``start..end`` ("" without a fix)."""
+    if fix is None:
+        return ""
+    edit = fix.edits[0]
+    if (
+        len(fix.edits) == 1
+        and (edit.path, edit.start_line, edit.end_line) == (path, start, end)
+        and "<!--" not in edit.replacement
+    ):
+        return "\n".join(
+            [
+                f"**Suggested fix:** {md.text(fix.description)}",
+                "",
+                *_block(edit.replacement, "suggestion"),
+            ]
+        )
+    lines = [
+        f"<details><summary>Fix: {md.text(fix.description)}</summary>",
+        "",
+    ]
+    for e in fix.edits:
+        lines += [f"{md.code(e.path)} lines {e.start_line}–{e.end_line} become:", ""]
+        lines += _block(e.replacement.replace("<!--", "<\u200b!--"), _language(e))
+        lines.append("")
+    lines.append("</details>")
+    return "\n".join(lines)
+
+
+def _language(edit: Edit) -> str:
+    return _LANGS.get(posixpath.splitext(edit.path)[1], "")
+
+
+def _block(text: str, info: str) -> list[str]:
+    longest = max((len(r) for r in _FENCE_RUN.findall(text)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", *text.split("\n"), fence]

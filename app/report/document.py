@@ -28,7 +28,14 @@ Review (``cairn review``), from :func:`review_document`::
               "kind": "renamed",          # "exact" | "renamed" | "near-miss", or ""
               "note": ""
             }
-          ]
+          ],
+          "fix": {                        # null when Cairn knows no fix it could verify
+            "description": "Use `parse_iso_date` from `billing/dates.py` instead of the copy.",
+            "edits": [                    # lines of the head file replaced by `replacement`
+              {"path": "exports/csv.py", "start_line": 12, "end_line": 30,
+               "replacement": "from billing.dates import parse_iso_date as to_day"}
+            ]                             # 1-based, inclusive; whole lines, no final newline
+          }
         }
       ],
       "summary": {
@@ -58,6 +65,7 @@ from typing import Any
 from app.report.labels import finding_key, finite, severity_counts
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Evidence, Finding
+from checks.fix import Fix
 
 #: The schema version of both documents.
 VERSION = 1
@@ -92,6 +100,26 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fingerprint": finding.fingerprint,
         "evidence": [_evidence(e) for e in finding.evidence],
+        "fix": fix_json(finding.fix),
+    }
+
+
+def fix_json(fix: Fix | None) -> dict[str, Any] | None:
+    """A fix as JSON: ``{"description", "edits": [{"path", "start_line", "end_line",
+    "replacement"}]}``, or None."""
+    if fix is None:
+        return None
+    return {
+        "description": fix.description,
+        "edits": [
+            {
+                "path": e.path,
+                "start_line": e.start_line,
+                "end_line": e.end_line,
+                "replacement": e.replacement,
+            }
+            for e in fix.edits
+        ],
     }
 
 

@@ -25,6 +25,7 @@ from app.report.labels import (
     rule_id,
 )
 from checks.finding import Evidence, Finding, Severity
+from checks.fix import Fix, edits_of
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -138,7 +139,30 @@ def _finding_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     if related:
         result["relatedLocations"] = related
+    if finding.fix is not None:
+        result["fixes"] = [_fix(finding.fix)]
     return result
+
+
+def _fix(fix: Fix) -> dict[str, Any]:
+    """SARIF §3.55: one artifactChange per file; a replacement per edit. A region of whole
+    lines without columns ends before the last line's newline (§3.30.7), as ``replacement``
+    does."""
+    changes = []
+    for path in fix.paths:
+        changes.append(
+            {
+                "artifactLocation": {"uri": artifact_uri(path), "uriBaseId": SRCROOT},
+                "replacements": [
+                    {
+                        "deletedRegion": {"startLine": e.start_line, "endLine": e.end_line},
+                        "insertedContent": {"text": e.replacement},
+                    }
+                    for e in edits_of(fix, path)
+                ],
+            }
+        )
+    return {"description": {"text": fix.description}, "artifactChanges": changes}
 
 
 def _related(location_id: int, evidence: Evidence) -> dict[str, Any]:

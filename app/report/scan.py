@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.errors import CairnError
+from app.errors import BaselineError
 from app.report.labels import plural
 from app.report.sarif import SCAN_RULE, fingerprint_key, physical_location, sarif_log
 from app.report.text import safe
@@ -57,10 +57,6 @@ TEXT_TOP = 20  # families listed on a terminal unless --top says otherwise
 HTML_CODE_LINES = 80  # lines of each side shown in the HTML page's side-by-side view
 
 SourceLines = Callable[[str, int, int], list[str] | None]
-
-
-class BaselineError(CairnError):
-    """The baseline file is not a report of ``cairn scan --format json``."""
 
 
 @dataclass(frozen=True, slots=True)

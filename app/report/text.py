@@ -34,6 +34,7 @@ from app.report.labels import (
 )
 from checks.decisions import NO_NOTES, DecisionNotes
 from checks.finding import Finding, Severity
+from checks.fix import Fix
 
 #: Lines of new code shown under a finding, the "… more lines" marker included.
 EXCERPT_LINES = 8
@@ -128,6 +129,17 @@ def _finding_lines(finding: Finding, source: SourceLines | None, paint: _Painter
         lines.extend(_excerpt(finding, source, paint))
     for evidence in finding.evidence:
         lines.append(f"    {paint('↳', _DIM)} {safe(evidence_label(evidence))}")
+    if finding.fix is not None:
+        lines.extend(_fix_lines(finding.fix, paint))
+    return lines
+
+
+def _fix_lines(fix: Fix, paint: _Painter) -> list[str]:
+    lines = [f"    {paint('fix', _BOLD)}: {safe(fix.description)}"]
+    for edit in fix.edits:
+        where = location(edit.path, edit.start_line, edit.end_line)
+        lines.append(f"      {paint('replace ' + safe(where) + ' with', _DIM)}")
+        lines.extend(f"      + {_code(line)}" for line in edit.replacement.split("\n"))
     return lines
 
 

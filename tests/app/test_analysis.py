@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from app.analysis import Analysis, AnalysisKilled
+from app.analysis import Analysis
+from app.errors import AnalysisKilled
 
 
 def add(a: int, b: int) -> int:

@@ -8,10 +8,9 @@ and completion times, as GitHub shows them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 
 from app.concurrency import InstallationSlots
 from app.settings import Settings
@@ -20,7 +19,6 @@ from app.worker import build_worker
 from tests.app.samples import BASE, PARSE_DATE_RENAMED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
-from tests.servers import RedisServer
 
 APP_ID, MONOREPO_INSTALLATION, SMALL_INSTALLATION = 6161, 81, 82
 MONOREPO, SMALL = "giant/monorepo", "tiny/service"
@@ -29,20 +27,6 @@ pytestmark = [
     pytest.mark.slow,  # many jobs on real workers
     pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning"),
 ]
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis server of the test's own (never the machine's shared one)."""
-    with RedisServer() as server:
-        yield server.url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    yield pool
-    await pool.aclose()
 
 
 class Clock:

@@ -13,14 +13,14 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 import uvicorn
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from arq.jobs import Job as ArqJob
 from arq.jobs import JobStatus
 
@@ -34,7 +34,6 @@ from app.worker import build_worker
 from tests.conftest import FIXTURES
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
-from tests.servers import RedisServer
 
 APP_ID, INSTALLATION = 5151, 71
 SECRET = "recovery test webhook secret"
@@ -61,20 +60,6 @@ def pull_request(number: int) -> dict[str, Any]:
 
 def review_job_id(body: dict[str, Any]) -> str:
     return f"review:{body['repository']['id']}:{body['pull_request']['head']['sha']}"
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis server of the test's own (never the machine's shared one)."""
-    with RedisServer() as server:
-        yield server.url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    yield pool
-    await pool.aclose()
 
 
 def _free_port() -> int:

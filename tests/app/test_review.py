@@ -115,7 +115,10 @@ async def test_editing_existing_duplication_is_not_reported_again(
     repo.write({"b.py": module(PARSE_DATE_RENAMED.replace("bad date", "invalid date"))})
     repo.commit("reword an error")
     result = await _review(store, repo)
-    assert result.findings == []
+    # No new clone: only the notice that a.py's copy was left as it was (edited-copy).
+    assert [(f.rule, f.severity, [e.path for e in f.evidence]) for f in result.findings] == [
+        ("edited-copy", "notice", ["a.py"])
+    ]
 
 
 async def test_copies_within_the_change_are_flagged(store: Store, repo: GitRepoBuilder) -> None:

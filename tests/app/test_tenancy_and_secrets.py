@@ -13,7 +13,7 @@ Real Postgres, a Redis server of the test's own, the simulator, burst-mode worke
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -28,7 +28,6 @@ from checks.config import ConfigError
 from tests.app.samples import INVOICE_TOTAL, PARSE_DATE, PARSE_DATE_RENAMED, UNRELATED, module
 from tests.github_sim import State, serve
 from tests.github_sim.keys import rsa_keypair
-from tests.servers import RedisServer
 
 APP_ID, TENANT_A, TENANT_B = 7171, 101, 102
 REPO_A, REPO_B = "alpha/payments", "bravo/payments"  # same name, different owners
@@ -85,12 +84,6 @@ class World:
             if name == repo:
                 text += [r.body for r in reviews]
         return "\n".join(text)
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with RedisServer() as server:
-        yield server.url
 
 
 @pytest.fixture

@@ -15,20 +15,19 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.settings import Secret
 from app.web import MAX_BODY, create_app
 from tests.conftest import FIXTURES
-from tests.servers import RedisServer
 
 SECRET = "fuzzing webhook secret"
 EVENTS = [
@@ -214,19 +213,6 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with RedisServer() as server:
-        yield server.url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    yield pool
-    await pool.aclose()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import default_queue_name
 from arq.jobs import Job, JobResult, JobStatus
 
+from app import jobs as jobs_module
 from app import worker as worker_module
 from app.metrics import render as render_metrics
 from app.settings import Settings
@@ -407,6 +408,81 @@ async def test_a_broken_section_makes_only_its_own_run_neutral(world: World) -> 
     assert duplication.title == "4 problems in .cairn.yml"
     assert duplication.summary is not None and "(line 2)" in duplication.summary
     assert world.state.check_run(REPO, "cairn/patterns").title != "4 problems in .cairn.yml"
+
+
+NOT_REVIEWED_FAILS = "not_reviewed: failure\n"
+# Enough code that no parse of it finishes within a millisecond: the analysis is killed.
+SLOW_TO_PARSE = {
+    "exports/bulk.py": "".join(f"def handler_{i}(request):\n    return {i}\n" for i in range(3000))
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "conclusion"),
+    [
+        pytest.param(None, "neutral", id="default-neutral"),
+        pytest.param(NOT_REVIEWED_FAILS, "failure", id="not_reviewed-failure"),
+    ],
+)
+async def test_a_push_whose_analysis_is_killed_concludes_as_not_reviewed_says(
+    world: World, config: str | None, conclusion: str
+) -> None:
+    base = BASE | ({CONFIG_FILE: config} if config is not None else {})
+    _, head = world.pull_request(SLOW_TO_PARSE, base=base)
+    world.settings = Settings.from_env({**world.settings.env, "CAIRN_ANALYSIS_TIMEOUT": "0.001"})
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    assert str(result.result).startswith("not reviewed: "), result.result
+    assert world.runs() == {name: ("completed", conclusion) for name in world.runs()}
+    assert len(world.runs()) == 3
+    for run in world.state.runs(REPO):
+        assert run.title == "Not reviewed"
+        assert run.summary is not None and f"Cairn did not review {head[:7]}" in run.summary
+
+
+async def test_a_head_config_cannot_ask_a_killed_analysis_to_pass(world: World) -> None:
+    # The base says failure; the pull request's own .cairn.yml saying neutral is not read.
+    _, head = world.pull_request(
+        SLOW_TO_PARSE | {CONFIG_FILE: "not_reviewed: neutral\n"},
+        base=BASE | {CONFIG_FILE: NOT_REVIEWED_FAILS},
+    )
+    world.settings = Settings.from_env({**world.settings.env, "CAIRN_ANALYSIS_TIMEOUT": "0.001"})
+
+    assert (await world.run("review_pull_request", *world.review_args(head))).success
+
+    assert {conclusion for _, conclusion in world.runs().values()} == {"failure"}
+
+
+@pytest.mark.parametrize(
+    ("config", "failed"),
+    [
+        pytest.param(None, False, id="default-by-findings"),
+        pytest.param(NOT_REVIEWED_FAILS, True, id="not_reviewed-failure"),
+    ],
+)
+async def test_a_push_over_the_apps_caps_fails_its_runs_when_not_reviewed_says_failure(
+    world: World, monkeypatch: pytest.MonkeyPatch, config: str | None, failed: bool
+) -> None:
+    monkeypatch.setattr(worker_module, "MAX_REVIEWED_FILES", 1)
+    base = BASE | ({CONFIG_FILE: config} if config is not None else {})
+    _, head = world.pull_request(DUPLICATE | {"zz/late.py": "X = 1\n"}, base=base)
+
+    result = await world.run("review_pull_request", *world.review_args(head))
+
+    assert result.success, result.result
+    runs = world.runs()
+    assert len(runs) == 3 and all(status == "completed" for status, _ in runs.values())
+    if failed:
+        assert {conclusion for _, conclusion in runs.values()} == {"failure"}
+    else:  # by findings, as before: the copied function is a (non-failing) duplication
+        assert runs["cairn/duplication"] == ("completed", "neutral")
+        assert runs["cairn/decisions"] == ("completed", "success")
+    for run in world.state.runs(REPO):
+        assert run.summary is not None and "1 of the 2 changed source files" in run.summary
+        assert run.title is not None
+        assert run.title.startswith("Not reviewed whole · ") is failed
 
 
 async def test_a_check_that_did_not_run_fixed_nothing(world: World) -> None:
@@ -879,7 +955,7 @@ async def test_a_secondary_rate_limit_defers_the_review(world: World, after_star
 async def test_an_outage_on_a_jobs_first_call_defers_it(
     world: World, job: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 30.0)
+    monkeypatch.setattr(jobs_module, "RETRY_BACKOFF", 30.0)
     _, head = world.pull_request(DUPLICATE)
     args = world.review_args(head) if job == "review_pull_request" else world.review_args(head)[:4]
     if job == "recheck_pull_request":
@@ -905,7 +981,7 @@ async def test_an_outage_on_a_jobs_first_call_defers_it(
 async def test_a_github_outage_mid_review_leaves_no_run_in_progress_and_retries(
     world: World, storm: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker_module, "RETRY_BACKOFF", 0.5)
+    monkeypatch.setattr(jobs_module, "RETRY_BACKOFF", 0.5)
     _, head = world.pull_request(DUPLICATE)
     world.state.requests = FaultsAfterStart(lambda: world.state.fail_next(storm, 502))
     job = await world.enqueue("review_pull_request", *world.review_args(head))

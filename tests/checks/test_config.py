@@ -84,3 +84,22 @@ def test_fail_on_policy() -> None:
         "fail_on.duplication: must be one of never, notice, warning, error, not 'always'",
         "fail_on.style: unknown key (known: duplication, patterns, decisions)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, "neutral", id="unset"),
+        pytest.param("not_reviewed: neutral\n", "neutral", id="neutral"),
+        pytest.param("not_reviewed: failure\n", "failure", id="failure"),
+    ],
+)
+def test_not_reviewed(text: str | None, expected: str) -> None:
+    assert parse_config(text).not_reviewed == expected
+
+
+@pytest.mark.parametrize("value", ["fail", "true", "[failure]", "success"])
+def test_not_reviewed_is_neutral_or_failure(value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config(f"not_reviewed: {value}\n")
+    assert refused.value.problems[0].startswith("not_reviewed: must be neutral or failure")

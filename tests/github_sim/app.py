@@ -35,6 +35,7 @@ from tests.github_sim.state import (
     ReviewComment,
     State,
     Thread,
+    suggestions,
 )
 
 DOCS = "https://docs.github.com/rest"
@@ -570,6 +571,16 @@ def _validate_comment(pr: Any, raw: dict[str, Any]) -> None:
             "Pull request review thread line must be part of the diff and Pull request "
             "review thread diff hunk can't be blank",
         )
+    # A suggestion replaces exactly the commented lines of the new side when committed
+    # (State.apply_suggestion does what GitHub's "Commit suggestion" does). Stricter than
+    # GitHub, which accepts the body as text: a suggestion on deleted lines, or two in one
+    # comment, could not be committed as one change, so the simulator refuses them.
+    # https://docs.github.com/en/pull-requests/collaborating-with-pull-requests/reviewing-changes-in-pull-requests/incorporating-feedback-in-your-pull-request
+    found = suggestions(raw["body"])
+    if found and (side != "RIGHT" or start_side != "RIGHT"):
+        raise _unprocessable("Unprocessable Entity", "a suggestion must be on the RIGHT side")
+    if len(found) > 1:
+        raise _unprocessable("Unprocessable Entity", "more than one suggestion in a comment")
 
 
 @route("POST", "/repos/{owner}/{repo}/pulls/{number}/reviews")

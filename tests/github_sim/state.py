@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -630,6 +631,19 @@ class State:
     def comments_at(self, repo: str, number: int, path: str, line: int) -> list[ReviewComment]:
         return [c for c in self.review_comments(repo, number) if (c.path, c.line) == (path, line)]
 
+    def apply_suggestion(self, repo: str, number: int, comment_id: int) -> str:
+        """The file as GitHub's "Commit suggestion" leaves it: the comment's lines (start_line
+        to line, RIGHT side, at the head) replaced by its one ``suggestion`` block."""
+        comment = next(c for c in self.review_comments(repo, number) if c.id == comment_id)
+        [body] = suggestions(comment.body)
+        r = self.repos[repo]
+        pr = self.pulls[(repo, number)]
+        text = r.blobs[r.snapshot(pr.head_sha)[comment.path]].decode()
+        lines = text.split("\n")
+        start = comment.start_line or comment.line
+        lines[start - 1 : comment.line] = body.split("\n") if body else []
+        return "\n".join(lines)
+
     def threads(self, repo: str, number: int) -> list[Thread]:
         return list(self.thread_list.get((repo, number), []))
 
@@ -639,3 +653,28 @@ class State:
                 if t.id == thread_id:
                     return t
         return None
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})suggestion[ \t]*$")
+
+
+def suggestions(body: str) -> list[str]:
+    """The ``suggestion`` blocks of a comment body, as GitHub reads them: what each would put
+    in place of the commented lines."""
+    found: list[str] = []
+    lines = body.split("\n")
+    i = 0
+    while i < len(lines):
+        opened = _FENCE.match(lines[i])
+        if opened is None:
+            i += 1
+            continue
+        fence = opened.group(1)
+        j = i + 1
+        while j < len(lines) and not (
+            lines[j].startswith(fence[0] * len(fence)) and not lines[j].strip(fence[0])
+        ):
+            j += 1
+        found.append("\n".join(lines[i + 1 : j]))
+        i = j + 1
+    return found

@@ -117,7 +117,7 @@ def test_plan_keeps_the_commented_caps_the_new_and_leaves_the_rest_to_the_runs()
         marked,
         {"a.py": ((1, 10),)},
         max_comments=2,
-        body=lambda f: f"body {f.start_line}",
+        body=lambda f, draft: f"body {f.start_line}",
     )
     assert plan.kept == [kept_by_marker, kept_by_ledger]
     assert [(f, d.body) for f, d in plan.new] == [(new[0], "body 3"), (new[1], "body 4")]
@@ -128,7 +128,13 @@ def test_plan_keeps_the_commented_caps_the_new_and_leaves_the_rest_to_the_runs()
 def test_comments_already_made_on_this_head_count_against_the_cap() -> None:
     marked = {"elsewhere": _comment(10, "x"), "older": _comment(11, "x", on="old")}
     plan = planning.plan(
-        HEAD, [_finding(start=3), _finding(start=4)], {}, marked, {"a.py": ((1, 10),)}, 2, str
+        HEAD,
+        [_finding(start=3), _finding(start=4)],
+        {},
+        marked,
+        {"a.py": ((1, 10),)},
+        2,
+        lambda f, draft: str(f),
     )
     assert [f.start_line for f, _ in plan.new] == [3]
     assert [f.start_line for f in plan.over] == [4]
@@ -172,3 +178,11 @@ def test_by_fingerprint_keeps_the_most_severe_and_derives_missing_fingerprints()
     assert out[low.fingerprint] is high
     (derived,) = (fp for fp in out if fp != low.fingerprint)
     assert derived and out[derived].path == "b.py"
+
+
+@pytest.mark.parametrize("severities", [(), (Severity.NOTICE,), (Severity.ERROR,)])
+def test_a_push_not_reviewed_whole_fails_when_asked_whatever_was_found(
+    severities: tuple[Severity, ...],
+) -> None:
+    findings = [_finding(start=i + 1, severity=s) for i, s in enumerate(severities)]
+    assert planning.conclusion(findings, None, incomplete_fails=True) == "failure"

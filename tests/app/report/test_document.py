@@ -11,6 +11,7 @@ import pytest
 
 from app.report.document import review_document
 from checks.finding import Evidence, Finding
+from checks.fix import Edit, Fix
 from tests.app.report.cases import (
     ADR,
     ALL_FINDINGS,
@@ -31,6 +32,7 @@ FINDING_KEYS = {
     "message",
     "fingerprint",
     "evidence",
+    "fix",
 }
 EVIDENCE_KEYS = {"path", "start_line", "end_line", "name", "similarity", "kind", "note"}
 REVIEW_SUMMARY_KEYS = {"total", "by_severity", "by_check"}
@@ -92,6 +94,7 @@ def test_review_document_values() -> None:
                         "note": "",
                     }
                 ],
+                "fix": None,
             },
             {
                 "check": "duplication",
@@ -122,6 +125,7 @@ def test_review_document_values() -> None:
                         "note": "",
                     },
                 ],
+                "fix": None,
             },
         ],
         "summary": {
@@ -148,3 +152,19 @@ def test_review_document_order_is_deterministic() -> None:
         CLONE.path,
     ]
     assert expected["findings"][-1]["path"] == ADR.path
+
+
+def test_a_fix_is_in_the_document() -> None:
+    fix = Fix("Use `parse_date`.", (Edit("a.py", 3, 9, "from b import parse_date as x"),))
+    [finding] = review_document([replace(CLONE, fix=fix)])["findings"]
+    assert finding["fix"] == {
+        "description": "Use `parse_date`.",
+        "edits": [
+            {
+                "path": "a.py",
+                "start_line": 3,
+                "end_line": 9,
+                "replacement": "from b import parse_date as x",
+            }
+        ],
+    }
