@@ -471,3 +471,21 @@ def test_underlined_headings_keep_their_lines_and_leave_wrapped_prose_alone() ->
     assert "Long~" in lines  # an rst underline shorter than its title is none
     markdown = underlined_headings("# 4. Title\n\nContext\n=======\n\nText.\n")
     assert markdown.split("\n")[2] == "## Context"  # after an ATX title, a level below it
+
+
+def test_an_alternative_considered_for_use_is_weighed_not_chosen() -> None:
+    adr = record(
+        nygard(
+            "Publish one package",
+            "The libraries ship as one package under one version number.",
+            context="We considered using Lerna, but it would keep five version numbers.",
+        )
+    )
+    assert [(m.tech, m.stance) for m in adr.mentions if m.tech == "lerna"] == [
+        ("lerna", "rejected")
+    ]
+    assert flagged(adr, "lerna.json", '{"version": "independent"}')
+    assert not flagged(adr, "package.json", package_json("semantic-release"))
+    kept = record(nygard("Publishing", "We considered using Lerna and it serves us well."))
+    assert not any(m.tech == "lerna" and m.stance == "chosen" for m in kept.mentions)
+    assert not flagged(kept, "lerna.json", '{"version": "independent"}')
