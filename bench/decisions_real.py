@@ -575,11 +575,26 @@ _HELDOUT2_FIRST = (
     "commit whose largest file is absent stops with a ValueError (`git ls-tree -l` prints "
     "`BAD` as its size); the bench works around the latter as before."
 )
+# The second held-out round after the general fixes made while reading its logs.
+_HELDOUT2_AFTER = (
+    "These are the same cases, never edited, after two general fixes made while reading the "
+    "round's logs (0d9959f: underlined headings, reStructuredText's and setext's, are read as "
+    "headings, so the seven records of openedx/frontend-platform now have their titles and "
+    "statuses and bind; d405a1e: 'considered using X' weighs X instead of choosing it). The "
+    "figures do not move: the records now bind, but what the cases add is named by none of "
+    "them as rejected in a way the reader takes (ADR-3 of frontend-platform names Lerna only as "
+    "the modifier of 'a Lerna monorepo' it 'strongly considered', with the turn against it in "
+    "the next sentence), and the other 18 violations rest on practices no record names a tool "
+    "for. No fix was made for those: a rule for them would be written for these cases. The "
+    "first run's figures (precision 0.00, recall 0.00) are the independent ones; these are "
+    "tuned."
+)
 HISTORY = {
     "decisions-real": _TUNED,
     "decisions-heldout-first-run": _HELDOUT_FIRST,
     "decisions-heldout-after-fixes": _HELDOUT_AFTER,
     "decisions-heldout2-round2-first-run": _HELDOUT2_FIRST,
+    "decisions-heldout2-round2-after-fixes": _HELDOUT2_AFTER,
 }
 
 
