@@ -75,6 +75,18 @@ class StreamIndex:
         self.texts = texts
         self.keys = keys  # (n, BANDS) LSH band keys
         self.bags = Bags.of(texts.texts)
+        self._buckets: tuple[Ints, Ints] | None = None  # keys sorted, with their rows
+
+    def buckets(self) -> tuple[Ints, Ints]:
+        """Every band key sorted, and the row each belongs to: sorted once, on the first
+        probe (a warm index then answers a probe in milliseconds, not a sort of all keys)."""
+        if self._buckets is None:
+            n, bands = self.keys.shape
+            flat_keys = self.keys.ravel()
+            owners = np.repeat(np.arange(n, dtype=np.int64), bands)
+            order = np.argsort(flat_keys, kind="stable")
+            self._buckets = flat_keys[order], owners[order]
+        return self._buckets
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -129,7 +141,7 @@ class StreamIndex:
         flat, lengths = fp.flatten(probes)
         probe_keys = _keys(flat, lengths, 1)
         probe_texts = self.texts.encode_flat(flat, lengths)
-        owners, found = _probe_pairs(self.keys, probe_keys)
+        owners, found = _probe_pairs(self.buckets(), len(self), probe_keys)
         owners, found = _may_reach_probe(lengths, self.lengths, owners, found, threshold)
         kept = Bags.of(probe_texts).may_reach(self.bags, owners, found, threshold, workers=workers)
         owners, found = owners[kept], found[kept]
@@ -217,13 +229,11 @@ def band_pairs(
     return unique // n, unique % n, capped
 
 
-def _probe_pairs(keys: Ints, probe_keys: Ints) -> tuple[Ints, Ints]:
-    """(probe, indexed row) pairs sharing a band key whose bucket in the index is not crowded."""
-    n, bands = keys.shape
-    flat_keys = keys.ravel()
-    owners = np.repeat(np.arange(n, dtype=np.int64), bands)
-    order = np.argsort(flat_keys, kind="stable")
-    flat_keys, owners = flat_keys[order], owners[order]
+def _probe_pairs(buckets: tuple[Ints, Ints], n: int, probe_keys: Ints) -> tuple[Ints, Ints]:
+    """(probe, indexed row) pairs sharing a band key whose bucket in the index is not crowded;
+    ``buckets`` are the index's keys sorted with their rows (``StreamIndex.buckets``)."""
+    flat_keys, owners = buckets
+    bands = probe_keys.shape[1]
     wanted = probe_keys.ravel()
     probe_owner = np.repeat(np.arange(len(probe_keys), dtype=np.int64), bands)
     low = np.searchsorted(flat_keys, wanted, "left")

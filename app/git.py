@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +38,11 @@ class TreeEntry:
 class GitRepo:
     """A local git repository."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
+        # The whole environment of its git commands, when set: a draft's commit lives in an
+        # object directory of its own (``GIT_OBJECT_DIRECTORY``), the repository's as alternate.
+        self.env = env
 
     @classmethod
     def discover(cls, path: Path) -> GitRepo:
@@ -65,16 +68,22 @@ class GitRepo:
         return cls(Path(out.stdout.decode().strip()))
 
     def _git(self, *args: str, input: bytes | None = None) -> bytes:
-        proc = _run(["git", "-C", str(self.root), *args], input=input, check=False)
+        proc = _run(["git", "-C", str(self.root), *args], input=input, check=False, env=self.env)
         if proc.returncode != 0:
             message = proc.stderr.decode(errors="replace").strip().splitlines()
             raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
         return proc.stdout
 
+    def command(self, *args: str, input: bytes | None = None) -> bytes:
+        """``git ARGS``'s output; GitError with git's last line of complaint when it fails."""
+        return self._git(*args, input=input)
+
     def has_commits(self) -> bool:
         return (
             _run(
-                ["git", "-C", str(self.root), "rev-parse", "-q", "--verify", "HEAD"], check=False
+                ["git", "-C", str(self.root), "rev-parse", "-q", "--verify", "HEAD"],
+                check=False,
+                env=self.env,
             ).returncode
             == 0
         )
@@ -95,6 +104,7 @@ class GitRepo:
                 f"{ref}^{{commit}}",
             ],
             check=False,
+            env=self.env,
         )
         if proc.returncode != 0:
             raise GitError(f"unknown ref {ref!r} in {self.root}")
@@ -113,6 +123,7 @@ class GitRepo:
                 "refs/remotes/origin/HEAD",
             ],
             check=False,
+            env=self.env,
         )
         if proc.returncode == 0 and proc.stdout.strip():
             return proc.stdout.decode().strip()
@@ -122,6 +133,7 @@ class GitRepo:
                     _run(
                         ["git", "-C", str(self.root), "show-ref", "-q", "--verify", ref],
                         check=False,
+                        env=self.env,
                     ).returncode
                     == 0
                 ):
@@ -131,14 +143,14 @@ class GitRepo:
     def has_commit(self, sha: str) -> bool:
         """Whether the commit is in the repository (a shallow clone may lack it)."""
         args = ["git", "-C", str(self.root), "cat-file", "-e", f"{sha}^{{commit}}"]
-        return _run(args, check=False).returncode == 0
+        return _run(args, check=False, env=self.env).returncode == 0
 
     def fetch(self, sha: str, remote: str = "origin") -> None:
         """Fetch one commit (with its tree) from ``remote``; GitError saying why it failed."""
         self._git("fetch", "--quiet", "--no-tags", "--depth=1", remote, sha)
 
     def merge_base(self, a: str, b: str) -> str:
-        out = _run(["git", "-C", str(self.root), "merge-base", a, b], check=False)
+        out = _run(["git", "-C", str(self.root), "merge-base", a, b], check=False, env=self.env)
         if out.returncode != 0:
             raise GitError(f"{a} and {b} have no common ancestor; pass --base explicitly")
         return out.stdout.decode().strip()
@@ -174,6 +186,7 @@ class GitRepo:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # see _run
+            env=self.env,
         )
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -198,7 +211,9 @@ class GitRepo:
     def file_at(self, commit: str, path: str) -> bytes | None:
         """A file's content at a commit, or None when it does not exist there."""
         proc = _run(
-            ["git", "-C", str(self.root), "cat-file", "blob", f"{commit}:{path}"], check=False
+            ["git", "-C", str(self.root), "cat-file", "blob", f"{commit}:{path}"],
+            check=False,
+            env=self.env,
         )
         return proc.stdout if proc.returncode == 0 else None
 
@@ -227,13 +242,22 @@ class GitRepo:
 
 
 def _run(
-    args: list[str], *, input: bytes | None = None, check: bool
+    args: list[str],
+    *,
+    input: bytes | None = None,
+    check: bool,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     try:
         # In a session of its own, git never sees the terminal's Ctrl-C: Cairn alone stops,
         # saying it was interrupted, instead of reporting the git command Ctrl-C killed.
         return subprocess.run(
-            args, input=input, capture_output=True, check=check, start_new_session=True
+            args,
+            input=input,
+            capture_output=True,
+            check=check,
+            start_new_session=True,
+            env=env,
         )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("git is not installed or not on PATH") from exc

@@ -23,6 +23,7 @@ from analyzers.imports import CONFIG_FILES, ProjectFiles, extract_imports, resol
 from analyzers.languages import language_for_path
 from analyzers.parse import parse_file_and_tree
 from analyzers.units import CodeUnit
+from analyzers.words import file_words
 from app.analysis import Analysis, Inline, Runner
 from app.decisions import index_decisions
 from app.errors import AnalysisError
@@ -85,6 +86,15 @@ def parse_blob(sha: str, path: str, data: bytes) -> ParsedBlob:
         streams=tuple(_packed(u.tokens) for u in units),
         imports=tuple(extract_imports(path, data, tree)),  # one parse serves both
         declarations=tuple(_declared(u) for u in parsed.units),
+        # what `cairn mcp`'s query mode searches (Postgres full text)
+        words=tuple(
+            file_words(
+                data.decode("utf-8", errors="replace"),
+                [(u.name, u.start_line, u.end_line) for u in units],
+            )
+        )
+        if units
+        else (),
     )
 
 

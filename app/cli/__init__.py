@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 
-from app.cli import action, decisions, demo, review, rules, server
+from app.cli import action, decisions, demo, mcp, review, rules, server
 from app.cli.common import cairn_version, stopped
 from app.errors import CairnError, ConfigError
 from app.settings import Settings
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for group in (review, server, action, demo, decisions, rules):
+    for group in (review, server, action, demo, decisions, rules, mcp):
         group.add_commands(sub)
     for choice in sub._choices_actions:  # `cairn COMMAND --help` says what COMMAND does too
         command = sub.choices[choice.dest]

@@ -12,6 +12,8 @@ from app.settings import Settings, redacted
 from app.signals import stop_signals_recorded
 from app.store import database
 
+MCP_PROCESSES = 2  # analysis processes of /mcp (snippets, mined rules)
+
 
 def add_commands(sub: Any) -> None:
     """Register ``cairn setup``, ``cairn serve``, ``cairn worker`` and ``cairn db``."""
@@ -78,12 +80,19 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from arq.connections import ArqRedis
 
+    from app.analysis import Analysis
+    from app.mcp.http import mcp_route
     from app.setup import listen
     from app.web import create_app
 
     app = settings.app()
+    timeout, memory = settings.analysis_bounds()
     sock = listen(args.host, args.port)  # the port taken: one line, exit 2
-    async with database.connect(settings) as pool:
+    async with (
+        database.connect(settings) as pool,
+        Analysis(MCP_PROCESSES, timeout=timeout, memory_mb=memory) as analysis,
+        mcp_route(pool, analysis) as mcp,  # /mcp: its session manager runs around serve()
+    ):
         # No ping at start: deliveries are recorded even while Redis is down.
         redis = ArqRedis.from_url(app.redis_url)
         web = create_app(
@@ -94,6 +103,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             metrics_token=app.metrics_token,
             body_timeout=app.body_timeout,
         )
+        web.router.routes.append(mcp)
         server = uvicorn.Server(
             uvicorn.Config(
                 web,

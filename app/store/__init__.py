@@ -7,6 +7,7 @@
 - ``history``: the recorded pull requests, read as decision history
 - ``deliveries``: webhook deliveries and their states (received, queued, ignored)
 - ``jobs``: job runs, so Postgres knows what was done whatever Redis kept
+- ``mcp``: the units' words (full-text search for agents), the MCP endpoint's tokens
 
 Every query takes the repository id and filters on it; nothing here can return rows of
 another repository than the one asked for.

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from analyzers.imports import Import, Resolved
 from analyzers.units import CodeUnit
 from app.store.decisions import DecisionRows
+from app.store.mcp import save_unit_words
 from checks.context import Declaration, LocatedUnit
 
 
@@ -44,6 +45,7 @@ class ParsedBlob:
     streams: tuple[bytes, ...] = ()  # their tokens, little-endian uint32: cheap to pass around
     imports: tuple[Import, ...] = ()
     declarations: tuple[CodeUnit, ...] = ()  # every unit, whatever its size (its traits)
+    words: tuple[tuple[str, str], ...] = ()  # per unit: (name words, body words), for search
 
 
 _DECLARATION_COLUMNS = (
@@ -217,6 +219,16 @@ class Store(DecisionRows):
                     for i, u in enumerate(b.declarations)
                 ],
             )
+            worded = [(b.sha, i, w) for b in fresh for i, w in enumerate(b.words)]
+            if worded:
+                await save_unit_words(
+                    conn,
+                    repo_id,
+                    [sha for sha, _, _ in worded],
+                    [i for _, i, _ in worded],
+                    [w[0] for _, _, w in worded],
+                    [w[1] for _, _, w in worded],
+                )
 
     async def set_tree(self, repo_id: int, tree: dict[str, str], commit: str) -> None:
         """Make ``tree`` (path → blob sha) the repository's indexed tree at ``commit``."""
