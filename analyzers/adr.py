@@ -26,6 +26,7 @@ from analyzers.adr_model import (
     HistoryEntry,
 )
 from analyzers.adr_prose import Mention
+from analyzers.adr_text import underlined_headings
 from analyzers.catalog import catalog
 
 ADR_DIRS = (
@@ -51,7 +52,7 @@ STATUSES = ("proposed", "accepted", "rejected", "deprecated", "superseded", "ame
 MAX_BYTES = 256 * 1024  # an ADR larger than this is read up to here
 #: Raise when parsing yields something new from the same file: stored records are read again
 #: (as they are when the technology catalog's version changes: see :func:`reader_version`).
-PARSER_VERSION = 6
+PARSER_VERSION = 7
 #: Record files: Markdown, or text (adr-tools logs also hold numbered files with no extension).
 _RECORD_EXTENSIONS = (".md", ".markdown", ".mdx", ".txt", ".rst", ".adoc", ".asciidoc")
 
@@ -150,6 +151,7 @@ def parse_adr(path: str, data: bytes) -> Adr:
         problems.append(f"{path}: larger than {MAX_BYTES // 1024} KiB, read in part")
     text = text.replace("\r\n", "\n").replace("\x00", "")  # Postgres text holds no NUL
     meta, body, offset = _front_matter(text, path, problems)
+    body = underlined_headings(body)  # reStructuredText's and setext's headings, as ATX ones
     lines = body.split("\n")
 
     number: int | None = None

@@ -297,8 +297,8 @@ def _walk(
         window = before.split(",")[-1][-24:]
         negated = bool(re.search(r"\b(not|never|cannot|no longer|against)\b|n't\b", window))
         if kind == "choose":
-            if mode in ("reject", "remove") and start - last_cue_end <= 12:
-                pass  # "avoid using", "stop using", "decided against adopting"
+            if mode in ("reject", "remove", "weigh") and start - last_cue_end <= 12:
+                pass  # "avoid using", "stop using", "decided against adopting", "considered using"
             elif negated:
                 mode = "remove" if "no longer" in before else "reject"
             elif phrase in ("keep", "keeping") and mode == "remove":

@@ -51,6 +51,64 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
+_ADORNMENT = re.compile(r"^([=\-~^*+#\"'`:_])\1+\s*$")
+_NOT_A_TITLE = re.compile(r"^(?:[-*+|>#]|\.\.|\d+[.)]\s)")
+
+
+def underlined_headings(text: str) -> str:
+    """The text with its underlined headings written as ATX ones, line for line.
+
+    reStructuredText and Markdown's setext headings underline a title ("Status" over "------",
+    an overline too for a title in rst); each becomes "## Status" with its adornment lines left
+    blank, so that line numbers stay. The level follows the order in which the adornment styles
+    first appear, as in reStructuredText, after a "# " title when the text has one. A title has a
+    blank line (or the start) above it, so the last line of a wrapped paragraph over a "---" rule
+    stays prose; an rst adornment other than = and - is at least as long as the title."""
+    lines = text.split("\n")
+    fence = False
+    atx_title = False
+    styles: list[tuple[str, bool]] = []
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE.match(line):
+            fence = not fence
+        if fence:
+            i += 1
+            continue
+        if re.match(r"^#\s+\S", line):
+            atx_title = True
+        over = bool(_ADORNMENT.match(line)) and i + 2 < len(lines)
+        title_at = i + 1 if over else i
+        title = lines[title_at] if title_at < len(lines) else ""
+        under = lines[title_at + 1] if title_at + 1 < len(lines) else ""
+        m = _ADORNMENT.match(under)
+        above = lines[i - 1] if i > 0 else ""
+        if (
+            m
+            and title.strip()
+            and title == title.lstrip()
+            and not _NOT_A_TITLE.match(title)
+            and len(title) <= 150
+            and not above.strip()
+            and (not over or lines[i].strip() == under.strip())
+            and (m.group(1) in "=-" or len(under.strip()) >= len(title.strip()))
+        ):
+            style = (m.group(1), over)
+            if style not in styles:
+                styles.append(style)
+            level = min(6, styles.index(style) + 1 + (1 if atx_title else 0))
+            if over:
+                out[i] = ""
+            out[title_at] = "#" * level + " " + title.strip()
+            out[title_at + 1] = ""
+            i = title_at + 2
+            continue
+        i += 1
+    return "\n".join(out)
+
+
 def _kind_of(heading: str) -> str:
     h = heading.lower()
     if h.startswith(("decision driver", "drivers")):

@@ -543,10 +543,58 @@ _HELDOUT_AFTER = (
     "while looking at these logs' misses, so these figures are tuned like the ten logs' are; "
     "the first run's (precision 0.86, recall 0.48) are the independent ones."
 )
+# The second held-out round's first run: the reader of main at 0c4ada6, which these cases never met.
+_HELDOUT2_FIRST = (
+    "This is the first run of these cases, on the reader of main as merged (0c4ada6) with no "
+    "change made while looking at these logs, so it is the independent figure: precision 0.00, "
+    "recall 0.00 (0 of 25 violations found, 2 of 27 clean changes flagged). The misses as read "
+    "from `cairn decisions` on each pinned commit: (1) openedx/frontend-platform, 14 cases: its "
+    "seven records are reStructuredText with underlined headings (a title over `====`, "
+    "`Status` over `----` and `Accepted` below), and Cairn read no title and no status from "
+    'any of them, so none binds ("7 decision records, 0 binding"); of its cases, the five '
+    "Lerna ones name what ADR-3's Alternatives section passed over (\"We strongly considered "
+    'making a Lerna monorepo") and the two edx/frontend-* ones what its Context says the '
+    "platform replaces, but the other seven (axios-case-converter, axios-retry, dotenv, a "
+    "`.env` file) rest on the case writer's inference from practices the records name no tool "
+    "for (ADR-6: consumers install their own middleware; ADR-7: environment variable "
+    "configuration is deprecated), which a reader of technologies cannot make. (2) "
+    "openedx/frontend-app-learning, 3 cases: ADR-10 (no status, read as accepted) keeps the "
+    'widget in the app "rather than publishing a separate npm package" and names no tool; '
+    "Lerna is the case writer's inference. (3) DependencyTrack/hyades, 8 cases: ADR-7 rejects a "
+    'practice ("generating an OpenAPI specification from code and annotations") and names '
+    'no library (Cairn read only `OpenAPI` as chosen), and ADR-11 "decided against the '
+    'logical replication approach", a PostgreSQL feature, never naming Debezium; all eight '
+    "rest on inference. So 18 of the 25 violations name nothing the records name, and these "
+    "cases measure the reader's limit there as much as its misses; the 7 that do are lost to "
+    'reStructuredText. The 2 false positives: the accepted ADR-10 of hyades says "In the '
+    'process of moving away from Kafka (see ADR-001)", read as avoid Kafka, so a Kafka broker '
+    "and kafka-clients were flagged where the cases expected the Proposed ADR-1 to decide; "
+    "Cairn's reading of an accepted record is defensible, and the cases stay as written. Also "
+    'seen: hyades\' Proposed ADR-1 "Go all-in on Postgres" was read as choosing the Go '
+    "language (no effect here, the record is not binding), and `cairn decisions` at a snapshot "
+    "commit whose largest file is absent stops with a ValueError (`git ls-tree -l` prints "
+    "`BAD` as its size); the bench works around the latter as before."
+)
+# The second held-out round after the general fixes made while reading its logs.
+_HELDOUT2_AFTER = (
+    "These are the same cases, never edited, after two general fixes made while reading the "
+    "round's logs (0d9959f: underlined headings, reStructuredText's and setext's, are read as "
+    "headings, so the seven records of openedx/frontend-platform now have their titles and "
+    "statuses and bind; d405a1e: 'considered using X' weighs X instead of choosing it). The "
+    "figures do not move: the records now bind, but what the cases add is named by none of "
+    "them as rejected in a way the reader takes (ADR-3 of frontend-platform names Lerna only as "
+    "the modifier of 'a Lerna monorepo' it 'strongly considered', with the turn against it in "
+    "the next sentence), and the other 18 violations rest on practices no record names a tool "
+    "for. No fix was made for those: a rule for them would be written for these cases. The "
+    "first run's figures (precision 0.00, recall 0.00) are the independent ones; these are "
+    "tuned."
+)
 HISTORY = {
     "decisions-real": _TUNED,
     "decisions-heldout-first-run": _HELDOUT_FIRST,
     "decisions-heldout-after-fixes": _HELDOUT_AFTER,
+    "decisions-heldout2-round2-first-run": _HELDOUT2_FIRST,
+    "decisions-heldout2-round2-after-fixes": _HELDOUT2_AFTER,
 }
 
 

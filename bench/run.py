@@ -129,6 +129,7 @@ def _write_report() -> None:
     kept = RESULTS.read_text() if RESULTS.exists() else ""
     blocks = ("app_speed", "rules", "decisions", "decisions-real", "reliability", "footprint")
     blocks += ("decisions-heldout-first-run", "decisions-heldout-after-fixes")
+    blocks += ("decisions-heldout2-round2-first-run", "decisions-heldout2-round2-after-fixes")
     for block in (*blocks, "scan-speed", "fixes"):
         end_marker = f"<!-- {block}:end -->"
         begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)

@@ -21,6 +21,7 @@ from bench.decisions_real import (
 )
 
 HELDOUT = BENCH / "decisions_heldout_cases.yml"
+HELDOUT2 = BENCH / "decisions_heldout2_cases.yml"
 
 
 def test_the_cases_cover_eight_logs_and_both_kinds_evenly() -> None:
@@ -43,6 +44,29 @@ def test_the_held_out_cases_are_on_six_other_logs() -> None:
     assert {c.claims for c in cases} == {"dependency", "import", "command", "config"}
     assert all(len(g.commit) == 40 for g in logs.values())
     assert {c.log for c in cases} == set(logs)
+
+
+def test_the_second_held_out_round_is_on_four_logs_of_neither_earlier_file() -> None:
+    tuned, _ = load()
+    first, _ = load(HELDOUT)
+    logs, cases = load(HELDOUT2)
+    earlier = {g.repo for g in (*tuned.values(), *first.values())}
+    assert len(logs) >= 4 and not {g.repo for g in logs.values()} & earlier
+    kinds = Counter(c.kind for c in cases)
+    assert len(cases) >= 50 and kinds["violation"] >= 25 and kinds["clean"] >= 25
+    assert all(len(g.commit) == 40 for g in logs.values())
+    assert {c.log for c in cases} == set(logs)
+
+
+def test_run_py_keeps_the_held_out_rounds_sections() -> None:
+    run = (BENCH / "run.py").read_text()
+    for cases, tag in (
+        (HELDOUT, "first-run"),
+        (HELDOUT, "after-fixes"),
+        (HELDOUT2, "round2-first-run"),
+        (HELDOUT2, "round2-after-fixes"),
+    ):
+        assert f'"{suite_of(cases, tag).block}"' in run
 
 
 def test_each_case_file_and_tag_has_a_section_of_its_own() -> None:

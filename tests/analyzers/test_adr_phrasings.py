@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from analyzers.adr import AddedFile, Adr, DecisionInputs, build_log, is_adr_path, parse_adr
+from analyzers.adr_text import underlined_headings
 from checks.config import CairnConfig
 from checks.context import Change, CheckContext
 from checks.decisions import DecisionsCheck
@@ -430,3 +431,61 @@ def test_an_npm_package_is_the_registry_not_a_reversal_of_the_package_manager() 
     bad = findings([yarn, later], "package-lock.json", '{"lockfileVersion": 3}')
     assert [f.rule for f in bad] == ["adr-0002"]
     assert findings([yarn, later], "yarn.lock", "# yarn lockfile v1") == []
+
+
+def rst(title: str, decision: str, *, status: str = "Accepted", alternatives: str = "") -> bytes:
+    """A record as reStructuredText logs write them: underlined headings, no "#"."""
+    text = (
+        f"{title}\n{'=' * len(title)}\n\nStatus\n------\n\n{status}\n\nContext\n-------\n\n"
+        "We need to settle this.\n\nBackground\n~~~~~~~~~~\n\nSome history.\n\n"
+        f"Decision\n--------\n\n{decision}\n"
+    )
+    if alternatives:
+        text += f"\nAlternatives\n------------\n\n{alternatives}\n"
+    return text.encode()
+
+
+def test_a_restructuredtext_record_has_its_title_status_and_sections() -> None:
+    title = "Use Postgres instead of MySQL"
+    adr = record(rst(title, "Data lives in Postgres."), "docs/decisions/0003-db.rst")
+    assert (adr.title, adr.status, adr.problems) == (title, "accepted", ())
+    assert adr.decision == "Data lives in Postgres."
+    assert flagged(adr, "package.json", package_json("mysql2"))
+    assert not flagged(adr, "package.json", package_json("pg"))
+    proposed = record(rst(title, "Data lives in Postgres.", status="Draft"))
+    assert proposed.status == "proposed"
+    assert not flagged(proposed, "package.json", package_json("mysql2"))
+
+
+def test_underlined_headings_keep_their_lines_and_leave_wrapped_prose_alone() -> None:
+    text = (
+        "=====\nTitle\n=====\n\nStatus\n------\nAccepted\n\nWe chose it\nover the old one.\n---\n"
+        "```\nfenced\n-------\n```\nLong~\n~\n"
+    )
+    out = underlined_headings(text)
+    assert out.count("\n") == text.count("\n")
+    lines = out.split("\n")
+    assert lines[:7] == ["", "# Title", "", "", "## Status", "", "Accepted"]
+    assert "over the old one." in lines and "---" in lines  # a wrapped paragraph over a rule
+    assert "fenced" in lines and "-------" in lines  # a fence is code
+    assert "Long~" in lines  # an rst underline shorter than its title is none
+    markdown = underlined_headings("# 4. Title\n\nContext\n=======\n\nText.\n")
+    assert markdown.split("\n")[2] == "## Context"  # after an ATX title, a level below it
+
+
+def test_an_alternative_considered_for_use_is_weighed_not_chosen() -> None:
+    adr = record(
+        nygard(
+            "Publish one package",
+            "The libraries ship as one package under one version number.",
+            context="We considered using Lerna, but it would keep five version numbers.",
+        )
+    )
+    assert [(m.tech, m.stance) for m in adr.mentions if m.tech == "lerna"] == [
+        ("lerna", "rejected")
+    ]
+    assert flagged(adr, "lerna.json", '{"version": "independent"}')
+    assert not flagged(adr, "package.json", package_json("semantic-release"))
+    kept = record(nygard("Publishing", "We considered using Lerna and it serves us well."))
+    assert not any(m.tech == "lerna" and m.stance == "chosen" for m in kept.mentions)
+    assert not flagged(kept, "lerna.json", '{"version": "independent"}')
