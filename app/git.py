@@ -25,7 +25,7 @@ class TreeEntry:
     """One file of a tree: ``git ls-tree -r -l``."""
 
     mode: str
-    kind: str  # "blob" | "commit" (a submodule)
+    kind: str  # "blob" | "commit" (a submodule) | "missing" (a blob this clone does not hold)
     sha: str
     size: int  # -1 for submodules
     path: str
@@ -164,12 +164,14 @@ class GitRepo:
                 continue
             meta, _, raw_path = record.partition(b"\t")
             mode, kind, sha, size = meta.split()
+            if kind == b"blob" and not size.isdigit():
+                kind = b"missing"  # git printed "BAD": the clone lacks the object
             entries.append(
                 TreeEntry(
                     mode=mode.decode(),
                     kind=kind.decode(),
                     sha=sha.decode(),
-                    size=int(size) if size != b"-" else -1,
+                    size=int(size) if size.isdigit() else -1,
                     path=raw_path.decode("utf-8", errors="replace"),
                 )
             )

@@ -154,7 +154,9 @@ def select_sources(entries: Iterable[TreeEntry]) -> tuple[dict[str, TreeEntry], 
     chosen: dict[str, TreeEntry] = {}
     skipped: Counter[str] = Counter()
     for entry in entries:
-        if entry.kind != "blob":
+        if entry.kind == "missing":
+            skipped["missing"] += 1  # a partial or damaged clone: nothing to read
+        elif entry.kind != "blob":
             skipped["submodule"] += 1
         elif entry.is_symlink:
             skipped["symlink"] += 1

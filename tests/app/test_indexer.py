@@ -153,3 +153,18 @@ async def test_concurrent_first_reviews_of_a_repository_share_its_row(store: Sto
             *(store.repository(f"acme/race-{repo_id}", repo_id=repo_id) for _ in range(8))
         )
         assert {(r.id, r.full_name) for r in rows} == {(repo_id, f"acme/race-{repo_id}")}
+
+
+async def test_a_blob_missing_from_the_clone_is_skipped_not_fatal(
+    store: Store, repo: GitRepoBuilder
+) -> None:
+    repo.write({"billing/dates.py": module(PARSE_DATE), "data/big.py": module(UNRELATED)})
+    repo.commit("initial")
+    sha = repo.git("rev-parse", "HEAD:data/big.py").strip()
+    # a partial or damaged clone: git lists the file but holds no object for it ("BAD" size)
+    (repo.root / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+
+    row, report = await _index(store, repo)
+
+    assert set(await store.tree(row.id)) == {"billing/dates.py"}
+    assert report.skipped["missing"] == 1
