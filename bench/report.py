@@ -6,6 +6,7 @@ Every figure's row says which command produced it, and every target says met or 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -503,3 +504,14 @@ class Report:
         if notes:
             out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
         return "\n".join(out)
+
+
+_SECTION = re.compile(r"<!-- ([a-z0-9_-]+):begin -->.*?<!-- \1:end -->", re.DOTALL)
+
+
+def keep_sections(text: str, old: str) -> str:
+    """``text`` followed by every section another bench script wrote into ``old`` between its
+    ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` markers, in their order there."""
+    for match in _SECTION.finditer(old):
+        text = text.rstrip("\n") + "\n\n" + match.group(0) + "\n"
+    return text

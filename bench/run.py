@@ -123,18 +123,9 @@ def _write_report() -> None:
     if run.get("cairn_error"):
         notes.append(f"Cairn could not be installed: {run['cairn_error']}")
     text = out.render(notes)
-    # Keep the sections that app_speed.py, rules.py, decisions.py, decisions_real.py,
-    # reliability.py, fixes.py and the footprint bench write between their markers, and the scan's
-    # before-and-after comparison (written by hand from two runs of speed.py).
-    kept = RESULTS.read_text() if RESULTS.exists() else ""
-    blocks = ("app_speed", "rules", "decisions", "decisions-real", "reliability", "footprint")
-    blocks += ("decisions-heldout-first-run", "decisions-heldout-after-fixes")
-    blocks += ("decisions-heldout2-round2-first-run", "decisions-heldout2-round2-after-fixes")
-    for block in (*blocks, "scan-speed", "fixes"):
-        end_marker = f"<!-- {block}:end -->"
-        begin, end = kept.find(f"<!-- {block}:begin -->"), kept.find(end_marker)
-        if -1 < begin < end:
-            text = text.rstrip("\n") + "\n\n" + kept[begin:end] + end_marker + "\n"
+    # Keep every section another script wrote between its markers (app_speed.py, rules.py, the
+    # decisions benches, reliability.py, footprint.py, mcp.py, fixes.py, the scan's before/after).
+    text = report.keep_sections(text, RESULTS.read_text() if RESULTS.exists() else "")
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
 

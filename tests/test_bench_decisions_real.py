@@ -19,6 +19,7 @@ from bench.decisions_real import (
     section,
     suite_of,
 )
+from bench.report import keep_sections
 
 HELDOUT = BENCH / "decisions_heldout_cases.yml"
 HELDOUT2 = BENCH / "decisions_heldout2_cases.yml"
@@ -58,15 +59,23 @@ def test_the_second_held_out_round_is_on_four_logs_of_neither_earlier_file() -> 
     assert {c.log for c in cases} == set(logs)
 
 
-def test_run_py_keeps_the_held_out_rounds_sections() -> None:
-    run = (BENCH / "run.py").read_text()
+def test_run_py_keeps_every_section_other_scripts_wrote() -> None:
+    old = (BENCH / "RESULTS.md").read_text()
+    kept = keep_sections("# Benchmarks\n\nspeed tables\n", old)
+    assert kept.startswith("# Benchmarks\n\nspeed tables\n\n")
     for cases, tag in (
         (HELDOUT, "first-run"),
         (HELDOUT, "after-fixes"),
         (HELDOUT2, "round2-first-run"),
         (HELDOUT2, "round2-after-fixes"),
     ):
-        assert f'"{suite_of(cases, tag).block}"' in run
+        suite = suite_of(cases, tag)
+        begin, end = old.index(suite.begin), old.index(suite.end) + len(suite.end)
+        assert old[begin:end] in kept
+    for block in ("mcp", "fixes", "scan-speed", "rules", "reliability", "footprint"):
+        begin = old.index(f"<!-- {block}:begin -->")
+        end = old.index(f"<!-- {block}:end -->") + len(f"<!-- {block}:end -->")
+        assert old[begin:end] in kept
 
 
 def test_each_case_file_and_tag_has_a_section_of_its_own() -> None:
