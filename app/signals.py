@@ -15,6 +15,7 @@ import multiprocessing
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.context import SpawnContext, SpawnProcess
 from types import FrameType
 
@@ -41,6 +42,10 @@ class _QuietSpawnProcess(SpawnProcess):
     """
 
     def start(self) -> None:
+        # The first spawn starts multiprocessing's resource tracker, which blocks SIGINT around
+        # its own start and then UNBLOCKS it in this thread: the child would start unprotected
+        # (seen as a KeyboardInterrupt traceback from a child importing site). Start it first.
+        resource_tracker.ensure_running()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             super().start()
