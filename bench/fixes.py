@@ -40,6 +40,7 @@ sys.path.insert(0, str(BENCH.parent))
 
 import corpus  # noqa: E402
 import quality  # noqa: E402
+import report  # noqa: E402
 
 from analyzers.diff import FileDiff  # noqa: E402
 from analyzers.errors import CairnError  # noqa: E402
@@ -337,13 +338,7 @@ def _judgements(run: str) -> list[dict[str, str]]:
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    begin, end = old.find(BEGIN), old.find(END)
-    if begin != -1 and end != -1:
-        new = old[:begin] + text.rstrip("\n") + old[end + len(END) :]
-    else:
-        new = (old.rstrip("\n") + "\n\n" if old else "") + text
-    RESULTS.write_text(new if new.endswith("\n") else new + "\n")
+    report.write_section(RESULTS, BEGIN, END, text)
     print(f"wrote the fixes section of bench/{RESULTS.name}")
 
 

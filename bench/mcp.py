@@ -49,6 +49,7 @@ import functions  # noqa: E402
 import gitrepo  # noqa: E402
 import mutate  # noqa: E402
 import quality  # noqa: E402
+import report  # noqa: E402
 import review_change as bench_change  # noqa: E402
 from scoring import CATEGORIES, NEGATIVE  # noqa: E402
 
@@ -371,13 +372,7 @@ def section(doc: dict[str, Any]) -> str:
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    begin, end = old.find(BEGIN), old.find(END)
-    if begin != -1 and end != -1:
-        new = old[:begin] + text.rstrip("\n") + old[end + len(END) :]
-    else:
-        new = (old.rstrip("\n") + "\n\n" if old else "") + text
-    RESULTS.write_text(new if new.endswith("\n") else new + "\n")
+    report.write_section(RESULTS, BEGIN, END, text)
     print(f"wrote the MCP section of bench/{RESULTS.name}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 PY = "bench/.work/venv/bin/python"
@@ -515,3 +516,15 @@ def keep_sections(text: str, old: str) -> str:
     for match in _SECTION.finditer(old):
         text = text.rstrip("\n") + "\n\n" + match.group(0) + "\n"
     return text
+
+
+def write_section(path: Path, begin: str, end: str, text: str) -> None:
+    """Put ``text`` (which holds its own ``begin`` and ``end`` markers) in place of the section
+    between those markers in the file at ``path``, or at its end when it has none yet."""
+    old = path.read_text() if path.exists() else ""
+    start, stop = old.find(begin), old.find(end)
+    if start != -1 and stop != -1:
+        new = old[:start] + text.rstrip("\n") + old[stop + len(end) :]
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + text
+    path.write_text(new if new.endswith("\n") else new + "\n")
